@@ -1,0 +1,155 @@
+"""The ``analysis`` command line: parse arguments, call the library, print results.
+
+Commands stay thin; the work happens in library modules, which are imported
+inside each command so that ``analysis --help`` and a no-op ``analysis build``
+start fast.  Errors meant for users (:class:`analysis.errors.AnalysisError`)
+are printed as messages with a non-zero exit code, never as tracebacks.
+
+Exit codes: 0 success; 1 rows were rejected or a report failed; 2 bad input
+(unreadable file, bad parameter); 3 internal error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from analysis import config
+from analysis.errors import AnalysisError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Validated, normalised conflict-event data, metrics, figures and reports.",
+)
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+# ---------------------------------------------------------------- validate
+@app.command()
+def validate(
+    paths: List[Path] = typer.Argument(..., help="Raw CSV files to check."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array, one object per file."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force a format instead of detecting it."),
+    show: int = typer.Option(config.ROWS_IN_ERROR_PREVIEW, "--show", help="Rejections printed per file."),
+) -> None:
+    """Check raw files without building: format, rows, accepted, rejected, and why."""
+    from analysis.validation import validate_files
+
+    results = validate_files(paths, forced_format=format)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    else:
+        from analysis.validation import format_results
+
+        typer.echo(format_results(results, show=show))
+    worst = max((r["exit_code"] for r in results), default=0)
+    raise typer.Exit(worst)
+
+
+# ---------------------------------------------------------------- build
+@app.command()
+def build(
+    force: bool = typer.Option(False, "--force", help="Rebuild even if inputs and code are unchanged."),
+    raw_dir: Path = typer.Option(config.RAW_DIR, "--raw-dir", help="Folder of raw CSV files."),
+    processed_dir: Path = typer.Option(config.PROCESSED_DIR, "--processed-dir", help="Output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems."),
+) -> None:
+    """Build data/processed/ from every file in data/raw/ (skipped when nothing changed)."""
+    from analysis.build import build as run
+
+    report = run(raw_dir, processed_dir, force=force)
+    if not quiet or not report.ok:
+        from analysis.summary import build_summary
+
+        typer.echo(build_summary(report, processed_dir))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+# ---------------------------------------------------------------- synth
+@app.command()
+def synth(
+    rows: int = typer.Option(..., "--rows", min=1, help="Number of events to generate."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same file."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output CSV (default data/raw/synthetic_acled_<rows>_<seed>.csv)."),
+    start: str = typer.Option("2022-02-24", "--start", help="First event date (YYYY-MM-DD)."),
+    end: str = typer.Option("2023-12-31", "--end", help="Last event date (YYYY-MM-DD)."),
+) -> None:
+    """Write a deterministic synthetic ACLED-format file (for demos, tests and benchmarks)."""
+    from analysis.synth import write_synthetic_acled
+
+    target = out or config.RAW_DIR / f"synthetic_acled_{rows}_{seed}.csv"
+    path = write_synthetic_acled(target, rows=rows, seed=seed, start=start, end=end)
+    typer.echo(f"wrote {rows:,} synthetic ACLED events to {path}")
+
+
+# ---------------------------------------------------------------- templates and docs
+@app.command()
+def template(
+    kind: str = typer.Argument(..., help="'news' (events from articles) or 'claims' (officially reported counts)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the CSV header here instead of printing it."),
+) -> None:
+    """Print (or write) the CSV header of a hand-coding template."""
+    from analysis.templates import template_header
+
+    header = template_header(kind)
+    if out:
+        from analysis import storage
+
+        if out.exists():
+            raise AnalysisError(f"{out} exists; not overwriting it")
+        storage.write_text(out, header)
+        typer.echo(f"wrote the {kind} template header to {out}")
+    else:
+        typer.echo(header, nl=False)
+
+
+@app.command()
+def dictionary(out: Optional[Path] = typer.Option(None, "--out", help="Write Markdown here instead of printing.")) -> None:
+    """The data dictionary: every column of every processed table, from the schemas."""
+    from analysis.templates import data_dictionary
+
+    text = data_dictionary()
+    if out:
+        from analysis import storage
+
+        storage.write_text(out, text)
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+# ---------------------------------------------------------------- entry point
+def main() -> None:
+    """Console entry point: run the app and turn user errors into messages and exit codes."""
+    try:
+        code = app(standalone_mode=False)  # click returns the code of typer.Exit here
+    except AnalysisError as exc:
+        _echo_err(f"error: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _echo_err("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if os.environ.get("ANALYSIS_DEBUG"):
+            raise
+        _echo_err(f"internal error: {type(exc).__name__}: {exc}\n"
+                  "This is a bug in the analysis package, not in your data; set ANALYSIS_DEBUG=1 to see the traceback.")
+        sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)

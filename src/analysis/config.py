@@ -1,0 +1,58 @@
+"""Paths and constants of the project, and nothing else.
+
+Importing this module has no side effects: it reads no files, creates no
+directories and imports nothing heavy.  Everything that needs a path or a
+tunable constant takes it from here, so the README, the CLI and the tests agree.
+
+Two environment variables relocate the data (used by benchmarks and tests):
+``ANALYSIS_RAW_DIR`` and ``ANALYSIS_PROCESSED_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# ---------------------------------------------------------------- paths
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJECT_DIR / "data"
+RAW_DIR = Path(os.environ.get("ANALYSIS_RAW_DIR", DATA_DIR / "raw"))
+PROCESSED_DIR = Path(os.environ.get("ANALYSIS_PROCESSED_DIR", DATA_DIR / "processed"))
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+REPORTS_DIR = PROJECT_DIR / "reports"
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+REALDATA_DIR = SHARED_DIR / "realdata"
+
+# Names of the files a build writes into PROCESSED_DIR.
+EVENTS_FILE = "events.parquet"
+DAILY_COUNTS_FILE = "daily_counts.parquet"
+REJECTS_FILE = "rejects.csv"
+MERGED_FILE = "merged.csv"
+MANIFEST_FILE = "manifest.json"
+UNMATCHED_PLACES_FILE = "unmatched_places.csv"
+
+# Raw files the build reads: everything in RAW_DIR with these suffixes.
+RAW_SUFFIXES = (".csv", ".tsv", ".txt")
+
+# ---------------------------------------------------------------- versions
+# Bump SCHEMA_VERSION whenever a column of a processed table changes meaning.
+SCHEMA_VERSION = "1.0.0"
+
+# ---------------------------------------------------------------- parsing
+CSV_CHUNK_ROWS = 250_000  # rows parsed per chunk: bounds memory on large files
+MAX_FIELD_CHARS = 20_000  # longer fields are rejected (usually a broken quote)
+SNIFF_BYTES = 64 * 1024  # bytes read to detect binary files and delimiters
+ROWS_IN_ERROR_PREVIEW = 10  # rejections printed per file by `validate`
+
+# ---------------------------------------------------------------- geography
+COUNTRY = "Ukraine"
+# Ukraine's extent including Crimea, with a small margin (degrees).
+UKRAINE_BBOX = {"lat_min": 44.0, "lat_max": 52.6, "lon_min": 22.0, "lon_max": 40.4}
+GAZETTEER_MIN_POPULATION = 500
+# A gazetteer candidate farther than this from the given coordinates is not
+# accepted as the place the name refers to (km).
+MAX_PLACE_DISTANCE_KM = 40.0
+
+# ---------------------------------------------------------------- dates
+EARLIEST_EVENT_DATE = "1989-01-01"  # start of UCDP GED coverage
+LATEST_EVENT_DATE = "2035-12-31"  # guards against typos such as 2203

@@ -1,0 +1,363 @@
+"""Validation of one raw file, with nothing lost: parse, quarantine, validate, de-duplicate.
+
+For every chunk of raw records the steps are:
+
+1. skip blank records and an HDX/HXL tag row (counted, not data);
+2. reject records with too many fields or absurdly long fields;
+3. ``reader.parse``: vectorised parsing into typed columns; values that do not
+   parse are recorded as failures and their rows quarantined;
+4. pandera (``lazy=True``) validates the typed rows against the target schema;
+   rows that fail are quarantined too;
+5. rows whose id was already accepted (in this file or an earlier one) become
+   merged duplicates pointing at the kept row.
+
+Every data row ends as exactly one of accepted, rejected or merged, and
+:meth:`Ledger.check` asserts that the counts balance.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis import config, schemas
+from analysis.errors import InputError
+from analysis.sources import base, csvfile, detect
+from analysis.sources.base import Failures, Layout
+
+# Frame-level rules of the schemas and the columns they are about.
+_FRAME_RULE_COLUMNS = {
+    "end_date_before_start_date": ("event_date", "event_end_date"),
+    "coordinates_outside_country": ("latitude", "longitude"),
+    "civilians_killed_exceeds_fatalities": ("civilians_killed", "fatalities"),
+    "sub_event_type_not_in_event_type": ("event_type", "sub_event_type"),
+    "destroyed_exceeds_launched": ("launched", "destroyed"),
+    "window_end_before_start": ("window_start", "window_end"),
+}
+
+
+@dataclass
+class Ledger:
+    """Where every record of one raw file went."""
+
+    path: str
+    format: str
+    variant: str
+    encoding: str
+    sha256: str
+    size_bytes: int
+    rows: int = 0  # data rows: records after the header, minus blank and HXL rows
+    accepted: int = 0
+    rejected: int = 0
+    merged: int = 0
+    blank_rows: int = 0
+    hxl_rows: int = 0
+    warned: int = 0  # accepted rows that carry a warning (suspicious, not rejected)
+    warnings: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        """The ledger balances: nothing was lost or counted twice."""
+        total = self.accepted + self.rejected + self.merged
+        assert total == self.rows, f"{self.path}: ledger does not balance ({total} != {self.rows} rows)"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ChunkResult:
+    accepted: pd.DataFrame
+    rejects: pd.DataFrame
+    merged: pd.DataFrame
+    warnings: pd.DataFrame  # same columns as rejects; rows are not rejected
+
+
+class IdRegistry:
+    """Ids accepted so far (across chunks and files), with where each was kept."""
+
+    def __init__(self) -> None:
+        self._kept = pd.DataFrame({"file": pd.Series(dtype="str"), "line": pd.Series(dtype="int64"),
+                                   "row_hash": pd.Series(dtype="uint64")}, index=pd.Index([], dtype="str"))
+        self._parts: list[pd.DataFrame] = []
+
+    def _index(self) -> pd.DataFrame:
+        if self._parts:
+            self._kept = pd.concat([self._kept, *self._parts])
+            self._parts = []
+        return self._kept
+
+    def checkpoint(self) -> int:
+        """A mark to roll back to if the file being read turns out to be unreadable."""
+        return len(self._index())
+
+    def rollback(self, mark: int) -> None:
+        self._kept = self._index().iloc[:mark]
+
+    def split(self, frame: pd.DataFrame, id_column: str, raw_file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Split validated rows into (new rows, merged duplicates) and remember the new ids."""
+        ids = frame[id_column]
+        row_hash = pd.util.hash_pandas_object(frame.drop(columns=["raw_file", "raw_line"]), index=False).to_numpy()
+        kept = self._index()
+        earlier = ids.isin(kept.index).to_numpy()
+        within = ids.duplicated(keep="first").to_numpy() & ~earlier
+        new = ~(earlier | within)
+        first_here = pd.DataFrame({"file": raw_file, "line": frame["raw_line"].to_numpy(), "row_hash": row_hash},
+                                  index=pd.Index(ids.to_numpy(), dtype="str"))[new]
+        dup = earlier | within
+        if dup.any():
+            target = pd.concat([kept, first_here]).reindex(ids[dup].to_numpy())
+            merged = pd.DataFrame({
+                "raw_file": raw_file,
+                "raw_line": frame["raw_line"].to_numpy()[dup],
+                "event_id": ids[dup].to_numpy(),
+                "merged_into_file": target["file"].to_numpy(),
+                "merged_into_line": target["line"].to_numpy(),
+                "is_identical": target["row_hash"].to_numpy() == row_hash[dup],
+            })
+        else:
+            merged = schemas.empty_frame(schemas.MERGED)
+        self._parts.append(first_here)
+        return frame[new], merged.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
+
+
+def open_file(path: Path, forced_format: str | None = None):
+    """Check the file as a whole and choose its reader: (scan, header, reader, layout)."""
+    path = Path(path)
+    csvfile.check_not_binary(path)
+    scan = csvfile.scan_file(path)
+    header = csvfile.read_header(path, scan.encoding)
+    reader, layout = detect(path, header.names, forced_format)
+    if getattr(reader, "STRICT_COLUMNS", False):
+        _refuse_unknown_columns(path, header, layout)
+    return scan, header, reader, layout
+
+
+def _refuse_unknown_columns(path: Path, header: csvfile.CsvHeader, layout: Layout) -> None:
+    unknown = [c for c in header.names if c not in layout.known]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, sorted(layout.known), n=1, cutoff=0.6)
+            hints.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise InputError(path, f"unknown column(s) for the {layout.name} template: {', '.join(hints)}. "
+                               f"Allowed columns: {', '.join(sorted(layout.known))}", line=1)
+
+
+def iter_ingest(path: Path, raw_file: str, registry: IdRegistry, forced_format: str | None = None,
+                chunk_rows: int = config.CSV_CHUNK_ROWS, opened: tuple | None = None) -> Iterator[ChunkResult | Ledger]:
+    """Yield a :class:`ChunkResult` per chunk, then the file's balanced :class:`Ledger`.
+
+    ``opened`` is the result of :func:`open_file`, for callers that opened the file already.
+    """
+    scan, header, reader, layout = opened or open_file(path, forced_format)
+    table = schemas.TABLES[reader.TARGET]
+    ledger = Ledger(path=raw_file, format=reader.NAME, variant=_variant(reader, header), encoding=scan.encoding,
+                    sha256=scan.sha256, size_bytes=scan.size_bytes, warnings=_header_warnings(header, layout, scan))
+    first = True
+    for chunk in csvfile.iter_records(path, header, scan.encoding, chunk_rows):
+        result = _ingest_chunk(chunk, reader, layout, table, raw_file, registry, ledger, first)
+        first = False
+        yield result
+    if ledger.rows == 0:
+        ledger.warnings.append("the file has a header but no data rows")
+    ledger.check()
+    yield ledger
+
+
+def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, table: schemas.Table,
+                  raw_file: str, registry: IdRegistry, ledger: Ledger, first: bool) -> ChunkResult:
+    raw, lines = chunk.frame, chunk.lines
+    blank = raw.eq("").all(axis=1).to_numpy()
+    hxl = np.zeros(len(raw), dtype=bool)
+    if first and len(raw):
+        hxl[0] = _is_hxl_row(raw.iloc[0])
+    keep = ~(blank | hxl)
+    ledger.blank_rows += int(blank.sum())
+    ledger.hxl_rows += int(hxl.sum())
+    raw, lines = raw[keep].reset_index(drop=True), lines[keep]
+    ledger.rows += len(raw) + len(chunk.malformed)
+    ledger.rejected += len(chunk.malformed)
+    malformed = _malformed_rejects(chunk.malformed, len(raw.columns), raw_file)
+
+    failures = Failures()
+    _reject_long_fields(raw, failures)
+    known = raw[[c for c in raw.columns if c in layout.known]]
+    typed = reader.parse(known, failures)
+    typed = typed.assign(raw_file=raw_file, raw_line=lines.astype("int64"))[list(table.schema.columns)]
+    parse_failed = failures.frame()
+    ok = ~np.isin(np.arange(len(raw)), parse_failed["row"].to_numpy())
+    schema_failed = _validate(typed[ok], table.chunk_schema, known, getattr(reader, "SOURCE_COLUMNS", {}))
+    all_failed = pd.concat([parse_failed, schema_failed], ignore_index=True)
+    valid = typed[~np.isin(np.arange(len(raw)), all_failed["row"].to_numpy())]
+    accepted, merged = registry.split(valid, table.id_column, raw_file)
+
+    rejects = pd.concat([malformed, _rejects_frame(all_failed, lines, raw_file)], ignore_index=True)
+    warned = failures.warnings_frame()
+    warned = warned[~warned["row"].isin(all_failed["row"])]
+    ledger.accepted += len(accepted)
+    ledger.rejected += int(all_failed["row"].nunique())
+    ledger.merged += len(merged)
+    ledger.warned += int(warned["row"].nunique())
+    return ChunkResult(accepted=accepted.reset_index(drop=True), rejects=rejects, merged=merged,
+                       warnings=_rejects_frame(warned, lines, raw_file))
+
+
+def _validate(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame,
+              source_columns: dict[str, str]) -> pd.DataFrame:
+    """Run pandera on typed rows; return failures as (row, column, value, rule, message).
+
+    Columns and values are reported as written in the raw file (``source_columns``
+    maps canonical names to the reader's raw names), so users can find them.
+    """
+    if typed.empty:
+        return Failures().frame()
+    try:
+        schema.validate(typed, lazy=True)
+        return Failures().frame()
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    if cases["index"].isna().any():  # a dtype or column problem: a bug in a reader, not bad input
+        raise AssertionError(f"reader produced a frame that does not fit {schema.name}:\n{cases.to_string()}")
+    rows = cases["index"].astype("int64").to_numpy()
+    rule = cases["check"].map(_rule_name).astype("str").to_numpy()
+    canonical = cases["column"].astype("str").to_numpy()
+    for name, columns in _FRAME_RULE_COLUMNS.items():
+        canonical = np.where(rule == name, ",".join(columns), canonical)
+    out = pd.DataFrame({"row": rows, "canonical": canonical, "rule": rule}).drop_duplicates()
+    names = {c: ",".join(source_columns.get(p, p) for p in c.split(",")) for c in out["canonical"].unique()}
+    out["column"] = out["canonical"].map(names)
+    out["value"] = _raw_values(raw, out)
+    out["message"] = "'" + out["column"] + "' = '" + out["value"].str.slice(0, 80) + "' breaks rule " + out["rule"]
+    return out[["row", "column", "value", "rule", "message"]].reset_index(drop=True)
+
+
+def _raw_values(raw: pd.DataFrame, failed: pd.DataFrame) -> pd.Series:
+    """The raw text of the failing cells ('a, b' for rules about two columns)."""
+    values = pd.Series("", index=failed.index, dtype="str")
+    for column_list, group in failed.groupby("column"):  # a handful of distinct columns
+        parts = [raw[c].to_numpy()[group["row"].to_numpy()] if c in raw else np.full(len(group), "")
+                 for c in column_list.split(",")]
+        joined = parts[0].astype(object)
+        for part in parts[1:]:
+            joined = joined + ", " + part.astype(object)
+        values[group.index] = joined
+    return values
+
+
+def _rule_name(check: str) -> str:
+    check = str(check)
+    if check.startswith("isin("):
+        return "value_not_allowed"
+    if check.startswith("str_matches("):
+        return "bad_format"
+    if check in ("not_nullable", "field_uniqueness"):
+        return {"not_nullable": "required_value_missing", "field_uniqueness": "duplicate_id"}[check]
+    return check
+
+
+def _reject_long_fields(raw: pd.DataFrame, failures: Failures) -> None:
+    for column in raw.columns:
+        lengths = raw[column].str.len().to_numpy()
+        failures.add(lengths > config.MAX_FIELD_CHARS, raw[column].str.slice(0, 80) + "...", column,
+                     "field_too_long", f"'{column}' is longer than {config.MAX_FIELD_CHARS:,} characters "
+                     "(often an unclosed quote upstream)")
+
+
+def _rejects_frame(failed: pd.DataFrame, lines: np.ndarray, raw_file: str) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "raw_file": raw_file,
+        "raw_line": lines[failed["row"].to_numpy()].astype("int64"),
+        "column": failed["column"].to_numpy(),
+        "value": failed["value"].str.slice(0, base.MAX_VALUE_CHARS).to_numpy(),
+        "rule": failed["rule"].to_numpy(),
+        "message": failed["message"].to_numpy(),
+    })
+    return out.astype({"raw_file": "str", "column": "str", "value": "str", "rule": "str", "message": "str"})
+
+
+def _malformed_rejects(malformed: list, width: int, raw_file: str) -> pd.DataFrame:
+    """Records whose number of fields differs from the header's."""
+    if not malformed:
+        return schemas.empty_frame(schemas.REJECTS)
+    lines, fields, texts = zip(*malformed)
+    fields = np.array(fields)
+    rule = np.where(fields > width, "too_many_fields", "too_few_fields")
+    message = [f"the row has {n} fields, the header {width}" for n in fields]
+    return pd.DataFrame({"raw_file": raw_file, "raw_line": np.array(lines, dtype="int64"), "column": "",
+                         "value": [t[:base.MAX_VALUE_CHARS] for t in texts], "rule": rule, "message": message}
+                        ).astype({"raw_file": "str", "column": "str", "value": "str", "rule": "str", "message": "str"})
+
+
+def _is_hxl_row(row: pd.Series) -> bool:
+    values = row[row != ""]
+    return bool(len(values)) and bool(values.str.startswith("#").all())
+
+
+def _variant(reader: ModuleType, header: csvfile.CsvHeader) -> str:
+    return reader.variant(set(header.names)) if hasattr(reader, "variant") else reader.NAME
+
+
+def _header_warnings(header: csvfile.CsvHeader, layout: Layout, scan: csvfile.FileScan) -> list[str]:
+    notes = []
+    ignored = [c for c in header.names if c not in layout.known]
+    if ignored:
+        notes.append(f"ignored column(s) not used by the {layout.name} format: {', '.join(ignored)}")
+    if scan.encoding == "cp1252":
+        notes.append("not valid UTF-8; read as Windows-1252 (Excel's default)")
+    if scan.has_bom:
+        notes.append("starts with a UTF-8 byte-order mark (removed)")
+    return notes
+
+
+@dataclass
+class FileResult:
+    """Everything known about one ingested file (in memory; for validate, tests and small builds)."""
+
+    ledger: Ledger
+    accepted: pd.DataFrame
+    rejects: pd.DataFrame
+    merged: pd.DataFrame
+    warnings: pd.DataFrame
+
+
+def ingest_file(path: Path, raw_file: str | None = None, registry: IdRegistry | None = None,
+                forced_format: str | None = None, chunk_rows: int = config.CSV_CHUNK_ROWS,
+                opened: tuple | None = None) -> FileResult:
+    """Ingest one file completely in memory."""
+    registry = registry or IdRegistry()
+    accepted, rejects, merged, warned = [], [], [], []
+    ledger = None
+    for item in iter_ingest(Path(path), raw_file or str(path), registry, forced_format, chunk_rows, opened):
+        if isinstance(item, Ledger):
+            ledger = item
+        else:
+            accepted.append(item.accepted)
+            rejects.append(item.rejects)
+            merged.append(item.merged)
+            warned.append(item.warnings)
+    table = schemas.TABLES[detect_target(ledger.format)]
+    return FileResult(
+        ledger=ledger,
+        accepted=_concat(accepted, schemas.empty_frame(table.schema)),
+        rejects=_concat(rejects, schemas.empty_frame(schemas.REJECTS)),
+        merged=_concat(merged, schemas.empty_frame(schemas.MERGED)),
+        warnings=_concat(warned, schemas.empty_frame(schemas.REJECTS)),
+    )
+
+
+def detect_target(format_name: str) -> str:
+    from analysis.sources import READERS
+
+    return READERS[format_name].TARGET
+
+
+def _concat(parts: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else empty

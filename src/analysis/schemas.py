@@ -1,0 +1,344 @@
+"""The pandera schemas: the single, documented contract of every table.
+
+Schemas are declared once here and chained, never repeated:
+
+* ``CANONICAL_EVENTS``  what every reader produces from a raw row;
+* ``PROCESSED_EVENTS``  canonical + place normalisation, written to ``events.parquet``;
+* ``DAILY_COUNTS``      daily counts that are not events (air-force reports, official claims);
+* ``REJECTS`` / ``MERGED``  the ledger files of a build.
+
+Metric output schemas live here too, so that the data dictionary
+(``analysis dictionary``) is generated from one place.  Column names follow
+PUDL's conventions: ``_date`` for dates, ``is_`` for booleans, units or counted
+things in the name, one name per quantity everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis import config
+
+DATE = "datetime64[ms]"  # Parquet stores ms; the same unit round-trips
+STR = str
+INT = "Int64"  # nullable: unknown is not zero
+FLOAT = "Float64"
+
+# ---------------------------------------------------------------- vocabularies
+SOURCE_DATASETS = {
+    "acled": "ACLED",
+    "ucdp_ged": "UCDP GED",
+    "news": "news reports (hand-coded)",
+    "air_force": "Ukrainian Air Force daily reports",
+    "reported_claim": "official statements (hand-coded)",
+}
+
+ACLED_EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "Battles": ("Armed clash", "Government regains territory", "Non-state actor overtakes territory"),
+    "Explosions/Remote violence": (
+        "Chemical weapon",
+        "Air/drone strike",
+        "Suicide bomb",
+        "Shelling/artillery/missile attack",
+        "Remote explosive/landmine/IED",
+        "Grenade",
+    ),
+    "Violence against civilians": ("Sexual violence", "Attack", "Abduction/forced disappearance"),
+    "Protests": ("Peaceful protest", "Protest with intervention", "Excessive force against protesters"),
+    "Riots": ("Violent demonstration", "Mob violence"),
+    "Strategic developments": (
+        "Agreement",
+        "Arrests",
+        "Change to group/activity",
+        "Disrupted weapons use",
+        "Headquarters or base established",
+        "Looting/property destruction",
+        "Non-violent transfer of territory",
+        "Other",
+    ),
+}
+SUB_EVENT_TYPES = tuple(s for subs in ACLED_EVENT_TYPES.values() for s in subs)
+
+# Kinetic events: what the package counts as an "attack".
+ATTACK_EVENT_TYPES = ("Battles", "Explosions/Remote violence")
+ATTACK_SUB_EVENT_TYPES = ("Attack",)  # Violence against civilians / Attack
+
+DATE_PRECISIONS = ("day", "days", "week", "month", "year")
+GEO_PRECISIONS = ("settlement", "near_settlement", "admin2", "admin1", "region", "country", "water_or_air")
+VIOLENCE_TYPES = ("state-based", "non-state", "one-sided")
+PLACE_MATCHES = ("name", "alternate_name", "district", "transliteration", "unmatched", "no_place")
+
+
+# ---------------------------------------------------------------- frame-level checks
+def _dates_ordered(df: pd.DataFrame) -> pd.Series:
+    return df["event_end_date"] >= df["event_date"]
+
+
+def _coordinates_in_country(df: pd.DataFrame) -> pd.Series:
+    box = config.UKRAINE_BBOX
+    in_ukraine = df["country"] == config.COUNTRY
+    valid = df["latitude"].between(-90, 90) & df["longitude"].between(-180, 180)  # else another rule fails
+    has = (df["latitude"].notna() & df["longitude"].notna() & valid).fillna(False)
+    inside = (
+        df["latitude"].between(box["lat_min"], box["lat_max"])
+        & df["longitude"].between(box["lon_min"], box["lon_max"])
+    ).fillna(False)
+    return (~(in_ukraine & has) | inside).astype(bool)
+
+
+def _civilians_within_total(df: pd.DataFrame) -> pd.Series:
+    ok = df["civilians_killed"].isna() | df["fatalities"].isna() | (df["civilians_killed"] <= df["fatalities"])
+    return ok.fillna(True).astype(bool)
+
+
+def _civilians_injured_within_total(df: pd.DataFrame) -> pd.Series:
+    ok = df["civilians_injured"].isna() | df["injured"].isna() | (df["civilians_injured"] <= df["injured"])
+    return ok.fillna(True).astype(bool)
+
+
+def _sub_type_matches_type(df: pd.DataFrame) -> pd.Series:
+    pairs = pd.MultiIndex.from_tuples([(t, s) for t, subs in ACLED_EVENT_TYPES.items() for s in subs])
+    given = (df["sub_event_type"].notna() & df["event_type"].isin(list(ACLED_EVENT_TYPES))).to_numpy()
+    known = pd.MultiIndex.from_arrays([df["event_type"], df["sub_event_type"]]).isin(pairs)
+    return pd.Series(~given | known, index=df.index)
+
+
+def _count(description: str) -> pa.Column:
+    return pa.Column(INT, pa.Check.ge(0, error="negative_count"), nullable=True, description=description)
+
+
+def _text(description: str, nullable: bool = True, **kwargs) -> pa.Column:
+    return pa.Column(STR, nullable=nullable, description=description, **kwargs)
+
+
+# ---------------------------------------------------------------- events
+CANONICAL_EVENTS = pa.DataFrameSchema(
+    {
+        "event_id": _text(
+            "Stable identifier, prefixed by its source dataset: 'acled:UKR50225', 'ucdp:147997', "
+            "'news:kramatorsk-2023-03-14-apartment'; synthetic rows are prefixed 'synthetic-'.",
+            nullable=False,
+            checks=pa.Check.str_matches(r"^(synthetic-)?(acled|ucdp|news):\S+$", error="event_id_format"),
+            unique=True,
+        ),
+        "source_dataset": _text(
+            "Dataset family the row comes from: " + ", ".join(SOURCE_DATASETS) + ".",
+            nullable=False,
+            checks=pa.Check.isin(list(SOURCE_DATASETS)),
+        ),
+        "source_event_id": _text("The row's identifier in its source (ACLED event_id_cnty, UCDP id, news id)."),
+        "event_date": pa.Column(
+            DATE,
+            [
+                pa.Check.ge(pd.Timestamp(config.EARLIEST_EVENT_DATE), error="date_before_coverage"),
+                pa.Check.le(pd.Timestamp(config.LATEST_EVENT_DATE), error="date_in_far_future"),
+            ],
+            description="First day of the event (UCDP date_start; ACLED event_date; the day for news rows).",
+        ),
+        "event_end_date": pa.Column(
+            DATE, description="Last day of the event; equals event_date for one-day events (UCDP date_end)."
+        ),
+        "date_precision": _text(
+            "How precisely the source knows the date: day, days (2-6 days), week, month or year.",
+            nullable=False,
+            checks=pa.Check.isin(list(DATE_PRECISIONS)),
+        ),
+        "event_type": _text(
+            "ACLED event type (Battles; Explosions/Remote violence; ...) where known; "
+            "empty for UCDP rows, whose typology differs.",
+            checks=pa.Check.isin(list(ACLED_EVENT_TYPES), error="unknown_event_type"),
+        ),
+        "sub_event_type": _text(
+            "ACLED sub-event type, consistent with event_type.",
+            checks=pa.Check.isin(list(SUB_EVENT_TYPES), error="unknown_sub_event_type"),
+        ),
+        "violence_type": _text(
+            "UCDP type of violence: state-based, non-state or one-sided; empty for other sources.",
+            checks=pa.Check.isin(list(VIOLENCE_TYPES)),
+        ),
+        "is_attack": pa.Column(
+            bool,
+            description="Kinetic event: ACLED Battles or Explosions/Remote violence, or Violence against "
+            "civilians/Attack; every UCDP event (all are lethal organised violence).",
+        ),
+        "weapon": _text("Weapon or means where the source names it (e.g. 'missile', 'Shahed-136/131')."),
+        "actor1": _text("First actor (ACLED actor1, UCDP side_a)."),
+        "actor2": _text("Second actor (ACLED actor2, UCDP side_b)."),
+        "country": _text("Country where the event took place, as the source names it.", nullable=False),
+        "admin1": _text(
+            "Oblast (first-level division). In events.parquet normalised to one spelling per oblast "
+            "(e.g. 'Zaporizhzhia', 'Kyiv City'); other countries' regions are kept as written."
+        ),
+        "admin2": _text("Raion (second-level division) as written by the source."),
+        "location": _text("The place as written in the source (ACLED location, UCDP where_coordinates, news place)."),
+        "latitude": pa.Column(
+            FLOAT, pa.Check.in_range(-90, 90, error="latitude_out_of_range"), nullable=True,
+            description="Latitude in decimal degrees (WGS84) as given by the source.",
+        ),
+        "longitude": pa.Column(
+            FLOAT, pa.Check.in_range(-180, 180, error="longitude_out_of_range"), nullable=True,
+            description="Longitude in decimal degrees (WGS84) as given by the source.",
+        ),
+        "geo_precision": _text(
+            "How precisely the source locates the event: " + ", ".join(GEO_PRECISIONS) + ".",
+            checks=pa.Check.isin(list(GEO_PRECISIONS)),
+        ),
+        "fatalities": _count("People killed, all parties (ACLED fatalities, UCDP best, news 'killed'). Empty = unknown."),
+        "injured": _count("People injured, all parties, where the source says. Empty = unknown."),
+        "civilians_killed": _count("Civilians killed (UCDP deaths_civilians, news 'civilians killed'). Empty = unknown."),
+        "civilians_injured": _count("Civilians injured (news 'civilians injured'). Empty = unknown."),
+        "buildings_damaged": _count("Buildings damaged, where the source says. Empty = unknown."),
+        "is_casualties_unknown": pa.Column(
+            bool,
+            description="The source says casualties are unknown (ACLED notes 'Casualties unknown'), "
+            "even where its fatalities field holds 0.",
+        ),
+        "is_civilian_targeting": pa.Column(
+            "boolean", nullable=True,
+            description="Civilians were the target (ACLED civilian_targeting; UCDP one-sided violence). "
+            "Empty where the source does not say.",
+        ),
+        "notes": _text("Free-text description from the source."),
+        "source_name": _text("Who reported it (ACLED source, UCDP source_office, news outlet)."),
+        "source_url": _text("Link to the report, where given."),
+        "publication_date": pa.Column(DATE, nullable=True, description="When the cited report was published (news rows)."),
+        "is_synthetic": pa.Column(bool, description="Row comes from the synthetic generator, not from the world."),
+        "raw_file": _text("Raw file the row was read from, relative to the raw-data folder.", nullable=False),
+        "raw_line": pa.Column("int64", pa.Check.ge(2), description="Line of the raw file where the row starts."),
+    },
+    checks=[
+        pa.Check(_dates_ordered, error="end_date_before_start_date"),
+        pa.Check(_coordinates_in_country, error="coordinates_outside_country"),
+        pa.Check(_civilians_within_total, error="civilians_killed_exceeds_fatalities"),
+        pa.Check(_civilians_injured_within_total, error="civilians_injured_exceeds_injured"),
+        pa.Check(_sub_type_matches_type, error="sub_event_type_not_in_event_type"),
+    ],
+    strict=True,
+    ordered=True,
+    name="canonical_events",
+    description="One row per event, whatever the source: the contract every reader fulfils.",
+)
+
+_PLACE_COLUMNS = {
+    "settlement": _text("Settlement name as in the GeoNames gazetteer, where the location matched one."),
+    "geonameid": pa.Column(INT, nullable=True, description="GeoNames id of the matched settlement."),
+    "place_match": _text(
+        "How the location was matched: " + ", ".join(PLACE_MATCHES) + ".",
+        nullable=False,
+        checks=pa.Check.isin(list(PLACE_MATCHES)),
+    ),
+    "is_place_matched": pa.Column(bool, description="The location matched a gazetteer settlement."),
+    "place_distance_km": pa.Column(
+        FLOAT, nullable=True, description="Distance from the source's coordinates to the matched settlement (km)."
+    ),
+}
+
+PROCESSED_EVENTS = CANONICAL_EVENTS.add_columns(_PLACE_COLUMNS)
+PROCESSED_EVENTS.name = "processed_events"
+PROCESSED_EVENTS.description = "events.parquet: canonical events plus place normalisation against GeoNames."
+
+EVENT_COLUMNS = tuple(CANONICAL_EVENTS.columns)
+PROCESSED_COLUMNS = tuple(PROCESSED_EVENTS.columns)
+
+# ---------------------------------------------------------------- claims
+REPORTED_CLAIMS = pa.DataFrameSchema(
+    {
+        "claim_id": _text(
+            "Stable identifier of the hand-coded claim, 'claim:<id>'.",
+            nullable=False,
+            checks=pa.Check.str_matches(r"^(synthetic-)?claim:\S+$", error="claim_id_format"),
+            unique=True,
+        ),
+        "source_dataset": _text("Always 'reported_claim'.", nullable=False, checks=pa.Check.isin(["reported_claim"])),
+        "count_date": pa.Column(DATE, [
+            pa.Check.ge(pd.Timestamp(config.EARLIEST_EVENT_DATE), error="date_before_coverage"),
+            pa.Check.le(pd.Timestamp(config.LATEST_EVENT_DATE), error="date_in_far_future"),
+        ], description="Day the claimed count refers to (the end of its period)."),
+        "period_days": pa.Column("int64", pa.Check.ge(1, error="period_days_below_one"),
+                                 description="Length of the period the count covers, in days (1 = 'over the past day')."),
+        "metric": _text("What is counted, in snake_case (e.g. 'attacks_repelled').", nullable=False,
+                        checks=pa.Check.str_matches(r"^[a-z][a-z0-9_]*$", error="metric_not_snake_case")),
+        "value": pa.Column(INT, pa.Check.ge(0, error="negative_count"), description="The claimed number."),
+        "claimant": _text("Who makes the claim (e.g. 'General Staff of the Armed Forces of Ukraine').", nullable=False),
+        "admin1": _text("Oblast the claim is about, if it is about one."),
+        "location": _text("Places named with the claim, as written ('; '-separated)."),
+        "notes": _text("The claim as reported, in words."),
+        "source_name": _text("Outlet that reported the claim.", nullable=False),
+        "source_url": _text("Link to the report, where given."),
+        "publication_date": pa.Column(DATE, nullable=True, description="When the cited report was published."),
+        "is_synthetic": pa.Column(bool, description="Row comes from a synthetic generator."),
+        "raw_file": _text("Raw file the row was read from.", nullable=False),
+        "raw_line": pa.Column("int64", pa.Check.ge(2), description="Line of the raw file where the row starts."),
+    },
+    strict=True,
+    ordered=True,
+    name="reported_claims",
+    description="Officially reported counts that are not events (e.g. '102 attacks repelled'), hand-coded.",
+)
+
+# ---------------------------------------------------------------- ledger files
+REJECTS = pa.DataFrameSchema(
+    {
+        "raw_file": _text("Raw file of the rejected row.", nullable=False),
+        "raw_line": pa.Column("int64", description="Line where the rejected row starts."),
+        "column": _text("Column whose value broke the rule ('' for whole-row rules)."),
+        "value": _text("The offending value as written (truncated to 200 characters)."),
+        "rule": _text("Name of the rule that failed.", nullable=False),
+        "message": _text("Explanation for people."),
+    },
+    strict=True,
+    ordered=True,
+    name="rejects",
+    description="rejects.csv: one line per broken rule of every rejected raw row.",
+)
+
+MERGED = pa.DataFrameSchema(
+    {
+        "raw_file": _text("Raw file of the duplicate row.", nullable=False),
+        "raw_line": pa.Column("int64", description="Line of the duplicate row."),
+        "event_id": _text("Id shared by the duplicate and the kept row.", nullable=False),
+        "merged_into_file": _text("Raw file of the row that was kept.", nullable=False),
+        "merged_into_line": pa.Column("int64", description="Line of the row that was kept."),
+        "is_identical": pa.Column(bool, description="The duplicate's values equal the kept row's."),
+    },
+    strict=True,
+    ordered=True,
+    name="merged",
+    description="merged.csv: raw rows merged into an earlier row with the same event_id.",
+)
+
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table readers feed: its schema, id column, and the schema used per chunk."""
+
+    name: str
+    schema: pa.DataFrameSchema
+    id_column: str
+
+    @cached_property
+    def chunk_schema(self) -> pa.DataFrameSchema:
+        """Per-chunk validation leaves id uniqueness to the de-duplication step."""
+        return self.schema.update_column(self.id_column, unique=False)
+
+
+TABLES = {
+    "events": Table("events", CANONICAL_EVENTS, "event_id"),
+    "claims": Table("claims", REPORTED_CLAIMS, "claim_id"),
+}
+
+
+def empty_frame(schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """An empty frame with the schema's columns and dtypes."""
+    def dtype(col: pa.Column) -> str:
+        text = str(col.dtype)
+        if text.startswith("str"):
+            return "str"  # pandas 3's default string dtype, which the readers produce
+        return DATE if text.startswith("datetime64") else text  # pandera reports every unit as ns
+
+    return pd.DataFrame({name: pd.Series(dtype=dtype(col)) for name, col in schema.columns.items()})

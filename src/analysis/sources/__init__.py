@@ -1,0 +1,70 @@
+"""The readers, one module per real-world format, and format detection.
+
+Each reader module defines ``NAME``, ``TARGET`` (the table it feeds), ``LAYOUTS``
+(the headers it accepts) and ``parse(raw, failures)``, which turns raw string
+columns into the typed columns of its target schema.  :func:`detect` picks the
+reader from a file's header; a header no reader accepts is an error that names
+the closest layout and the columns it lacks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from analysis.errors import InputError
+from analysis.sources import acled, claims, news, ucdp
+from analysis.sources.base import Layout
+
+READERS: dict[str, ModuleType] = {m.NAME: m for m in (acled, ucdp, news, claims)}
+
+
+def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> tuple[ModuleType, Layout]:
+    """Choose the reader (and layout) for a header; ``forced`` skips detection."""
+    present = set(columns)
+    if forced is not None:
+        if forced not in READERS:
+            raise InputError(path, f"unknown format {forced!r}; known formats: {', '.join(READERS)}")
+        reader = READERS[forced]
+        layout = min(reader.LAYOUTS, key=lambda lay: len(set(lay.required) - present))
+        _require_columns(path, layout, present)
+        return reader, layout
+    candidates = [
+        (len(layout.known & present), name, layout)
+        for name, reader in READERS.items()
+        for layout in reader.LAYOUTS
+        if set(layout.required) <= present
+    ]
+    if candidates:
+        _, name, layout = max(candidates, key=lambda c: c[0])
+        return READERS[name], layout
+    raise InputError(path, _no_layout_message(present))
+
+
+def _require_columns(path: Path, layout: Layout, present: set[str]) -> None:
+    missing = [c for c in layout.required if c not in present]
+    if missing:
+        raise InputError(
+            path, f"the header lacks column(s) required by the {layout.name} format: {', '.join(missing)}", line=1
+        )
+
+
+def _no_layout_message(present: set[str]) -> str:
+    scored = []
+    for reader in READERS.values():
+        for layout in reader.LAYOUTS:
+            required = set(layout.required)
+            scored.append((len(required & present) / len(required), layout))
+    score, closest = max(scored, key=lambda s: s[0])
+    missing = [c for c in closest.required if c not in present]
+    shown = ", ".join(missing[:12]) + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+    return (
+        "the header matches no known format. "
+        f"Closest: {closest.name} ({closest.description}; {score:.0%} of its required columns present), "
+        f"which also needs: {shown}. Known formats: {', '.join(READERS)}; force one with --format."
+    )
+
+
+def layout_of(name: str) -> Layout:
+    """The (first) layout of a named format, e.g. for templates and docs."""
+    return READERS[name].LAYOUTS[0]

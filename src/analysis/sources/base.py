@@ -1,0 +1,186 @@
+"""Building blocks shared by the readers: layouts, failures, vectorised parsers.
+
+A reader turns a chunk of raw string columns into typed canonical columns.
+Values that cannot be parsed are not coerced one by one: each parser returns
+the typed column *and* a mask of the values it could not read, and the reader
+records those as failures (row, column, value, rule, message).  The ingest
+step quarantines the failing rows before pandera sees the frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.schemas import DATE
+
+FAILURE_COLUMNS = ["row", "column", "value", "rule", "message"]
+MAX_VALUE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One header layout a reader accepts (columns after normalisation)."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.required) | frozenset(self.optional)
+
+
+@dataclass
+class Failures:
+    """Accumulates per-value failures of one chunk."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+    warning_parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, mask, values: pd.Series | str, column: str, rule: str, message: str) -> None:
+        """Reject every row where ``mask`` is true; ``values`` is the raw column (or a constant)."""
+        self._record(self.parts, mask, values, column, rule, message)
+
+    def warn(self, mask, values: pd.Series | str, column: str, rule: str, message: str) -> None:
+        """Report rows where ``mask`` is true without rejecting them (suspicious, not wrong)."""
+        self._record(self.warning_parts, mask, values, column, rule, message)
+
+    @staticmethod
+    def _record(parts: list, mask, values, column: str, rule: str, message: str) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        rows = np.flatnonzero(mask)
+        if isinstance(values, pd.Series):
+            shown = values.iloc[rows].astype(str).str.slice(0, MAX_VALUE_CHARS).to_numpy()
+        else:
+            shown = np.full(len(rows), values, dtype=object)
+        parts.append(pd.DataFrame({"row": rows, "column": column, "value": shown, "rule": rule, "message": message}))
+
+    def frame(self) -> pd.DataFrame:
+        """The rejections recorded so far."""
+        return _as_frame(self.parts)
+
+    def warnings_frame(self) -> pd.DataFrame:
+        """The warnings recorded so far."""
+        return _as_frame(self.warning_parts)
+
+
+def _as_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "str") for c in FAILURE_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"row": "int64", "column": "str", "value": "str", "rule": "str", "message": "str"})
+
+
+# ---------------------------------------------------------------- text
+def clean_text(values: pd.Series) -> pd.Series:
+    """Strip whitespace; empty strings become missing."""
+    out = values.str.strip()
+    return out.where(out != "", None).astype("str")
+
+
+def missing(values: pd.Series) -> np.ndarray:
+    return values.str.strip().eq("").to_numpy(dtype=bool)
+
+
+def require(raw: pd.DataFrame, columns: Iterable[str], failures: Failures, what: str = "") -> None:
+    """Fail rows where a required column is empty."""
+    for column in columns:
+        failures.add(
+            missing(raw[column]), raw[column], column, "required_value_missing",
+            f"'{column}' is required{what} but empty",
+        )
+
+
+# ---------------------------------------------------------------- numbers
+def parse_count(values: pd.Series, column: str, failures: Failures) -> pd.Series:
+    """Parse a whole-number count ('3', '3.0'); empty stays unknown (<NA>).
+
+    Non-numbers and fractions are failures; negative numbers are returned as
+    they are, for the schema's ``negative_count`` check to name.
+    """
+    text = values.str.strip()
+    numbers = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    bad_number = numbers.isna().to_numpy() & (text != "").to_numpy()
+    failures.add(bad_number, values, column, "not_a_number", f"'{column}' must be a whole number or empty")
+    fraction = (numbers.notna() & (numbers % 1 != 0)).to_numpy(dtype=bool)
+    failures.add(fraction, values, column, "not_a_whole_number", f"'{column}' must be a whole number")
+    numbers = numbers.where(~fraction & ~bad_number)
+    return numbers.round().astype("Int64")
+
+
+def parse_float(values: pd.Series, column: str, failures: Failures) -> pd.Series:
+    text = values.str.strip()
+    numbers = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    bad = numbers.isna().to_numpy() & (text != "").to_numpy()
+    failures.add(bad, values, column, "not_a_number", f"'{column}' must be a decimal number or empty")
+    return numbers.astype("Float64")
+
+
+def parse_bool(values: pd.Series, column: str, failures: Failures,
+               true: Sequence[str] = ("true", "1", "yes", "y", "t"),
+               false: Sequence[str] = ("false", "0", "no", "n", "f", "")) -> pd.Series:
+    text = values.str.strip().str.lower()
+    is_true = text.isin(true).to_numpy()
+    is_false = text.isin(false).to_numpy()
+    failures.add(~(is_true | is_false), values, column, "not_a_boolean",
+                 f"'{column}' must be one of {', '.join(v for v in true if v)} / {', '.join(v for v in false if v)}")
+    return pd.Series(is_true, index=values.index, dtype=bool)
+
+
+# ---------------------------------------------------------------- dates
+def parse_dates(values: pd.Series, formats: Sequence[str], column: str, failures: Failures,
+                required: bool = True) -> pd.Series:
+    """Try each strptime format in turn on the values still unparsed (vectorised).
+
+    Times of day are dropped: events are dated to the day.  Values that match
+    no format are failures naming the formats accepted.
+    """
+    text = values.str.strip()
+    out = pd.Series(pd.NaT, index=values.index, dtype=DATE)
+    todo = (text != "").to_numpy(dtype=bool, copy=True)
+    for fmt in formats:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna().to_numpy()
+        if ok.any():
+            idx = np.flatnonzero(todo)[ok]
+            out.iloc[idx] = parsed[ok].dt.normalize().astype(DATE).to_numpy()
+            todo[idx] = False
+    examples = ", ".join(_example(f) for f in formats[:3])
+    failures.add(todo, values, column, "unparseable_date", f"'{column}' is not a date in a known style (e.g. {examples})")
+    if required:
+        failures.add((text == "").to_numpy(), values, column, "required_value_missing", f"'{column}' is required but empty")
+    return out
+
+
+def _example(fmt: str) -> str:
+    return pd.Timestamp("2023-03-14").strftime(fmt)
+
+
+def check_year(raw: pd.DataFrame, event_date: pd.Series, date_column: str, failures: Failures) -> None:
+    """Reject rows whose ``year`` column (where present) disagrees with the parsed date."""
+    if "year" not in raw:
+        return
+    year = parse_count(raw["year"], "year", failures)
+    bad = (year.notna() & event_date.notna() & (year != event_date.dt.year)).fillna(False).to_numpy(bool)
+    failures.add(bad, raw["year"], "year", "year_disagrees_with_date", f"'year' differs from the year of '{date_column}'")
+
+
+# ---------------------------------------------------------------- mapping
+def map_codes(values: pd.Series, mapping: dict[str, str], column: str, failures: Failures,
+              allow_empty: bool = True) -> pd.Series:
+    """Map coded values (e.g. precision codes '1'..'3') to labels; unknown codes fail."""
+    text = values.str.strip()
+    text = text.str.replace(r"\.0$", "", regex=True)
+    mapped = text.map(mapping)
+    bad = mapped.isna().to_numpy() & ~(allow_empty & (text == "")).to_numpy()
+    failures.add(bad, values, column, "unknown_code", f"'{column}' must be one of {', '.join(mapping)}")
+    return mapped.astype("str")

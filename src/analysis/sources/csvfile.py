@@ -1,0 +1,263 @@
+"""Reading raw CSV files as text, exactly as written, with real line numbers.
+
+This module knows about bytes, encodings, delimiters, quoting and line numbers,
+and nothing about any event format.  It yields the file's records in chunks of
+string columns (named by the normalised header) together with the physical line
+on which each record starts, so that a rejection can point at the line a user
+sees in a text editor, quoted newlines included.
+
+Whole-file problems (empty, binary, wrong delimiter, broken quoting) raise
+:class:`analysis.errors.InputError` with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from analysis import config
+from analysis.errors import InputError
+
+_BLOCK = 16 * 1024 * 1024
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over a file's bytes tells: hash, size, encoding, line count."""
+
+    sha256: str
+    size_bytes: int
+    encoding: str  # "utf-8-sig" or "cp1252"
+    has_bom: bool
+    newline_count: int
+    ends_with_newline: bool
+
+
+@dataclass(frozen=True)
+class CsvHeader:
+    """The header record of a CSV file."""
+
+    names: tuple[str, ...]  # normalised: stripped, lower case
+    original: tuple[str, ...]  # as written in the file
+    lines: int  # physical lines the header spans
+
+
+@dataclass
+class RawChunk:
+    """A block of records as strings, with the physical line each starts on."""
+
+    frame: pd.DataFrame  # string columns named by the normalised header
+    lines: np.ndarray  # int64, 1-based line of each record
+    # Records whose field count differs from the header's: (line, fields, text), in file order.
+    malformed: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash the file and decide its encoding in one streaming pass."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    size = newlines = 0
+    first = last = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(_BLOCK):
+            if not first:
+                first = block[:4]
+            digest.update(block)
+            size += len(block)
+            newlines += block.count(b"\n")
+            last = block[-1:]
+            if is_utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+    if is_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    has_bom = first.startswith(codecs.BOM_UTF8)
+    return FileScan(
+        sha256=digest.hexdigest(),
+        size_bytes=size,
+        encoding="utf-8-sig" if is_utf8 else "cp1252",
+        has_bom=has_bom,
+        newline_count=newlines,
+        ends_with_newline=last == b"\n",
+    )
+
+
+def check_not_binary(path: Path) -> None:
+    """Refuse files that are plainly not text: spreadsheets, archives, images."""
+    with open(path, "rb") as handle:
+        head = handle.read(config.SNIFF_BYTES)
+    if not head.strip():
+        raise InputError(path, "the file is empty; expected a CSV file with a header row")
+    if head.startswith(_ZIP_MAGIC):
+        raise InputError(
+            path,
+            "this is a zip archive or an Excel .xlsx workbook, not a CSV file; "
+            "export the sheet as CSV (comma-separated) first",
+        )
+    if b"\x00" in head:
+        raise InputError(
+            path,
+            "this looks like a binary file (it contains NUL bytes), not a CSV text file; "
+            "if it was saved as UTF-16 by Excel, re-save it as 'CSV UTF-8'",
+        )
+
+
+def read_header(path: Path, encoding: str) -> CsvHeader:
+    """Parse the first record, detect a wrong delimiter, normalise the names."""
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            original = next(reader)
+        except StopIteration:
+            raise InputError(path, "the file is empty; expected a CSV file with a header row") from None
+        except csv.Error as exc:
+            raise InputError(path, f"the header row cannot be parsed as CSV ({exc})", line=1) from None
+        lines = reader.line_num
+    names = tuple(name.strip().lower() for name in original)
+    if not any(names):
+        raise InputError(path, "the first line is blank; expected a header row naming the columns", line=1)
+    if len(names) == 1:
+        for delimiter, label in _OTHER_DELIMITERS.items():
+            if delimiter in original[0]:
+                raise InputError(
+                    path,
+                    f"the header has a single column but contains {label}s: the file seems to be "
+                    f"{label}-separated; every supported format is comma-separated, so re-export it "
+                    "with commas as delimiters",
+                    line=1,
+                )
+    duplicates = sorted({n for n in names if names.count(n) > 1 and n})
+    if duplicates:
+        raise InputError(path, f"the header repeats the column(s) {', '.join(duplicates)}", line=1)
+    return CsvHeader(names=names, original=tuple(original), lines=lines)
+
+
+def iter_records(
+    path: Path, header: CsvHeader, encoding: str, chunk_rows: int = config.CSV_CHUNK_ROWS
+) -> Iterator[RawChunk]:
+    """Yield the data records after the header as string chunks with line numbers.
+
+    pyarrow's CSV reader parses the records (quoted newlines included); records
+    with more or fewer fields than the header are set aside, with their line and
+    text, in ``RawChunk.malformed`` so that the caller can reject them.  It runs
+    single-threaded so that it can number those records.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [n or f"__unnamed_{i}" for i, n in enumerate(header.names)]
+    malformed: list = []
+
+    def on_invalid(row) -> str:
+        malformed.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    reader_options = pacsv.ReadOptions(column_names=names, skip_rows=header.lines, use_threads=False,
+                                       block_size=_block_size(chunk_rows), encoding=_arrow_encoding(encoding))
+    parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
+    convert_options = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                           strings_can_be_null=False, quoted_strings_can_be_null=False)
+    numbering = _Numbering(first_line=header.lines + 1, first_record=2)
+    try:
+        batches = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
+                                 convert_options=convert_options)
+        for batch in batches:
+            frame = batch.to_pandas(types_mapper=lambda t: _STR if t == pa.string() else None)
+            yield _checked(path, numbering.chunk(frame, malformed))
+        if malformed:  # malformed records after the last valid one
+            yield _checked(path, numbering.chunk(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), malformed))
+    except pa.ArrowInvalid as exc:
+        raise InputError(path, _explain_parser_error(exc)) from None
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+
+
+def _checked(path: Path, chunk: RawChunk) -> RawChunk:
+    """A malformed record with an odd number of quotes swallowed the rest of the file: refuse it."""
+    for line, _, text in chunk.malformed:
+        if text.count('"') % 2:
+            raise InputError(path, "a quoted field is never closed (an unmatched double quote on this line), so "
+                                   "the rest of the file would be read as one value; fix the quoting", line=line)
+    return chunk
+
+
+def _block_size(chunk_rows: int) -> int:
+    """Bytes per pyarrow block for about ``chunk_rows`` records of a typical event file."""
+    return max(1 << 16, min(chunk_rows * 400, 256 << 20))
+
+
+def _arrow_encoding(encoding: str) -> str:
+    return "utf8" if encoding.replace("-", "").lower() in ("utf8sig", "utf8") else encoding
+
+
+class _Numbering:
+    """Assigns physical start lines to records, malformed ones included, across chunks."""
+
+    def __init__(self, first_line: int, first_record: int) -> None:
+        self.line = first_line  # line where the next record starts
+        self.record = first_record  # number of the next record (the header is record 1)
+
+    def chunk(self, frame: pd.DataFrame, malformed: list) -> RawChunk:
+        """Number this chunk's valid records and the malformed records interleaved with them.
+
+        ``malformed`` holds (record number, fields, text) reported by the parser so
+        far; those that fall inside this chunk's span of records are taken from it.
+        """
+        assert all(number is not None for number, _, _ in malformed), "parser did not number a record"
+        valid, taken = len(frame), 0
+        while taken < len(malformed) and malformed[taken][0] <= self.record + valid + taken:
+            taken += 1
+        mine, malformed[:taken] = malformed[:taken], []
+        total = valid + taken
+        bad_pos = np.array([number - self.record for number, _, _ in mine], dtype=np.int64)
+        is_bad = np.zeros(total, dtype=bool)
+        is_bad[bad_pos] = True
+        spans = np.ones(total, dtype=np.int64)
+        spans[~is_bad] += _embedded_newlines(frame)
+        spans[bad_pos] += np.array([text.count("\n") for _, _, text in mine], dtype=np.int64)
+        starts = self.line + np.concatenate(([0], np.cumsum(spans)[:-1])).astype(np.int64)
+        self.line += int(spans.sum())
+        self.record += total
+        bad = [(int(starts[pos]), fields, text) for pos, (_, fields, text) in zip(bad_pos, mine)]
+        return RawChunk(frame=frame, lines=starts[~is_bad], malformed=bad)
+
+
+def _embedded_newlines(frame: pd.DataFrame) -> np.ndarray:
+    """Newlines inside quoted fields, per record (vectorised over columns)."""
+    counts = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:  # loop over columns, not rows
+        values = frame[column]
+        if values.str.contains("\n", regex=False).any():
+            counts += values.str.count("\n").to_numpy(dtype=np.int64)
+    return counts
+
+
+def _explain_parser_error(exc: Exception) -> str:
+    text = str(exc)
+    if "quoted" in text.lower() or "EOF" in text:
+        return ("a quoted field is never closed (an unmatched double quote), so the rest of the file "
+                f"would be read as one value; fix the quoting ({text})")
+    return f"the file cannot be parsed as CSV: {text}"
+
+
+def decode_preview(path: Path, encoding: str, max_chars: int = 200) -> str:
+    """The first characters of a file, for error messages."""
+    with io.open(path, encoding=encoding, errors="replace") as handle:
+        return handle.read(max_chars)

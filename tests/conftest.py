@@ -1,0 +1,99 @@
+"""Shared test helpers: real-data access, in-process CLI runs, small valid raw files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from analysis import config
+
+ACLED_SAMPLE = "acled/acled_api_format_ukraine_2022H1_from_acledR.csv"
+UCDP_SAMPLE = "ucdp_ged/ucdp_ged_api_ukraine_2014_2022_peacerep.csv"
+MISSILE_SAMPLE = "missile_attacks/missile_attacks_daily.csv"
+
+
+def realdata_path(relative: str) -> Path:
+    """A file of ../shared/realdata, read in place; fail under CI if missing, else skip."""
+    path = config.REALDATA_DIR / relative
+    if not path.exists():
+        message = f"real-data sample {path} is missing (expected ../shared/realdata beside the repository)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI must have it")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def realdata():
+    return realdata_path
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run the console entry point in-process: (exit code, stdout, stderr)."""
+    from analysis.cli import main
+
+    capsys.readouterr()
+    code = 0
+    import sys
+
+    argv = sys.argv
+    sys.argv = ["analysis", *map(str, args)]
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def cli(capsys):
+    return lambda *args: run_cli(list(args), capsys)
+
+
+# ---------------------------------------------------------------- small valid ACLED files
+ACLED_ROW = {
+    "event_id_cnty": "UKR1", "event_date": "2023-03-14", "year": "2023", "time_precision": "1",
+    "disorder_type": "Political violence", "event_type": "Explosions/Remote violence",
+    "sub_event_type": "Shelling/artillery/missile attack", "actor1": "Military Forces of Russia (2000-)",
+    "assoc_actor_1": "", "inter1": "8", "actor2": "Civilians (Ukraine)", "assoc_actor_2": "", "inter2": "7",
+    "interaction": "78", "civilian_targeting": "Civilian targeting", "iso": "804", "region": "Europe",
+    "country": "Ukraine", "admin1": "Donetsk", "admin2": "Kramatorskyi", "admin3": "Kramatorska",
+    "location": "Kramatorsk", "latitude": "48.7231", "longitude": "37.5563", "geo_precision": "1",
+    "source": "Ukrainska Pravda", "source_scale": "National", "notes": "On 14 March 2023, a missile hit Kramatorsk.",
+    "fatalities": "1", "tags": "", "timestamp": "1679000000",
+}
+
+
+def acled_rows(n: int) -> list[dict]:
+    """``n`` valid ACLED rows with distinct ids and dates in March 2023."""
+    return [{**ACLED_ROW, "event_id_cnty": f"UKR{1000 + i}", "event_date": f"2023-03-{1 + i % 28:02d}"}
+            for i in range(n)]
+
+
+def to_csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
+    columns = columns or list(rows[0])
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write rows (or text) to a CSV in tmp_path and return its path."""
+
+    def _write(rows_or_text, name: str = "input.csv", encoding: str = "utf-8", columns=None) -> Path:
+        text = rows_or_text if isinstance(rows_or_text, str) else to_csv_text(rows_or_text, columns)
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return _write

@@ -1,0 +1,122 @@
+"""ACLED reader: the real sample, spot-checked values, and re-encoded copies giving the same events."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.ingest import ingest_file
+from conftest import ACLED_SAMPLE
+
+LINEAGE = ["raw_file", "raw_line"]
+
+
+@pytest.fixture(scope="module")
+def sample(request):
+    from conftest import realdata_path
+
+    return realdata_path(ACLED_SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def sample_events(sample):
+    return ingest_file(sample, "acled.csv")
+
+
+def test_every_row_of_the_real_sample_is_accepted(sample_events):
+    ledger = sample_events.ledger
+    assert (ledger.rows, ledger.accepted, ledger.rejected, ledger.merged) == (690, 690, 0, 0)
+    assert ledger.variant == "acled (current layout)"
+    ledger.check()
+
+
+@pytest.mark.parametrize(
+    "event_id, date, location, admin1, fatalities, precision",
+    [
+        ("UKR53103", "2022-03-09", "Mariupol", "Donetsk", 5, "day"),
+        ("UKR57975", "2022-05-11", "Bilohorivka", "Luhansk", 485, "day"),
+        ("UKR58571", "2022-05-26", "Zaporizhia", "Zaporizhia", 26, "day"),
+        ("UKR54933", "2022-03-15", None, None, None, "month"),
+        ("UKR53552", "2022-03-16", None, None, None, "week"),
+    ],
+)
+def test_spot_checked_values(sample_events, event_id, date, location, admin1, fatalities, precision):
+    row = sample_events.accepted.set_index("event_id").loc[f"acled:{event_id}"]
+    assert row["event_date"] == pd.Timestamp(date) == row["event_end_date"]
+    assert row["date_precision"] == precision
+    if location:
+        assert (row["location"], row["admin1"], row["fatalities"]) == (location, admin1, fatalities)
+    assert row["source_dataset"] == "acled" and not row["is_synthetic"]
+
+
+def test_zero_fatalities_stay_zero_but_unknown_is_recorded(sample_events):
+    events = sample_events.accepted
+    raw = pd.read_csv(sample_events_path(), dtype=str, keep_default_na=False)
+    unknown_in_notes = raw["notes"].str.contains("casualties unknown", case=False)
+    assert (events["fatalities"] == 0).sum() == (raw["fatalities"] == "0").sum()
+    assert events["is_casualties_unknown"].sum() >= unknown_in_notes.sum() > 300
+    zero_unknown = events[(events["fatalities"] == 0) & events["is_casualties_unknown"]]
+    assert len(zero_unknown) > 300  # a 0 that means "unknown", kept as 0 and flagged
+
+
+def sample_events_path():
+    from conftest import realdata_path
+
+    return realdata_path(ACLED_SAMPLE)
+
+
+def _same_events(a: pd.DataFrame, b: pd.DataFrame, ignore=()) -> None:
+    drop = LINEAGE + list(ignore)
+    left = a.drop(columns=drop).sort_values("event_id").reset_index(drop=True)
+    right = b.drop(columns=drop).sort_values("event_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right)
+
+
+def test_windows_1252_copy_gives_the_same_events(sample, tmp_path):
+    # The sample is plain ASCII, so add characters whose bytes differ between the encodings.
+    text = sample.read_text(encoding="utf-8").replace("the OSCE SMM observed", "the OSCE SMM observed – “many”")
+    utf8, cp1252 = tmp_path / "utf8.csv", tmp_path / "cp1252.csv"
+    utf8.write_bytes(text.encode("utf-8"))
+    cp1252.write_bytes(text.encode("cp1252", errors="strict"))
+    first, again = ingest_file(utf8, "a.csv"), ingest_file(cp1252, "b.csv")
+    assert (first.ledger.encoding, again.ledger.encoding) == ("utf-8-sig", "cp1252")
+    assert again.accepted["notes"].str.contains("– “many”", regex=False).sum() > 10
+    _same_events(first.accepted, again.accepted)
+
+
+def test_reordered_uppercase_columns_give_the_same_events(sample, sample_events, tmp_path):
+    raw = pd.read_csv(sample, dtype=str, keep_default_na=False)
+    shuffled = raw[list(reversed(raw.columns))]
+    shuffled.columns = [c.upper() for c in shuffled.columns]
+    copy = tmp_path / "reordered.csv"
+    shuffled.to_csv(copy, index=False)
+    _same_events(sample_events.accepted, ingest_file(copy, "copy.csv").accepted)
+
+
+def test_export_tool_layout_with_long_dates_gives_the_same_events(sample, sample_events, tmp_path):
+    from analysis.sources.acled import EXPORT_TOOL_COLUMNS
+
+    raw = pd.read_csv(sample, dtype=str, keep_default_na=False)
+    old = raw.assign(
+        data_id=[str(9_000_000 + i) for i in range(len(raw))],
+        event_id_no_cnty=raw["event_id_cnty"].str.replace("UKR", "", regex=False),
+        iso3="UKR",
+        event_date=pd.to_datetime(raw["event_date"]).dt.strftime("%-d %B %Y"),  # "15 July 2022"
+    )[list(EXPORT_TOOL_COLUMNS)]
+    copy = tmp_path / "export_tool.csv"
+    old.to_csv(copy, index=False, quoting=1)  # the Export Tool quotes every field
+    again = ingest_file(copy, "copy.csv")
+    assert again.ledger.variant.startswith("acled (Export Tool layout")
+    assert again.accepted["is_civilian_targeting"].isna().all()  # the old layout does not say
+    _same_events(sample_events.accepted, again.accepted, ignore=["is_civilian_targeting"])
+
+
+def test_dashboard_day_first_dates_give_the_same_events(sample, sample_events, tmp_path):
+    raw = pd.read_csv(sample, dtype=str, keep_default_na=False)
+    dashboard = raw.assign(event_date=pd.to_datetime(raw["event_date"]).dt.strftime("%d/%m/%Y 00:00:00"),
+                           id=[str(i) for i in range(len(raw))], actor_dyad="x")
+    copy = tmp_path / "dashboard.csv"
+    dashboard.to_csv(copy, index=False)
+    again = ingest_file(copy, "copy.csv")
+    assert again.ledger.accepted == 690
+    _same_events(sample_events.accepted, again.accepted)

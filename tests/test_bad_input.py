@@ -1,0 +1,230 @@
+"""Bad input gets a clear message naming file, line, column, value and rule, and a non-zero exit.
+
+Each case runs the real console entry point (in-process) on a small file.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ACLED_ROW, acled_rows, to_csv_text
+
+
+def _json(cli, path):
+    code, out, err = cli("validate", "--json", path)
+    assert "Traceback" not in out + err
+    return code, json.loads(out)[0]
+
+
+def test_valid_file_exits_zero(cli, write_csv):
+    code, out, err = cli("validate", write_csv(acled_rows(3)))
+    assert code == 0, out + err
+    assert "3 accepted, 0 rejected" in out
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("", "the file is empty"),
+        ("\n\n  \n", "the file is empty"),
+        ("event_id_cnty;event_date;event_type;country\nUKR1;2023-03-14;Battles;Ukraine\n", "semicolon-separated"),
+        ("event_id_cnty\tevent_date\tevent_type\nUKR1\t2023-03-14\tBattles\n", "tab-separated"),
+        ("foo,bar\n1,2\n", "matches no known format"),
+    ],
+    ids=["empty", "blank-lines-only", "semicolon-delimiter", "tab-delimiter", "unknown-layout"],
+)
+def test_unreadable_files(cli, write_csv, content, fragment):
+    path = write_csv(content)
+    code, out, err = cli("validate", path)
+    assert code == 2
+    assert fragment in out
+    assert str(path) in out
+    assert "Traceback" not in out + err
+
+
+def test_unknown_layout_names_closest_and_missing_columns(cli, write_csv):
+    row = {k: v for k, v in ACLED_ROW.items() if k not in ("fatalities", "location")}
+    code, out, _ = cli("validate", write_csv([row]))
+    assert code == 2
+    assert "Closest: acled" in out and "fatalities" in out and "location" in out
+
+
+def test_header_only(cli, write_csv):
+    code, result = _json(cli, write_csv(to_csv_text(acled_rows(1)).splitlines()[0] + "\n"))
+    assert code == 1
+    assert result["rows"] == 0 and result["format"] == "acled"
+    assert "no data rows" in " ".join(result["warnings"])
+
+
+def test_binary_file(cli, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\x00\x01\x02\xffsome binary\x00" * 50)
+    code, out, _ = cli("validate", path)
+    assert code == 2 and "binary" in out
+
+
+def test_xlsx_saved_as_csv(cli, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"PK\x03\x04" + b"\x14\x00" * 100)
+    code, out, _ = cli("validate", path)
+    assert code == 2 and "Excel" in out
+
+
+def test_utf8_bom_is_accepted(cli, write_csv):
+    path = write_csv("\ufeff" + to_csv_text(acled_rows(2)))
+    code, result = _json(cli, path)
+    assert code == 0 and result["accepted"] == 2
+    assert any("byte-order mark" in w for w in result["warnings"])
+
+
+def test_windows_1252_is_accepted_and_decoded(cli, write_csv):
+    rows = acled_rows(1)
+    rows[0]["notes"] = "Shelling near Mar’yinka – “heavy” damage"
+    code, result = _json(cli, write_csv(rows, encoding="cp1252"))
+    assert code == 0 and result["encoding"] == "cp1252"
+    from analysis.ingest import ingest_file
+
+
+def test_windows_1252_values_survive(write_csv):
+    from analysis.ingest import ingest_file
+
+    rows = acled_rows(1)
+    rows[0]["notes"] = "Shelling near Mar’yinka – “heavy” damage"
+    accepted = ingest_file(write_csv(rows, encoding="cp1252")).accepted
+    assert accepted.loc[0, "notes"] == "Shelling near Mar’yinka – “heavy” damage"
+
+
+def test_missing_required_column_with_forced_format(cli, write_csv):
+    row = {k: v for k, v in ACLED_ROW.items() if k != "fatalities"}
+    code, out, _ = cli("validate", "--format", "acled", write_csv([row]))
+    assert code == 2
+    assert "fatalities" in out and "line 1" in out
+
+
+def test_extra_columns_are_reported_and_ignored(cli, write_csv):
+    rows = [{**r, "actor_dyad": "x", "my_note": "y"} for r in acled_rows(2)]
+    code, result = _json(cli, write_csv(rows))
+    assert code == 0 and result["accepted"] == 2
+    assert any("my_note" in w for w in result["warnings"])
+
+
+def test_extra_column_in_strict_news_template_is_an_error(cli, write_csv):
+    from analysis.sources.news import TEMPLATE_COLUMNS
+
+    row = dict.fromkeys(TEMPLATE_COLUMNS, "")
+    row.update(date="2023-03-14", place="Kramatorsk", oblast="Donetsk", event_type="Battles",
+               description="x", source_name="y", publication_date="2023-03-14", civilian_kiled="1")
+    code, out, _ = cli("validate", write_csv([row]))
+    assert code == 2
+    assert "civilian_kiled" in out and "did you mean 'civilians_killed'" in out
+
+
+def _reject(cli, write_csv, change: dict, n: int = 3, row: int = 1):
+    rows = acled_rows(n)
+    rows[row].update(change)
+    code, result = _json(cli, write_csv(rows))
+    assert code == 1, result
+    assert result["accepted"] == n - 1 and result["rejected"] == 1
+    return result["errors"]
+
+
+@pytest.mark.parametrize(
+    "change, column, rule",
+    [
+        ({"event_date": "31/02/2023"}, "event_date", "unparseable_date"),
+        ({"event_date": "yesterday"}, "event_date", "unparseable_date"),
+        ({"latitude": "95.2"}, "latitude", "latitude_out_of_range"),
+        ({"longitude": "-200"}, "longitude", "longitude_out_of_range"),
+        ({"latitude": "40.7", "longitude": "-74.0"}, "latitude,longitude", "coordinates_outside_country"),
+        ({"fatalities": "-3"}, "fatalities", "negative_count"),
+        ({"fatalities": "three"}, "fatalities", "not_a_number"),
+        ({"fatalities": "2.5"}, "fatalities", "not_a_whole_number"),
+        ({"latitude": "48,72"}, "latitude", "not_a_number"),
+        ({"geo_precision": "7"}, "geo_precision", "unknown_code"),
+        ({"event_type": "Bombing"}, "event_type", "unknown_event_type"),
+        ({"event_id_cnty": ""}, "event_id_cnty", "required_value_missing"),
+        ({"year": "2021"}, "year", "year_disagrees_with_date"),
+    ],
+)
+def test_bad_values_are_rejected_with_line_column_value_rule(cli, write_csv, change, column, rule):
+    errors = _reject(cli, write_csv, change)
+    assert len(errors) == 1, errors
+    assert errors[0]["line"] == 3  # header is line 1, the bad row is the second data row
+    assert errors[0]["column"] == column
+    assert errors[0]["rule"] == rule
+    value = next(iter(change.values())) if len(change) == 1 else None
+    if value is not None:
+        assert errors[0]["value"] == value
+
+
+def test_text_report_names_file_line_column_value_rule(cli, write_csv):
+    rows = acled_rows(3)
+    rows[2]["fatalities"] = "-3"
+    path = write_csv(rows)
+    code, out, _ = cli("validate", path)
+    assert code == 1
+    assert str(path) in out
+    assert "line 4: fatalities = '-3': negative_count" in out
+
+
+def test_duplicate_ids_are_merged_not_lost(cli, write_csv):
+    rows = acled_rows(3) + [dict(acled_rows(3)[0]), {**acled_rows(3)[1], "fatalities": "9"}]
+    code, result = _json(cli, write_csv(rows))
+    assert result["accepted"] == 3 and result["merged"] == 2 and result["rejected"] == 0
+    merged = {m["line"]: m for m in result["merged_rows"]}
+    assert merged[5]["merged_into_line"] == 2 and merged[5]["is_identical"]
+    assert merged[6]["merged_into_line"] == 3 and not merged[6]["is_identical"]
+    assert code == 0
+
+
+def test_quoted_newlines_keep_real_line_numbers(cli, write_csv):
+    rows = acled_rows(4)
+    rows[0]["notes"] = "first line\nsecond line\nthird line"
+    rows[2]["fatalities"] = "-1"
+    code, result = _json(cli, write_csv(rows))
+    assert result["accepted"] == 3
+    # header 1; row 1 spans lines 2-4; row 2 is line 5; row 3 (bad) is line 6
+    assert result["errors"][0]["line"] == 6
+
+
+def test_extremely_long_field(cli, write_csv):
+    rows = acled_rows(3)
+    rows[1]["notes"] = "x" * 1_000_000
+    code, result = _json(cli, write_csv(rows))
+    assert code == 1 and result["accepted"] == 2
+    assert result["errors"][0]["rule"] == "field_too_long" and result["errors"][0]["line"] == 3
+    assert len(result["errors"][0]["value"]) < 300
+
+
+def test_unclosed_quote_is_a_clear_file_error(cli, write_csv):
+    text = to_csv_text(acled_rows(3))
+    lines = text.splitlines(keepends=True)
+    lines[-1] = lines[-1].replace('Kramatorsk.",', "Kramatorsk.,", 1)  # the quote opened here never closes
+    code, out, _ = cli("validate", write_csv("".join(lines)))
+    assert code == 2 and "quoted field is never closed" in out
+
+
+def test_row_with_too_many_fields(cli, write_csv):
+    text = to_csv_text(acled_rows(3))
+    lines = text.splitlines(keepends=True)
+    lines[2] = lines[2].rstrip("\n") + ",surplus,values\n"
+    code, result = _json(cli, write_csv("".join(lines)))
+    assert code == 1 and result["accepted"] == 2
+    assert result["errors"][0]["rule"] == "too_many_fields" and result["errors"][0]["line"] == 3
+
+
+def test_blank_lines_are_not_data_rows(cli, write_csv):
+    text = to_csv_text(acled_rows(2))
+    head, *rows = text.splitlines(keepends=True)
+    code, result = _json(cli, write_csv(head + rows[0] + "\n" + rows[1]))
+    assert code == 0 and result["rows"] == 2 and result["blank_rows"] == 1
+
+
+def test_several_problems_in_one_row_count_once(cli, write_csv):
+    rows = acled_rows(3)
+    rows[1].update(fatalities="-1", latitude="99")
+    code, result = _json(cli, write_csv(rows))
+    assert result["rejected"] == 1 and len(result["errors"]) == 2
+    assert {e["rule"] for e in result["errors"]} == {"negative_count", "latitude_out_of_range"}
