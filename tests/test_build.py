@@ -164,3 +164,31 @@ def test_killed_build_leaves_previous_outputs_readable(raw_dir, tmp_path):
     assert len(pd.read_parquet(out / "events.parquet")) == previous["outputs"]["events.parquet"]["rows"]
     report = build(raw_dir, out)  # the next build completes and clears the leftovers
     assert not report.skipped and not list(out.glob(".build-*"))
+
+
+def test_processed_real_acled_rows_are_normalised(raw_dir, tmp_path, realdata):
+    shutil.copy(realdata(ACLED_SAMPLE), raw_dir / "acled_sample.csv")
+    out = tmp_path / "processed"
+    build(raw_dir, out)
+    events = pd.read_parquet(out / "events.parquet").set_index("event_id")
+    zaporizhzhia = events.loc["acled:UKR58571"]
+    assert (zaporizhzhia["admin1"], zaporizhzhia["settlement"], zaporizhzhia["fatalities"]) == (
+        "Zaporizhzhia", "Zaporizhzhya", 26)  # the oblast in our spelling, the city in GeoNames'
+    assert events.loc["acled:UKR53103", "settlement"] == "Mariupol"
+    district = events[events["location"] == "Donetsk - Kuibyshivskyi"]
+    assert len(district) and (district["geonameid"] == 709717).all() and (district["place_match"] == "district").all()
+    kyiv = events[events["location"] == "Kyiv"]
+    assert set(kyiv["admin1"]) == {"Kyiv City"} and set(kyiv["geonameid"]) == {703448}
+    assert set(events["admin1"].dropna()) <= set(__import__("analysis.places", fromlist=["OBLASTS"]).OBLASTS.values())
+
+
+def test_large_inputs_report_progress_when_not_on_a_terminal(raw_dir, tmp_path, monkeypatch, capsys):
+    from analysis.synth import write_synthetic_acled
+
+    monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 1_000)
+    write_synthetic_acled(raw_dir / "synthetic.csv", rows=5_000, seed=2)
+    from analysis import pipeline
+
+    pipeline.run_build(raw_dir, tmp_path / "processed", "x", show_progress=False)
+    err = capsys.readouterr().err
+    assert "synthetic.csv:" in err and "of ~5,000 rows" in err

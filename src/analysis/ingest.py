@@ -188,7 +188,7 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
 
     failures = Failures()
     _reject_long_fields(raw, failures)
-    known = raw[[c for c in raw.columns if c in layout.known]]
+    known = layout.schema.validate(raw[[c for c in raw.columns if c in layout.known]])
     typed = reader.parse(known, failures)
     typed = typed.assign(raw_file=raw_file, raw_line=lines.astype("int64"))[list(table.schema.columns)]
     parse_failed = failures.frame()

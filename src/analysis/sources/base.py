@@ -10,6 +10,7 @@ step quarantines the failing rows before pandera sees the frame.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -33,6 +34,19 @@ class Layout:
     @property
     def known(self) -> frozenset[str]:
         return frozenset(self.required) | frozenset(self.optional)
+
+    @cached_property
+    def schema(self):
+        """The raw pandera schema: the first link of raw -> canonical -> processed.
+
+        Raw rows are text as written: the required columns must be present and
+        every known column is a string.  Typing and value rules belong to the
+        canonical schema, after vectorised parsing.
+        """
+        import pandera.pandas as pa
+
+        columns = {name: pa.Column(str, required=name in self.required, nullable=False) for name in sorted(self.known)}
+        return pa.DataFrameSchema(columns, strict=False, name=f"raw_{self.name}", description=self.description)
 
 
 @dataclass

@@ -1,0 +1,51 @@
+"""``analysis.load_events()`` builds when needed and returns typed processed events."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from analysis import config, loaders
+from analysis.errors import DataNotBuiltError
+
+
+@pytest.fixture
+def dirs(tmp_path, monkeypatch):
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    for path in (config.PROJECT_DIR / "data" / "raw").glob("*_rferl_*.csv"):
+        shutil.copy(path, raw)
+    monkeypatch.setattr(config, "RAW_DIR", raw)
+    monkeypatch.setattr(config, "PROCESSED_DIR", processed)
+    return raw, processed
+
+
+def test_load_events_builds_first_and_keeps_dtypes(dirs):
+    raw, processed = dirs
+    assert not processed.exists()
+    events = loaders.load_events()
+    assert (processed / "events.parquet").exists()
+    assert len(events) == 7
+    assert str(events["event_date"].dtype) == "datetime64[ms]"
+    assert str(events["civilians_killed"].dtype) == "Int64"
+    strike = events.set_index("event_id").loc["news:rferl-20230314-kramatorsk-apartment-strike"]
+    assert (strike["civilians_killed"], strike["civilians_injured"], strike["buildings_damaged"]) == (1, 3, 6)
+    assert pd.isna(events.set_index("event_id").loc["news:rferl-20220408-kramatorsk-railway-station-strike",
+                                                    "civilians_injured"])
+
+
+def test_load_events_selects_columns(dirs):
+    events = loaders.load_events(["event_id", "settlement"])
+    assert list(events.columns) == ["event_id", "settlement"]
+
+
+def test_without_build_a_missing_table_is_a_clear_error(dirs):
+    with pytest.raises(DataNotBuiltError, match="analysis build"):
+        loaders.load_events(build=False)
+
+
+def test_manifest_is_available(dirs):
+    manifest = loaders.load_manifest()
+    assert {e["path"] for e in manifest["inputs"]} == {p.name for p in dirs[0].iterdir()}
