@@ -200,7 +200,8 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
 
     rejects = pd.concat([malformed, _rejects_frame(all_failed, lines, raw_file)], ignore_index=True)
     warned = failures.warnings_frame()
-    warned = warned[~warned["row"].isin(all_failed["row"])]
+    kept_lines = accepted["raw_line"].to_numpy()
+    warned = warned[np.isin(lines[warned["row"].to_numpy()], kept_lines)]  # accepted rows only
     ledger.accepted += len(accepted)
     ledger.rejected += int(all_failed["row"].nunique())
     ledger.merged += len(merged)

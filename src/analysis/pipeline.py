@@ -45,8 +45,8 @@ class _Collected:
 def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, show_progress: bool = False) -> BuildReport:
     files = raw_files(raw_dir)
     if not files:
-        raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; "
-                                  "put ACLED, UCDP or news-template CSV files there")
+        raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; put ACLED, "
+                                  "UCDP GED, Air Force daily-report or news/claims-template CSV files there")
     processed_dir.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(processed_dir)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
@@ -129,7 +129,7 @@ def _finish(target: str, item: ChunkResult, kept: dict) -> pd.DataFrame:
         _PLACE_SCHEMA.validate(accepted[list(_PLACE_SCHEMA.columns)], lazy=False)
         kept["unmatched"].append(places.unmatched_summary(accepted))
         kept["coverage"].append(_coverage(accepted, "event_date", "event_end_date"))
-    elif target == "claims":
+    elif target in ("claims", "air_attacks"):
         kept["coverage"].append(_coverage(accepted, "count_date", "count_date"))
     return accepted
 
@@ -160,10 +160,23 @@ def _write_outputs(collected: _Collected, work: Path, processed_dir: Path) -> di
         frame = _concat(frames, schemas.empty_frame(schema)).sort_values(order, kind="stable")
         storage.write_csv(processed_dir / name, schema.validate(frame))
         outputs[name] = _describe(processed_dir / name, len(frame))
+    outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(processed_dir)
     unmatched = _unmatched(collected.unmatched)
     storage.write_csv(processed_dir / config.UNMATCHED_PLACES_FILE, unmatched)
     outputs[config.UNMATCHED_PLACES_FILE] = _describe(processed_dir / config.UNMATCHED_PLACES_FILE, len(unmatched))
     return outputs
+
+
+def _write_daily_counts(processed_dir: Path) -> dict:
+    """daily_counts.parquet: air-force counts and official claims in one long table."""
+    from analysis import dailycounts
+
+    air = pd.read_parquet(processed_dir / OUTPUT_FILES["air_attacks"])
+    claims = pd.read_parquet(processed_dir / OUTPUT_FILES["claims"])
+    daily = dailycounts.combine(dailycounts.from_air_attacks(air), dailycounts.from_claims(claims))
+    target = processed_dir / config.DAILY_COUNTS_FILE
+    storage.write_parquet(target, daily)
+    return _describe(target, len(daily))
 
 
 def _concat_parts(parts: list[Path], schema, target: Path) -> dict:

@@ -296,7 +296,7 @@ def _window_ordered(df: pd.DataFrame) -> pd.Series:
 
 AIR_ATTACK_REPORTS = pa.DataFrameSchema(
     {
-        "report_id": _text("Stable id of the report row, 'airforce:<hash of window, model, target and source>'.",
+        "report_id": _text("Stable id of the report row, 'airforce:<hash of window, model, launch place, target and source>'.",
                            nullable=False, unique=True,
                            checks=pa.Check.str_matches(r"^(synthetic-)?airforce:\S+$", error="report_id_format")),
         "source_dataset": _text("Always 'air_force'.", nullable=False, checks=pa.Check.isin(["air_force"])),
@@ -336,7 +336,7 @@ DAILY_COUNTS = pa.DataFrameSchema(
         "count_date": pa.Column(DATE, description="Day the count refers to."),
         "metric": _text("What is counted: 'launched', 'destroyed', 'not_reached_target' (air-force reports) or a "
                         "claimed metric such as 'attacks_repelled'.", nullable=False),
-        "value": pa.Column(INT, pa.Check.ge(0), description="The count."),
+        "value": pa.Column(INT, pa.Check.ge(0, error="negative_count"), description="The count."),
         "is_reported_claim": pa.Column(bool, description="A number claimed in an official statement, not "
                                        "counted from events or itemised reports; chart it as a claim."),
         "weapon_model": _text("Weapon model, for air-force counts."),
@@ -356,6 +356,98 @@ DAILY_COUNTS = pa.DataFrameSchema(
     description="daily_counts.parquet: daily counts that are not events, in long form: air-force launched/"
                 "destroyed per model, and officially reported claims, each tagged by metric and source.",
 )
+
+# ---------------------------------------------------------------- metric outputs
+# Each metric in analysis.metrics validates its result against one of these.
+# Grouping columns (``by=``) are added per call and are not listed here (strict=False).
+ATTACKS_PER_DAY = pa.DataFrameSchema(
+    {
+        "event_date": pa.Column(DATE, description="The day (events are counted on their first day)."),
+        "attacks": pa.Column("int64", pa.Check.ge(0), description="Attack events (is_attack) starting that day; "
+                             "0 on days with none."),
+        "attacks_imprecise_date": pa.Column("int64", pa.Check.ge(0), description="Of which dated only to a week, "
+                                            "month or range by the source."),
+        "attacks_rolling_mean": pa.Column("Float64", nullable=True, required=False,
+                                          description="Trailing rolling mean of attacks over the requested window."),
+    },
+    strict=False,
+    name="attacks_per_day",
+    description="metrics.attacks_per_day: daily counts of attack events, zero-filled.",
+)
+
+CIVILIAN_HARM_BY_CITY = pa.DataFrameSchema(
+    {
+        "settlement": _text("Gazetteer settlement, or the location as written when it matched none.", nullable=False),
+        "admin1": _text("Oblast."),
+        "geonameid": pa.Column(INT, nullable=True, description="GeoNames id of the settlement."),
+        "is_place_matched": pa.Column(bool, description="The settlement matched the gazetteer."),
+        "incidents": pa.Column("int64", pa.Check.ge(1), description="Civilian-harm incidents."),
+        "civilians_killed": _count("Civilians killed in incidents that give a number; empty if none does."),
+        "civilians_injured": _count("Civilians injured in incidents that give a number; empty if none does."),
+        "incidents_killed_unknown": pa.Column("int64", pa.Check.ge(0),
+                                              description="Incidents that give no number of civilians killed."),
+        "incidents_injured_unknown": pa.Column("int64", pa.Check.ge(0),
+                                               description="Incidents that give no number of civilians injured."),
+        "first_date": pa.Column(DATE, description="First incident."),
+        "last_date": pa.Column(DATE, description="Last incident."),
+    },
+    strict=True,
+    ordered=True,
+    name="civilian_harm_by_city",
+    description="metrics.civilian_harm_by_city: civilian-harm incidents and casualties per settlement.",
+)
+
+PERIOD_COMPARISON = pa.DataFrameSchema(
+    {
+        "metric": _text("What is compared ('attacks', 'events', 'fatalities', 'civilians_killed').", nullable=False),
+        "current_start_date": pa.Column(DATE, description="First day of the current period."),
+        "current_end_date": pa.Column(DATE, description="Last day of the current period."),
+        "previous_start_date": pa.Column(DATE, description="First day of the comparison period."),
+        "previous_end_date": pa.Column(DATE, description="Last day of the comparison period."),
+        "current_value": pa.Column(INT, nullable=True, description="Value in the current period."),
+        "previous_value": pa.Column(INT, nullable=True, description="Value in the comparison period."),
+        "absolute_change": pa.Column(INT, nullable=True, description="current_value - previous_value."),
+        "relative_change": pa.Column(FLOAT, nullable=True, description="absolute_change / previous_value; empty "
+                                     "when previous_value is 0 (no meaningful percentage)."),
+    },
+    strict=False,
+    name="period_comparison",
+    description="metrics.compare_periods: a value in two periods, with absolute and relative change.",
+)
+
+EVENT_SUMMARY = pa.DataFrameSchema(
+    {
+        "period_start_date": pa.Column(DATE, description="First day of the week (Monday) or month."),
+        "events": pa.Column("int64", pa.Check.ge(0), description="Events starting in the period."),
+        "attacks": pa.Column("int64", pa.Check.ge(0), description="Of which attacks (is_attack)."),
+        "fatalities": _count("Fatalities in events that give a number; empty if none does."),
+        "events_fatalities_unknown": pa.Column("int64", pa.Check.ge(0),
+                                               description="Events with no fatality number or 'casualties unknown'."),
+        "civilians_killed": _count("Civilians killed in events that give a number."),
+    },
+    strict=False,
+    name="event_summary",
+    description="metrics.summarise_events: weekly or monthly totals, by type and oblast on request.",
+)
+
+AIR_ATTACKS_PER_DAY = pa.DataFrameSchema(
+    {
+        "count_date": pa.Column(DATE, description="Report day (the day the attack window ends)."),
+        "weapon_category": _text("Weapon category, or 'all'.", nullable=False),
+        "launched": pa.Column("int64", pa.Check.ge(0), description="Weapons launched; 0 on days without a report row."),
+        "destroyed": pa.Column("int64", pa.Check.ge(0), description="Weapons reported destroyed."),
+        "share_destroyed": pa.Column(FLOAT, pa.Check.in_range(0, 1), nullable=True,
+                                     description="destroyed / launched; empty when nothing was launched."),
+    },
+    checks=pa.Check(lambda df: df["destroyed"] <= df["launched"], error="destroyed_exceeds_launched"),
+    strict=True,
+    ordered=True,
+    name="air_attacks_per_day",
+    description="metrics.air_attacks_per_day: launched and destroyed per report day and weapon category.",
+)
+
+METRIC_SCHEMAS = {s.name: s for s in (ATTACKS_PER_DAY, CIVILIAN_HARM_BY_CITY, PERIOD_COMPARISON, EVENT_SUMMARY,
+                                      AIR_ATTACKS_PER_DAY)}
 
 # ---------------------------------------------------------------- ledger files
 REJECTS = pa.DataFrameSchema(

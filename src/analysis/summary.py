@@ -18,6 +18,9 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
                      f"{e['rejected']:>9,} {e['merged']:>7,}")
     t = m["totals"]
     lines.append(f"{'total':44} {'':16} {t['rows']:>9,} {t['accepted']:>9,} {t['rejected']:>9,} {t['merged']:>7,}")
+    if t.get("warned"):
+        lines.append(f"{t['warned']:,} accepted rows carry warnings (suspicious, not rejected): "
+                     f"see {processed_dir / 'warnings.csv'}")
     for err in m.get("file_errors", []):
         lines.append(f"UNREADABLE {err['path']}: {err['error']}")
     lines += _rejections(processed_dir, top) + _unmatched(processed_dir, top)
@@ -25,7 +28,8 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
         lines += ["", "NOTE: the build includes SYNTHETIC events (analysis synth); every figure and report made "
                       "from them is marked as such."]
     lines += ["", "coverage:"] + [
-        f"  {c['source_dataset']}{' (synthetic)' if c['is_synthetic'] else ''}: {c['rows']:,} rows, "
+        f"  {c['source_dataset']}{' (synthetic)' if c['is_synthetic'] else ''}: {c['rows']:,} "
+        f"row{'' if c['rows'] == 1 else 's'}, "
         f"{c['first_date']} to {c['last_date']}" for c in m.get("coverage", [])]
     lines += ["", f"outputs in {processed_dir}: " + ", ".join(sorted(m["outputs"])) + f", {config.MANIFEST_FILE}"]
     return "\n".join(lines)

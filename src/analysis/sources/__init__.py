@@ -13,10 +13,10 @@ from pathlib import Path
 from types import ModuleType
 
 from analysis.errors import InputError
-from analysis.sources import acled, claims, news, ucdp
+from analysis.sources import acled, air_force, claims, news, ucdp
 from analysis.sources.base import Layout
 
-READERS: dict[str, ModuleType] = {m.NAME: m for m in (acled, ucdp, news, claims)}
+READERS: dict[str, ModuleType] = {m.NAME: m for m in (acled, ucdp, news, claims, air_force)}
 
 
 def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> tuple[ModuleType, Layout]:
