@@ -97,3 +97,28 @@ def write_csv(tmp_path):
         return path
 
     return _write
+
+
+# ---------------------------------------------------------------- small processed frames
+def events_frame(records: list[dict]):
+    """Processed events with every column typed as in PROCESSED_EVENTS; records give what matters."""
+    import pandas as pd
+
+    from analysis.schemas import PROCESSED_EVENTS, empty_frame
+
+    defaults = {
+        "source_dataset": "acled", "date_precision": "day", "event_type": "Explosions/Remote violence",
+        "sub_event_type": "Shelling/artillery/missile attack", "is_attack": True, "country": "Ukraine",
+        "admin1": "Donetsk", "location": "Kramatorsk", "settlement": "Kramatorsk", "geonameid": 704508,
+        "place_match": "name", "is_place_matched": True, "is_casualties_unknown": False, "is_synthetic": False,
+        "raw_file": "test.csv",
+    }
+    rows = []
+    for i, record in enumerate(records):
+        row = {**defaults, "event_id": f"acled:T{i}", "raw_line": i + 2, **record}
+        row.setdefault("event_end_date", row["event_date"])
+        rows.append(row)
+    empty = empty_frame(PROCESSED_EVENTS)
+    frame = pd.DataFrame(rows).reindex(columns=empty.columns)
+    frame = frame.astype({c: str(t) for c, t in empty.dtypes.items()})
+    return PROCESSED_EVENTS.validate(frame)

@@ -1,0 +1,315 @@
+"""The metrics articles quote: pure functions over the processed tables.
+
+Every function takes the processed events (``analysis.load_events()``) or
+daily counts (``analysis.load_daily_counts()``), returns a new frame validated
+against its output schema in :mod:`analysis.schemas`, and attaches a
+:class:`analysis.provenance.Provenance` (sources, dates, synthetic flag) that
+figures and reports use for their source lines.
+
+Definitions, which articles cite:
+
+* **Attack**: an event with ``is_attack`` true: ACLED *Battles* or
+  *Explosions/Remote violence*, ACLED *Violence against civilians / Attack*,
+  every UCDP GED event, and news-coded events of those types.
+* **Day of an event**: its first day (``event_date``).  A multi-day UCDP event
+  counts once, on its first day; events the source dates only to a week or a
+  month are counted on the date the source coded and reported separately as
+  ``attacks_imprecise_date`` so a chart can say how many there are.
+* **Zero**: a day inside the data's coverage with no attack counts 0.  Dates
+  outside the coverage (first to last event date of the table) are an error,
+  not zeros: a gap in the data is not a lull in the war.
+* **Civilian-harm incident**: an event with ``is_civilian_targeting`` true or
+  at least one civilian killed or injured.  Casualty sums add the incidents
+  that give a number; incidents that give none are counted separately
+  (``incidents_killed_unknown``) and never treated as 0.
+* **Air attacks**: counts from the Air Force's daily reports, attributed to
+  the day the attack window ends (the morning report).  Days inside the
+  reports' coverage without a row count 0 launched.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis import provenance, schemas
+from analysis.errors import ParameterError
+
+GROUPABLE = ("event_type", "sub_event_type", "weapon", "admin1", "settlement", "source_dataset", "violence_type")
+COMPARABLE = ("attacks", "events", "fatalities", "civilians_killed")
+UNKNOWN_GROUP = "(not given)"
+
+
+# ---------------------------------------------------------------- coverage and periods
+def coverage(events: pd.DataFrame, start: str = "event_date", end: str = "event_end_date") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day the table covers."""
+    if events.empty:
+        raise ParameterError("there are no events to compute from (is data/raw empty, or the filter too narrow?)")
+    end = end if end in events else start
+    return pd.Timestamp(events[start].min()), pd.Timestamp(events[end].max())
+
+
+def _day(value, name: str) -> pd.Timestamp:
+    """A day from a Timestamp, date or 'YYYY-MM-DD' string (nothing looser: 'March' is not a date)."""
+    try:
+        if isinstance(value, str):
+            return pd.to_datetime(value.strip(), format="%Y-%m-%d")
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError):
+        raise ParameterError(f"{name}={value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _period(table: pd.DataFrame, start, end, date_col: str = "event_date", end_col: str = "event_end_date",
+            what: str = "events") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Resolve start/end (defaults: the coverage) and refuse dates outside the coverage."""
+    first, last = coverage(table, date_col, end_col)
+    start = first if start is None else _day(start, "start")
+    end = last if end is None else _day(end, "end")
+    if end < start:
+        raise ParameterError(f"end {end:%Y-%m-%d} is before start {start:%Y-%m-%d}")
+    if start < first or end > last:
+        raise ParameterError(f"{start:%Y-%m-%d}..{end:%Y-%m-%d} lies outside the {what}' coverage "
+                             f"({first:%Y-%m-%d}..{last:%Y-%m-%d}); outside it there is no data, not zero")
+    return start, end
+
+
+def _group_column(by: str | None) -> str | None:
+    if by is not None and by not in GROUPABLE:
+        raise ParameterError(f"cannot break down by {by!r}; choose one of: {', '.join(GROUPABLE)}")
+    return by
+
+
+def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    frame = schema.validate(frame.reset_index(drop=True))
+    return provenance.attach(frame, provenance.of_rows(rows, **kwargs))
+
+
+# ---------------------------------------------------------------- attacks per day
+def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None = None,
+                    rolling: int | None = None) -> pd.DataFrame:
+    """Daily counts of attack events from ``start`` to ``end``, zero-filled, optionally by group.
+
+    ``by`` breaks the counts down by one of :data:`GROUPABLE` (long format: one
+    row per day and group; a missing value is the group "(not given)").
+    ``rolling`` adds ``attacks_rolling_mean``, the trailing mean over that many
+    days, using days before ``start`` where the data cover them.
+    """
+    start, end = _period(events, start, end)
+    by = _group_column(by)
+    if rolling is not None and (not isinstance(rolling, int) or rolling < 1):
+        raise ParameterError(f"rolling={rolling!r} must be a whole number of days >= 1")
+    first = max(coverage(events)[0], start - pd.Timedelta(days=(rolling or 1) - 1))
+    attacks = events[events["is_attack"] & events["event_date"].between(first, end)]
+    daily = _daily_counts(attacks, first, end, by)
+    if rolling:
+        keys = [by] if by else []
+        grouped = daily.groupby(keys, sort=False)["attacks"] if keys else daily["attacks"]
+        means = grouped.rolling(rolling, min_periods=rolling).mean()
+        daily["attacks_rolling_mean"] = (means.reset_index(level=0, drop=True) if keys else means).astype("Float64")
+    daily = daily[daily["event_date"] >= start]
+    return _finish(daily, schemas.ATTACKS_PER_DAY, attacks[attacks["event_date"] >= start])
+
+
+def _daily_counts(attacks: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None) -> pd.DataFrame:
+    days = pd.date_range(start, end, freq="D", unit="ms")
+    frame = attacks.assign(imprecise=attacks["date_precision"].ne("day"))
+    keys = ["event_date"]
+    if by:
+        frame = frame.assign(**{by: frame[by].fillna(UNKNOWN_GROUP)})
+        keys.append(by)
+    counts = frame.groupby(keys).agg(attacks=("event_id", "size"), attacks_imprecise_date=("imprecise", "sum"))
+    groups = sorted(frame[by].unique()) if by else None
+    index = pd.MultiIndex.from_product([days, groups], names=keys) if by else pd.Index(days, name="event_date")
+    full = counts.reindex(index, fill_value=0).astype("int64").reset_index()
+    if by:
+        full = full.sort_values([by, "event_date"], kind="stable").reset_index(drop=True)
+        full[by] = full[by].astype("str")
+    return full.astype({"event_date": schemas.DATE})
+
+
+# ---------------------------------------------------------------- civilian harm
+def civilian_harm_incidents(events: pd.DataFrame, start=None, end=None, admin1: str | None = None) -> pd.DataFrame:
+    """The civilian-harm incidents themselves (see the module docstring), in date order."""
+    start, end = _period(events, start, end)
+    harm = (events["is_civilian_targeting"].fillna(False).astype(bool)
+            | events["civilians_killed"].fillna(0).gt(0) | events["civilians_injured"].fillna(0).gt(0))
+    rows = events[harm & events["event_date"].between(start, end)]
+    if admin1 is not None:
+        rows = rows[rows["admin1"] == admin1]
+    rows = rows.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
+    return provenance.attach(rows, provenance.of_rows(rows))
+
+
+def civilian_harm_by_city(events: pd.DataFrame, start=None, end=None, top: int | None = None) -> pd.DataFrame:
+    """One row per settlement (with oblast): civilian-harm incidents, civilians killed and injured, dates.
+
+    Unmatched places are kept under the location as written (``is_place_matched``
+    false).  Sorted by civilians killed (unknown last), then incidents, then name.
+    """
+    incidents = civilian_harm_incidents(events, start, end)
+    place = incidents["settlement"].fillna(incidents["location"]).fillna("(no place given)")
+    grouped = incidents.assign(place=place, killed_unknown=incidents["civilians_killed"].isna(),
+                               injured_unknown=incidents["civilians_injured"].isna())
+    keys = ["place", "admin1", "geonameid", "is_place_matched"]
+    groups = grouped.groupby(keys, dropna=False, sort=False)
+    table = groups.agg(
+        incidents=("event_id", "size"),
+        incidents_killed_unknown=("killed_unknown", "sum"),
+        incidents_injured_unknown=("injured_unknown", "sum"),
+        first_date=("event_date", "min"),
+        last_date=("event_date", "max"),
+    ).join(groups[["civilians_killed", "civilians_injured"]].sum(min_count=1))
+    table = table.reset_index().rename(columns={"place": "settlement"})[list(schemas.CIVILIAN_HARM_BY_CITY.columns)]
+    table = table.astype({"civilians_killed": "Int64", "civilians_injured": "Int64", "incidents": "int64",
+                          "incidents_killed_unknown": "int64", "incidents_injured_unknown": "int64",
+                          "settlement": "str", "admin1": "str", "geonameid": "Int64"})
+    table = table.sort_values(["civilians_killed", "incidents", "settlement"], ascending=[False, False, True],
+                              na_position="last", kind="stable")
+    if top is not None:
+        table = table.head(top)
+    return _finish(table, schemas.CIVILIAN_HARM_BY_CITY, incidents)
+
+
+# ---------------------------------------------------------------- period comparison
+def _value(rows: pd.DataFrame, metric: str) -> object:
+    if metric == "attacks":
+        return int(rows["is_attack"].sum())
+    if metric == "events":
+        return len(rows)
+    return rows[metric].sum(min_count=0)
+
+
+def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metric: str = "attacks",
+                    by: str | None = None) -> pd.DataFrame:
+    """``metric`` in two periods (each a (start, end) pair, ends included), with absolute and relative change.
+
+    ``relative_change`` is empty when the previous value is 0: there is no
+    meaningful percentage increase from nothing.  Sums of fatalities and
+    civilians killed add the events that give a number.
+    """
+    if metric not in COMPARABLE:
+        raise ParameterError(f"cannot compare {metric!r}; choose one of: {', '.join(COMPARABLE)}")
+    by = _group_column(by)
+    (c0, c1), (p0, p1) = _period(events, *current), _period(events, *previous)
+    frames = []
+    for label, (a, b) in (("current", (c0, c1)), ("previous", (p0, p1))):
+        rows = events[events["event_date"].between(a, b)]
+        if by:
+            rows = rows.assign(**{by: rows[by].fillna(UNKNOWN_GROUP)})
+            values = rows.groupby(by).apply(lambda g: _value(g, metric), include_groups=False)
+        else:
+            values = pd.Series([_value(rows, metric)], index=pd.Index(["all"], name="group"))
+        frames.append(values.rename(f"{label}_value"))
+    table = pd.concat(frames, axis=1).fillna(0).astype("Int64")
+    table = table.rename_axis(by or "group").reset_index()
+    if not by:
+        table = table.drop(columns="group")
+    table["absolute_change"] = table["current_value"] - table["previous_value"]
+    previous_value = table["previous_value"].astype("Float64")
+    table["relative_change"] = (table["absolute_change"] / previous_value.where(previous_value != 0)).astype("Float64")
+    table = table.assign(metric=metric, current_start_date=c0, current_end_date=c1,
+                         previous_start_date=p0, previous_end_date=p1)
+    used = events[events["event_date"].between(p0, p1) | events["event_date"].between(c0, c1)]
+    return _finish(_dates_as_ms(table), schemas.PERIOD_COMPARISON, used)
+
+
+def _dates_as_ms(table: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in table.columns if c.endswith("_date")]
+    return table.astype(dict.fromkeys(cols, schemas.DATE))
+
+
+def week_on_week(events: pd.DataFrame, end=None, metric: str = "attacks", by: str | None = None) -> pd.DataFrame:
+    """The 7 days ending ``end`` (default: the last day of data) against the 7 days before."""
+    end = coverage(events)[1] if end is None else _day(end, "end")
+    week = pd.Timedelta(days=7)
+    return compare_periods(events, (end - week + pd.Timedelta(days=1), end),
+                           (end - 2 * week + pd.Timedelta(days=1), end - week), metric, by)
+
+
+def month_on_year(events: pd.DataFrame, month: str, metric: str = "attacks", by: str | None = None) -> pd.DataFrame:
+    """A calendar month (``"2023-03"``) against the same month a year earlier."""
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}", str(month).strip()):
+        raise ParameterError(f"month={month!r} is not a month; write it as YYYY-MM")
+    period = pd.Period(str(month).strip(), freq="M")
+    last_year = period - 12
+    return compare_periods(events, (period.start_time, period.end_time.normalize()),
+                           (last_year.start_time, last_year.end_time.normalize()), metric, by)
+
+
+# ---------------------------------------------------------------- weekly / monthly summary
+def summarise_events(events: pd.DataFrame, freq: str = "month", by=("event_type",), start=None,
+                     end=None) -> pd.DataFrame:
+    """Weekly (Monday-based) or monthly totals of events, attacks, fatalities and civilians killed.
+
+    ``by`` is a tuple of grouping columns from :data:`GROUPABLE` (e.g.
+    ``("event_type", "admin1")``) or None.  Every period and group present in
+    the range appears, with zeros where a group had no events.
+    """
+    if freq not in ("week", "month"):
+        raise ParameterError(f"freq={freq!r}; choose 'week' or 'month'")
+    keys = [_group_column(b) for b in (by or ())]
+    start, end = _period(events, start, end)
+    rows = events[events["event_date"].between(start, end)]
+    period = rows["event_date"].dt.to_period("W-SUN" if freq == "week" else "M").dt.start_time
+    frame = rows.assign(period_start_date=period.astype(schemas.DATE),
+                        fatalities_unknown=rows["fatalities"].isna() | rows["is_casualties_unknown"],
+                        **{k: rows[k].fillna(UNKNOWN_GROUP) for k in keys})
+    groups = frame.groupby(["period_start_date", *keys])
+    table = groups.agg(events=("event_id", "size"), attacks=("is_attack", "sum"),
+                       events_fatalities_unknown=("fatalities_unknown", "sum"))
+    table = table.join(groups[["fatalities", "civilians_killed"]].sum(min_count=1))
+    table = _complete_grid(table, frame, keys).reset_index()
+    return _finish(table, schemas.EVENT_SUMMARY, rows)
+
+
+def _complete_grid(table: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    levels = [sorted(frame["period_start_date"].unique())] + [sorted(frame[k].unique()) for k in keys]
+    index = pd.MultiIndex.from_product(levels, names=["period_start_date", *keys]) if keys else \
+        pd.Index(levels[0], name="period_start_date")
+    full = table.reindex(index)
+    counts = ["events", "attacks", "events_fatalities_unknown"]
+    full[counts] = full[counts].fillna(0).astype("int64")
+    return full.astype({"fatalities": "Int64", "civilians_killed": "Int64"})
+
+
+# ---------------------------------------------------------------- air attacks and claims
+def air_attacks_per_day(daily_counts: pd.DataFrame, start=None, end=None, by: str | None = "weapon_category",
+                        ) -> pd.DataFrame:
+    """Missiles and drones launched and destroyed per report day, by weapon category (or ``by=None``: all).
+
+    Only report rows that give a number launched contribute; ``share_destroyed``
+    is destroyed / launched and empty on days with nothing launched.
+    """
+    if by not in (None, "weapon_category"):
+        raise ParameterError("air attacks can be broken down by 'weapon_category' or not at all (by=None)")
+    air = daily_counts[daily_counts["source_dataset"] == "air_force"]
+    start, end = _period(air, start, end, "count_date", "count_date", what="air-force reports")
+    air = air[air["count_date"].between(start, end)]
+    wide = air.pivot_table(index=["raw_file", "raw_line", "count_date", "weapon_category"], columns="metric",
+                           values="value", aggfunc="sum").reset_index().rename_axis(columns=None)
+    wide = wide[wide.get("launched", pd.Series(dtype="Int64")).notna()] if "launched" in wide else wide.iloc[0:0]
+    category = wide["weapon_category"] if by else pd.Series("all", index=wide.index)
+    sums = wide.assign(group=category).groupby(["count_date", "group"])[["launched", "destroyed"]].sum(min_count=0)
+    groups = sorted(set(category)) or ["all"]
+    days = pd.date_range(start, end, freq="D", unit="ms")
+    full = sums.reindex(pd.MultiIndex.from_product([days, groups], names=["count_date", "weapon_category"]),
+                        fill_value=0).fillna(0).astype("int64").reset_index()
+    full["share_destroyed"] = (full["destroyed"] / full["launched"].where(full["launched"] > 0)).astype("Float64")
+    full = full.sort_values(["weapon_category", "count_date"], kind="stable")
+    full = full.astype({"count_date": schemas.DATE, "weapon_category": "str"})
+    return _finish(full[list(schemas.AIR_ATTACKS_PER_DAY.columns)], schemas.AIR_ATTACKS_PER_DAY, air,
+                   start="count_date", end="count_date", kind="Reports")
+
+
+def reported_claims(daily_counts: pd.DataFrame, start=None, end=None, metric: str | None = None) -> pd.DataFrame:
+    """Officially reported numbers (``is_reported_claim``), e.g. attacks repelled, for the period."""
+    claims = daily_counts[daily_counts["is_reported_claim"]]
+    if claims.empty:
+        return provenance.attach(claims.reset_index(drop=True), provenance.of_rows(claims, "count_date", "count_date"))
+    start, end = _period(claims, start, end, "count_date", "count_date", what="claims")
+    rows = claims[claims["count_date"].between(start, end)]
+    if metric is not None:
+        rows = rows[rows["metric"] == metric]
+    rows = rows.sort_values(["count_date", "metric", "raw_file", "raw_line"], kind="stable").reset_index(drop=True)
+    return provenance.attach(rows, provenance.of_rows(rows, "count_date", "count_date", kind="Claims"))

@@ -1,0 +1,89 @@
+"""Where a table's numbers come from, carried with the table in ``DataFrame.attrs``.
+
+Metrics attach a :class:`Provenance` to every result: the source datasets that
+contributed rows, the dates covered, and whether any row is synthetic.
+Figures and reports derive their source line and SYNTHETIC marks from it, so
+the line under a chart is computed from the data, never typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from analysis.schemas import SOURCE_DATASETS
+
+KEY = "provenance"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    sources: tuple[str, ...]  # display names, e.g. ("ACLED", "UCDP GED")
+    first_date: str | None  # ISO dates of the rows the table was computed from
+    last_date: str | None
+    is_synthetic: bool
+    kind: str = "Events"  # what the dates are of: "Events", "Reports", ...
+
+    def source_line(self) -> str:
+        """E.g. 'Source: ACLED; UCDP GED. Events to 14 Mar 2023.' (with a SYNTHETIC note when synthetic)."""
+        names = "; ".join(self.sources) if self.sources else "no data"
+        line = f"Source: {names}."
+        if self.last_date:
+            line += f" {self.kind} to {pd.Timestamp(self.last_date):%-d %b %Y}."
+        if self.is_synthetic:
+            line += " Includes SYNTHETIC data, not real events."
+        return line
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "sources": list(self.sources)}
+
+
+def _names(datasets: pd.Series) -> tuple[str, ...]:
+    present = set(datasets.dropna().unique())
+    return tuple(SOURCE_DATASETS[d] for d in SOURCE_DATASETS if d in present)  # stable order
+
+
+def _iso(value) -> str | None:
+    return None if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def of_rows(frame: pd.DataFrame, start: str = "event_date", end: str = "event_end_date",
+            kind: str = "Events") -> Provenance:
+    """Provenance of a set of rows of a processed table (events, daily counts, claims)."""
+    if frame.empty:
+        return Provenance((), None, None, False, kind)
+    end = end if end in frame else start
+    return Provenance(
+        sources=_names(frame["source_dataset"]),
+        first_date=_iso(frame[start].min()),
+        last_date=_iso(frame[end].max()),
+        is_synthetic=bool(frame["is_synthetic"].any()),
+        kind=kind,
+    )
+
+
+def combine(*items: Provenance) -> Provenance:
+    """Provenance of a table computed from several inputs."""
+    items = [p for p in items if p.sources]
+    if not items:
+        return Provenance((), None, None, False)
+    order = list(SOURCE_DATASETS.values())
+    sources = sorted({s for p in items for s in p.sources}, key=lambda s: order.index(s) if s in order else 99)
+    firsts = [p.first_date for p in items if p.first_date]
+    lasts = [p.last_date for p in items if p.last_date]
+    return Provenance(tuple(sources), min(firsts) if firsts else None, max(lasts) if lasts else None,
+                      any(p.is_synthetic for p in items), items[0].kind if len({p.kind for p in items}) == 1 else "Data")
+
+
+def attach(frame: pd.DataFrame, provenance: Provenance) -> pd.DataFrame:
+    frame.attrs[KEY] = provenance.as_dict()
+    return frame
+
+
+def get(frame: pd.DataFrame) -> Provenance | None:
+    """The provenance attached to a frame, or None."""
+    data = frame.attrs.get(KEY)
+    if not data:
+        return None
+    return Provenance(**{**data, "sources": tuple(data["sources"])})

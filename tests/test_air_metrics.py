@@ -1,0 +1,106 @@
+"""Air-attack metrics and reported claims: hand-computed frames and the real Air Force sample."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from analysis import config, metrics
+from analysis.build import build
+from analysis.errors import ParameterError
+from conftest import MISSILE_SAMPLE
+
+D = pd.Timestamp
+
+
+def _counts(rows):
+    from analysis import dailycounts
+    from analysis.schemas import DAILY_COUNTS, empty_frame
+
+    empty = empty_frame(DAILY_COUNTS)
+    base = {"is_reported_claim": False, "claimant": "Ukrainian Air Force", "period_days": 1,
+            "source_dataset": "air_force", "source_name": "Ukrainian Air Force", "is_synthetic": False,
+            "raw_file": "t.csv"}
+    frame = pd.DataFrame([{**base, **r} for r in rows]).reindex(columns=empty.columns)
+    return dailycounts._validated(frame.astype({c: str(t) for c, t in empty.dtypes.items()}))
+
+
+@pytest.fixture
+def counts():
+    # two report rows on 1 May (a drone row and a missile row), nothing on 2 May, one drone row on 3 May,
+    # and one drone row on 3 May whose launched number is unknown (it only says 4 destroyed)
+    rows = []
+    for line, (day, model, category, launched, destroyed) in enumerate([
+        ("2024-05-01", "Shahed-136/131", "drone", 20, 15), ("2024-05-01", "Kh-101", "cruise missile", 6, 6),
+        ("2024-05-03", "Shahed-136/131", "drone", 10, 9), ("2024-05-03", "Shahed-136/131", "drone", None, 4),
+    ], start=2):
+        for metric, value in (("launched", launched), ("destroyed", destroyed)):
+            if value is not None:
+                rows.append({"count_date": D(day), "metric": metric, "value": value, "weapon_model": model,
+                             "weapon_category": category, "raw_line": line})
+    return _counts(rows)
+
+
+def test_launched_destroyed_and_share_by_category(counts):
+    daily = metrics.air_attacks_per_day(counts).set_index(["weapon_category", "count_date"])
+    assert daily.loc[("drone", D("2024-05-01")), ["launched", "destroyed"]].tolist() == [20, 15]
+    assert daily.loc[("drone", D("2024-05-01")), "share_destroyed"] == pytest.approx(0.75)
+    assert daily.loc[("drone", D("2024-05-02")), ["launched", "destroyed"]].tolist() == [0, 0]  # zero-filled
+    assert pd.isna(daily.loc[("drone", D("2024-05-02")), "share_destroyed"])
+    # the row without a launched number does not add 4 destroyed to a day with 10 launched
+    assert daily.loc[("drone", D("2024-05-03")), ["launched", "destroyed"]].tolist() == [10, 9]
+    assert daily.loc[("cruise missile", D("2024-05-01")), "share_destroyed"] == 1.0
+
+
+def test_all_categories_together(counts):
+    daily = metrics.air_attacks_per_day(counts, by=None)
+    assert daily["weapon_category"].unique().tolist() == ["all"]
+    assert daily["launched"].tolist() == [26, 0, 10] and daily["destroyed"].tolist() == [21, 0, 9]
+
+
+def test_outside_the_reports_coverage_is_an_error(counts):
+    with pytest.raises(ParameterError, match="air-force reports' coverage"):
+        metrics.air_attacks_per_day(counts, start="2024-04-30")
+
+
+@pytest.fixture(scope="module")
+def real_counts(tmp_path_factory, request):
+    from conftest import realdata_path
+
+    raw = tmp_path_factory.mktemp("raw")
+    shutil.copy(realdata_path(MISSILE_SAMPLE), raw / "missile_attacks_daily.csv")
+    for path in (config.PROJECT_DIR / "data" / "raw").glob("claims_*.csv"):
+        shutil.copy(path, raw)
+    out = tmp_path_factory.mktemp("processed")
+    build(raw, out)
+    return pd.read_parquet(out / "daily_counts.parquet"), realdata_path(MISSILE_SAMPLE)
+
+
+def test_real_sample_days_match_the_file(real_counts):
+    counts, path = real_counts
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    daily = metrics.air_attacks_per_day(counts, by=None).set_index("count_date")
+    for day in ("2024-01-02", "2025-07-09", "2026-03-01"):
+        ends_that_day = raw["time_end"].str.strip().str.startswith(day)
+        rows = raw[ends_that_day & (raw["launched"] != "")]
+        launched = pd.to_numeric(rows["launched"]).sum()
+        destroyed = pd.to_numeric(rows["destroyed"].replace("", "0")).sum()
+        assert daily.loc[D(day), "launched"] == launched > 0
+        assert daily.loc[D(day), "destroyed"] == destroyed
+
+
+def test_real_sample_never_destroys_more_than_launched(real_counts):
+    counts, _ = real_counts
+    daily = metrics.air_attacks_per_day(counts)
+    assert (daily["destroyed"] <= daily["launched"]).all()
+    assert daily["share_destroyed"].dropna().between(0, 1).all()
+
+
+def test_the_general_staff_claim_is_a_reported_claim_not_an_event_count(real_counts):
+    counts, _ = real_counts
+    claims = metrics.reported_claims(counts, start="2023-03-14", end="2023-03-14")
+    assert claims[["metric", "value", "is_reported_claim"]].values.tolist() == [["attacks_repelled", 102, True]]
+    assert claims.loc[0, "claimant"] == "General Staff of the Armed Forces of Ukraine"
+    assert not counts.loc[counts["source_dataset"] == "air_force", "is_reported_claim"].any()

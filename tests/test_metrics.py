@@ -1,0 +1,175 @@
+"""Metrics: hand-computed expectations on small frames, and the bundled seed events."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import metrics, provenance
+from analysis.errors import ParameterError
+from conftest import events_frame
+
+D = pd.Timestamp
+
+
+@pytest.fixture
+def events():
+    # 1 to 10 March 2023; attacks on the 1st (2), 3rd (1), 6th (3, one month-precision), 10th (1);
+    # one protest (not an attack) on the 2nd.
+    return events_frame([
+        {"event_date": D("2023-03-01"), "fatalities": 0},
+        {"event_date": D("2023-03-01"), "event_type": "Battles", "sub_event_type": "Armed clash", "fatalities": 3},
+        {"event_date": D("2023-03-02"), "event_type": "Protests", "sub_event_type": "Peaceful protest",
+         "is_attack": False, "fatalities": 0},
+        {"event_date": D("2023-03-03"), "fatalities": 1, "civilians_killed": 1},
+        {"event_date": D("2023-03-06"), "fatalities": 2, "admin1": "Kharkiv", "settlement": "Kharkiv",
+         "location": "Kharkiv", "geonameid": 706483},
+        {"event_date": D("2023-03-06"), "event_type": "Battles", "sub_event_type": "Armed clash"},
+        {"event_date": D("2023-03-06"), "date_precision": "month", "source_dataset": "ucdp_ged",
+         "event_type": None, "sub_event_type": None, "event_id": "ucdp:1"},
+        {"event_date": D("2023-03-10"), "fatalities": 0, "is_casualties_unknown": True},
+    ])
+
+
+def test_attacks_per_day_zero_fills_days_without_attacks(events):
+    daily = metrics.attacks_per_day(events)
+    assert daily["event_date"].tolist() == list(pd.date_range("2023-03-01", "2023-03-10"))
+    assert daily["attacks"].tolist() == [2, 0, 1, 0, 0, 3, 0, 0, 0, 1]
+    assert daily["attacks_imprecise_date"].tolist() == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+
+
+def test_attacks_per_day_by_group_is_long_and_complete(events):
+    daily = metrics.attacks_per_day(events, start="2023-03-01", end="2023-03-06", by="event_type")
+    assert len(daily) == 6 * 3  # 6 days x (Battles, Explosions/Remote violence, not given)
+    table = daily.pivot(index="event_date", columns="event_type", values="attacks")
+    assert table["Battles"].tolist() == [1, 0, 0, 0, 0, 1]
+    assert table["Explosions/Remote violence"].tolist() == [1, 0, 1, 0, 0, 1]
+    assert table[metrics.UNKNOWN_GROUP].tolist() == [0, 0, 0, 0, 0, 1]
+
+
+def test_rolling_mean_uses_earlier_days_inside_the_coverage(events):
+    daily = metrics.attacks_per_day(events, start="2023-03-03", end="2023-03-07", rolling=3)
+    # counts 1..7 March: 2,0,1,0,0,3,0 -> 3-day means ending 3..7 March
+    assert daily["attacks_rolling_mean"].round(4).tolist() == [1.0, round(1 / 3, 4), round(1 / 3, 4), 1.0, 1.0]
+    at_start = metrics.attacks_per_day(events, rolling=3)
+    assert at_start["attacks_rolling_mean"].isna().tolist()[:3] == [True, True, False]
+
+
+def test_dates_outside_the_coverage_are_an_error_not_zeros(events):
+    with pytest.raises(ParameterError, match="outside the events' coverage"):
+        metrics.attacks_per_day(events, start="2023-02-25")
+    with pytest.raises(ParameterError, match="before start"):
+        metrics.attacks_per_day(events, start="2023-03-05", end="2023-03-02")
+    with pytest.raises(ParameterError, match="not a date"):
+        metrics.attacks_per_day(events, start="March")
+    with pytest.raises(ParameterError, match="break down"):
+        metrics.attacks_per_day(events, by="colour")
+
+
+def test_unknown_casualties_stay_unknown_in_civilian_harm():
+    events = events_frame([
+        {"event_date": D("2023-03-01"), "civilians_killed": 2, "civilians_injured": 5},
+        {"event_date": D("2023-03-02"), "is_civilian_targeting": True},  # numbers unknown
+        {"event_date": D("2023-03-03"), "civilians_killed": 0, "civilians_injured": 1},
+        {"event_date": D("2023-03-04"), "location": "Sloviansk", "settlement": "Slov'yans'k", "geonameid": 696643,
+         "is_civilian_targeting": True},
+        {"event_date": D("2023-03-05"), "fatalities": 4},  # no civilian harm: not an incident
+    ])
+    table = metrics.civilian_harm_by_city(events).set_index("settlement")
+    kramatorsk = table.loc["Kramatorsk"]
+    assert (kramatorsk["incidents"], kramatorsk["civilians_killed"], kramatorsk["civilians_injured"]) == (3, 2, 6)
+    assert (kramatorsk["incidents_killed_unknown"], kramatorsk["incidents_injured_unknown"]) == (1, 1)
+    assert (kramatorsk["first_date"], kramatorsk["last_date"]) == (D("2023-03-01"), D("2023-03-03"))
+    sloviansk = table.loc["Slov'yans'k"]
+    assert pd.isna(sloviansk["civilians_killed"]) and sloviansk["incidents_killed_unknown"] == 1  # not 0
+    assert list(table.index) == ["Kramatorsk", "Slov'yans'k"]  # unknown toll sorts last
+
+
+def test_unmatched_places_are_kept_under_their_written_name():
+    events = events_frame([{"event_date": D("2023-03-01"), "civilians_killed": 1, "location": "Mine 6/7",
+                            "settlement": None, "geonameid": None, "is_place_matched": False,
+                            "place_match": "unmatched"}])
+    row = metrics.civilian_harm_by_city(events).iloc[0]
+    assert row["settlement"] == "Mine 6/7" and not row["is_place_matched"]
+
+
+def test_period_change_arithmetic(events):
+    table = metrics.compare_periods(events, ("2023-03-06", "2023-03-10"), ("2023-03-01", "2023-03-05"))
+    row = table.iloc[0]
+    assert (row["current_value"], row["previous_value"], row["absolute_change"]) == (4, 3, 1)
+    assert row["relative_change"] == pytest.approx(1 / 3)
+    fatalities = metrics.compare_periods(events, ("2023-03-06", "2023-03-10"), ("2023-03-01", "2023-03-05"),
+                                         metric="fatalities").iloc[0]
+    assert (fatalities["current_value"], fatalities["previous_value"]) == (2, 4)
+    assert fatalities["relative_change"] == pytest.approx(-0.5)
+
+
+def test_period_change_from_zero_has_no_percentage(events):
+    row = metrics.compare_periods(events, ("2023-03-06", "2023-03-06"), ("2023-03-04", "2023-03-05")).iloc[0]
+    assert (row["current_value"], row["previous_value"], row["absolute_change"]) == (3, 0, 3)
+    assert pd.isna(row["relative_change"])
+
+
+def test_week_on_week_and_month_on_year():
+    events = events_frame([{"event_date": d} for d in
+                           ["2022-03-01", "2022-03-20", "2023-03-01", "2023-03-02", "2023-03-09", "2023-03-31"]])
+    week = metrics.week_on_week(events, end="2023-03-14").iloc[0]
+    assert (week["current_start_date"], week["current_end_date"]) == (D("2023-03-08"), D("2023-03-14"))
+    assert (week["previous_start_date"], week["previous_end_date"]) == (D("2023-03-01"), D("2023-03-07"))
+    assert (week["current_value"], week["previous_value"]) == (1, 2)
+    month = metrics.month_on_year(events, "2023-03").iloc[0]
+    assert (month["current_value"], month["previous_value"], month["absolute_change"]) == (4, 2, 2)
+    assert month["relative_change"] == pytest.approx(1.0)
+    with pytest.raises(ParameterError, match="coverage"):
+        metrics.month_on_year(events, "2022-03")  # March 2021 is not covered
+    with pytest.raises(ParameterError, match="not a month"):
+        metrics.month_on_year(events, "March")
+
+
+def test_monthly_summary_by_type_and_oblast(events):
+    summary = metrics.summarise_events(events, freq="month", by=("event_type", "admin1"))
+    by = summary.set_index(["event_type", "admin1"])
+    assert by.loc[("Explosions/Remote violence", "Donetsk"), "events"] == 3
+    assert by.loc[("Explosions/Remote violence", "Kharkiv"), "fatalities"] == 2
+    assert by.loc[("Battles", "Kharkiv"), "events"] == 0  # zero-filled grid
+    assert summary["events"].sum() == len(events) and summary["attacks"].sum() == 7
+    weekly = metrics.summarise_events(events, freq="week", by=None)
+    assert weekly["period_start_date"].tolist() == [D("2023-02-27"), D("2023-03-06")]
+    assert weekly["events"].tolist() == [4, 4]
+    assert weekly["events_fatalities_unknown"].tolist() == [0, 3]  # two missing numbers + one 'unknown'
+
+
+def test_results_carry_provenance(events):
+    daily = metrics.attacks_per_day(events)
+    prov = provenance.get(daily)
+    assert prov.sources == ("ACLED", "UCDP GED") and prov.last_date == "2023-03-10" and not prov.is_synthetic
+    assert prov.source_line() == "Source: ACLED; UCDP GED. Events to 10 Mar 2023."
+
+
+# ---------------------------------------------------------------- bundled seed events
+@pytest.fixture(scope="module")
+def seed_events(tmp_path_factory):
+    import shutil
+
+    from analysis import config
+    from analysis.build import build
+
+    raw = tmp_path_factory.mktemp("raw")
+    for path in (config.PROJECT_DIR / "data" / "raw").glob("*_rferl_*.csv"):
+        shutil.copy(path, raw)
+    out = tmp_path_factory.mktemp("processed")
+    build(raw, out)
+    return pd.read_parquet(out / "events.parquet")
+
+
+def test_seed_kramatorsk_strike_on_14_march_2023(seed_events):
+    table = metrics.civilian_harm_by_city(seed_events, start="2023-03-14", end="2023-03-14").set_index("settlement")
+    assert (table.loc["Kramatorsk", "civilians_killed"], table.loc["Kramatorsk", "civilians_injured"]) == (1, 3)
+    assert table.loc["Kramatorsk", "incidents"] == 1
+
+
+def test_seed_kramatorsk_railway_station_strike(seed_events):
+    incidents = metrics.civilian_harm_incidents(seed_events, start="2022-04-08", end="2022-04-08")
+    assert incidents["civilians_killed"].tolist() == [58]
+    assert incidents["settlement"].tolist() == ["Kramatorsk"]
+    assert pd.isna(incidents.loc[0, "civilians_injured"])  # not given in the report, so unknown
