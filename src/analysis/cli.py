@@ -20,7 +20,7 @@ from typing import List, Optional
 import typer
 
 from analysis import config
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ParameterError
 
 app = typer.Typer(
     add_completion=False,
@@ -73,6 +73,72 @@ def build(
 
         typer.echo(build_summary(report, processed_dir))
     raise typer.Exit(0 if report.ok else 1)
+
+
+# ---------------------------------------------------------------- reports
+def _pairs(args: list[str]) -> dict:
+    """``-p name value`` pairs from the command's extra arguments."""
+    given, rest = {}, list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag not in ("-p", "--parameter") or len(rest) < 2:
+            raise ParameterError(f"unexpected argument {flag!r}; give parameters as -p name value")
+        name, value = rest.pop(0), rest.pop(0)
+        given[name] = value
+    return given
+
+
+def _given_parameters(args: list[str], params_file: Optional[Path]) -> dict:
+    given = {}
+    if params_file:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ParameterError(f"cannot read parameters file {params_file}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ParameterError(f"{params_file} must hold a mapping of parameter names to values")
+        given.update(loaded)
+    given.update(_pairs(args))
+    return given
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def report(
+    ctx: typer.Context,
+    notebook: str = typer.Argument(..., help="Notebook name, number ('01') or path."),
+    params_file: Optional[Path] = typer.Option(None, "-f", "--file", help="YAML file of parameters."),
+    timeout: float = typer.Option(600, "--timeout", help="Seconds a cell may run before the report fails."),
+) -> None:
+    """Run one report notebook into reports/<notebook>/<parameters>/; parameters as -p name value."""
+    from analysis.reports import run_report
+
+    result = run_report(notebook, _given_parameters(ctx.args, params_file), timeout_s=timeout)
+    typer.echo(f"{result.status}: {result.report_dir / 'report.html'}")
+    if result.error:
+        typer.echo(f"error: {result.error}", err=True)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def batch(
+    notebook: str = typer.Argument(..., help="Notebook name, number ('01') or path."),
+    grid: Optional[List[str]] = typer.Option(None, "--grid", help="name=v1,v2,... (repeatable; all combinations)."),
+    grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="CSV with one combination per row."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=1, help="Reports run at once (default: cores)."),
+    timeout: float = typer.Option(600, "--timeout", help="Seconds a cell may run before a report fails."),
+) -> None:
+    """Run a notebook for every combination of parameters, in parallel, and write reports/index.html."""
+    from analysis.reports import batch_summary, parse_grid, read_grid_file, run_batch
+
+    if bool(grid) == bool(grid_file):
+        raise ParameterError("give either --grid name=v1,v2 ... or --grid-file FILE")
+    combos = parse_grid(grid) if grid else read_grid_file(grid_file)
+    results = run_batch(notebook, combos, jobs=jobs, timeout_s=timeout)
+    typer.echo(batch_summary(results))
+    typer.echo(f"index: {config.REPORTS_DIR / 'index.html'}")
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
 # ---------------------------------------------------------------- the main job

@@ -145,3 +145,38 @@ def _assemble(rng, dates, places: pd.DataFrame, mix: pd.DataFrame, fatalities: n
         "is_synthetic": "true",
     })
     return frame[list(CURRENT_COLUMNS) + ["is_synthetic"]]
+
+
+# ---------------------------------------------------------------- Air Force daily reports
+# (model, share of nights it appears, mean launched when it does, share destroyed)
+AIR_MIX = [
+    ("Shahed-136/131", 0.75, 40.0, 0.85),
+    ("X-101/X-555", 0.12, 25.0, 0.85),
+    ("Kalibr", 0.08, 10.0, 0.8),
+    ("Iskander-M/KN-23", 0.2, 3.0, 0.3),
+    ("X-59/X-69", 0.05, 4.0, 0.5),
+]
+
+
+def synthetic_air_force(seed: int = 0, start: str = "2023-01-01", end: str = "2023-06-30") -> pd.DataFrame:
+    """Nightly synthetic Air Force reports (18:00 to 08:00) in the real format, plus is_synthetic."""
+    rng = np.random.default_rng(seed)
+    nights = pd.date_range(start, end, freq="D")
+    mix = pd.DataFrame(AIR_MIX, columns=["model", "p", "mean", "share"])
+    grid = mix.merge(pd.DataFrame({"night": nights}), how="cross")
+    grid = grid[rng.random(len(grid)) < grid["p"].to_numpy()].reset_index(drop=True)
+    launched = 1 + rng.poisson(grid["mean"].to_numpy() - 1)
+    destroyed = rng.binomial(launched, grid["share"].to_numpy())
+    frame = pd.DataFrame({
+        "time_start": (grid["night"] + pd.Timedelta(hours=18)).dt.strftime("%Y-%m-%d %H:%M"),
+        "time_end": (grid["night"] + pd.Timedelta(hours=32)).dt.strftime("%Y-%m-%d %H:%M"),
+        "model": grid["model"], "launch_place": "", "target": "Ukraine",
+        "launched": launched.astype(float).astype(str), "destroyed": destroyed.astype(float).astype(str),
+        "source": "kpszsu/posts/synthetic", "is_synthetic": "true",
+    })
+    return frame.sort_values(["time_start", "model"], kind="stable").reset_index(drop=True)
+
+
+def write_synthetic_air_force(path: Path, seed: int = 0, start: str = "2023-01-01", end: str = "2023-06-30") -> Path:
+    storage.write_csv(Path(path), synthetic_air_force(seed, start, end))
+    return Path(path)

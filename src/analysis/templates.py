@@ -46,3 +46,30 @@ def data_dictionary() -> str:
             out.append(f"| `{name}` | {dtype} | {'yes' if column.nullable else 'no'} | {column.description or ''} |")
         out.append("")
     return "\n".join(out)
+
+
+def reports_index_html(runs: list[dict]) -> str:
+    """reports/index.html: one row per report run, with parameters, status and links."""
+    from html import escape
+
+    rows = []
+    for run in sorted(runs, key=lambda r: (r["notebook"], r["href"])):
+        params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items())
+        ok = run["status"] == "succeeded"
+        status = escape(run["status"]) + ("" if ok else f": {escape(str(run.get('error') or ''))}")
+        rows.append(
+            f'<tr class="{"ok" if ok else "failed"}"><td>{escape(run["notebook"])}</td><td>{escape(params)}</td>'
+            f"<td>{status}</td><td>{run['duration_s']:.1f} s</td>"
+            f'<td><a href="{escape(run["href"])}/report.html">report</a> · '
+            f'<a href="{escape(run["href"])}/numbers.json">numbers</a> · '
+            f'<a href="{escape(run["href"])}/run.json">run</a></td></tr>')
+    failed = sum(r["status"] != "succeeded" for r in runs)
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Reports</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}"
+        "tr.failed td{background:#fde8e8}</style></head><body>\n"
+        f"<h1>Reports</h1><p>{len(runs)} reports, {failed} failed.</p>\n"
+        "<table><tr><th>notebook</th><th>parameters</th><th>status</th><th>duration</th><th>files</th></tr>\n"
+        + "\n".join(rows) + "\n</table></body></html>\n"
+    )

@@ -1,0 +1,162 @@
+"""Executing one notebook with papermill in the project's kernel, and rendering it to HTML.
+
+* :func:`ensure_kernelspec` registers the kernel ``conflict-analysis`` in this
+  environment (``<venv>/share/jupyter/kernels``), pointing at this Python, with
+  ``PYTHONHASHSEED=0`` so that notebooks behave the same in every run; JupyterLab
+  offers the same kernel.
+* :func:`execute` runs papermill with that kernel named explicitly and the
+  notebooks folder as working directory.  A failing cell, a timeout or a dying
+  kernel gives a failed :class:`Outcome`; papermill marks failing cells in the
+  saved notebook itself, and timeouts and dead kernels, which it does not mark,
+  are marked here (a banner cell at the top and an error output on the cell).
+* :func:`write_html` renders the executed notebook without code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis import config, storage
+
+KERNEL_NAME = "conflict-analysis"
+KERNEL_ENV = {"PYTHONHASHSEED": "0"}
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    error: str | None = None
+
+
+class KernelStartError(RuntimeError):
+    """The kernel did not start; the run may be retried."""
+
+
+def ensure_kernelspec() -> None:
+    """Register (or repair) this environment's kernel under KERNEL_NAME."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if spec.argv[0] == sys.executable and spec.env == KERNEL_ENV:
+            return
+    except NoSuchKernel:
+        pass
+    from ipykernel.kernelspec import install
+
+    path = Path(install(kernel_name=KERNEL_NAME, display_name="Python (conflict-analysis)", prefix=sys.prefix))
+    spec_file = path / "kernel.json"
+    spec = json.loads(spec_file.read_text())
+    spec["argv"][0] = sys.executable
+    spec["env"] = KERNEL_ENV
+    storage.write_json(spec_file, spec)
+
+
+def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, kernels=None) -> Outcome:
+    """Run ``notebook`` with ``parameters``; the executed notebook ends at ``output`` in every case."""
+    ensure_kernelspec()
+    import papermill
+
+    tmp = output.with_name(f".{output.stem}.tmp.ipynb")
+    km = kernels.acquire() if kernels is not None else None
+    try:
+        papermill.execute_notebook(
+            _with_our_kernel(notebook), str(tmp), parameters=parameters, kernel_name=KERNEL_NAME, language="python",
+            cwd=str(config.NOTEBOOKS_DIR),
+            execution_timeout=timeout_s, progress_bar=False, log_output=False, start_timeout=60,
+            **({"km": km} if km is not None else {}))
+        outcome = Outcome(True)
+    except papermill.PapermillExecutionError as exc:
+        outcome = Outcome(False, f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}")
+    except Exception as exc:  # noqa: BLE001 - timeouts, dead kernels, kernel start failures
+        outcome = _interrupted(notebook, tmp, exc, timeout_s)
+    finally:
+        if kernels is not None:
+            kernels.release(km)
+    if tmp.exists():
+        _stable_cell_ids(tmp)
+        os.replace(tmp, output)
+    return outcome
+
+
+def _stable_cell_ids(path: Path) -> None:
+    """Cells papermill adds get random ids; give them fixed ones so reruns give the same files."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    fixed = {"injected-parameters": "injected-parameters", "report-failure": "report-failure"}
+    for cell in nb["cells"]:
+        for tag in cell.get("metadata", {}).get("tags", []):
+            if tag in fixed:
+                cell["id"] = fixed[tag]
+    storage.write_text(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def _with_our_kernel(notebook: Path):
+    """The notebook, its metadata naming the project's kernel (the one that really runs it)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (conflict-analysis)",
+                                 "language": "python"}
+    return nb
+
+
+def _interrupted(notebook: Path, tmp: Path, exc: Exception, timeout_s: float) -> Outcome:
+    """A run stopped by something papermill does not record in the notebook: record it."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    started = tmp.exists() and bool(_started_cells(tmp))
+    if isinstance(exc, CellTimeoutError):
+        message = f"timed out: a cell ran longer than the {timeout_s:g} s limit"
+    elif isinstance(exc, DeadKernelError):
+        message = f"the kernel died while running: {exc}"
+    elif not started and isinstance(exc, (RuntimeError, TimeoutError)):
+        raise KernelStartError(f"the kernel did not start: {type(exc).__name__}: {exc}") from exc
+    else:
+        message = f"execution stopped: {type(exc).__name__}: {exc}"
+    if not tmp.exists():
+        tmp.write_bytes(notebook.read_bytes())
+    _mark_failure(tmp, message)
+    return Outcome(False, message)
+
+
+def _started_cells(path: Path) -> list[dict]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [c for c in nb["cells"] if c.get("metadata", {}).get("papermill", {}).get("status") != "pending"]
+
+
+def _mark_failure(path: Path, message: str) -> None:
+    """Add a banner at the top and an error output on the cell that was running."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    # papermill leaves the interrupted cell "running" or even "completed": take the last one started
+    started = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+               and c.get("metadata", {}).get("papermill", {}).get("status", "pending") != "pending"]
+    where = f"In cell {started[-1] + 1}: " if started else ""
+    if started:
+        cell = nb.cells[started[-1]]
+        cell.metadata.papermill.update(status="failed", exception=True)
+        cell.outputs.append(nbformat.v4.new_output("error", ename="ReportInterrupted", evalue=message, traceback=[message]))
+    banner = nbformat.v4.new_markdown_cell(
+        f'<span style="color:red; font-size:1.5em">**This report did not finish.** {where}{message}</span>')
+    banner.metadata["tags"] = ["report-failure"]
+    nb.cells.insert(0, banner)
+    nb.metadata.setdefault("papermill", {})["exception"] = True
+    storage.write_text(path, nbformat.writes(nb))
+
+
+def write_html(executed: Path, target: Path) -> dict:
+    """The executed notebook as HTML without code cells' input or prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    title = nb.metadata.get("title") or executed.stem
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    storage.write_text(target, body)
+    return {"html": target}

@@ -1,0 +1,422 @@
+"""Running report notebooks with papermill into ``reports/<notebook>/<parameter-slug>/``.
+
+A run writes, atomically:
+
+* ``<notebook>.ipynb``  the executed notebook (failures and timeouts marked in it);
+* ``report.html``       an HTML rendering without code (nbconvert ``exclude_input``);
+* ``figures/``          the figures the notebook saved (PNG, SVG, data CSV, alt text);
+* ``numbers.json``      every number the report states, with definition and parameters;
+* ``run.json``          parameters, input sha256s, versions, start time, duration, status.
+
+Parameters are checked before any kernel starts (:func:`check_parameters`):
+unknown names, wrong types, unparseable dates, an end before its start, a city
+or oblast that is not in the data, each give a :class:`ParameterError` that
+lists the notebook's parameters.  Checks follow the parameter's name:
+
+* ``date``, ``start``, ``end`` and ``*_date``: ``YYYY-MM-DD``; ``end >= start``;
+* ``city``: a settlement (or location) present in the processed events;
+* ``oblast``: an oblast present in the processed events, or ``""`` for all;
+* ``breakdown``: one of :data:`analysis.metrics.GROUPABLE`;
+* ``*_days``: a whole number >= 1.
+
+Notebooks run in the project's own kernel (:data:`KERNEL_NAME`, registered in
+this environment on first use), never whatever the notebook's metadata names,
+with the ``notebooks/`` folder as working directory, as in JupyterLab.
+Parameter values are passed to papermill as values, which writes them as
+Python literals; nothing is pasted into code as text.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import sys
+import time
+import tokenize
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from analysis import config, storage
+from analysis.errors import ParameterError
+
+KERNEL_NAME = "conflict-analysis"
+RESERVED = ("report_dir",)  # set by the runner, not by users
+HTML_FILE, RUN_FILE = "report.html", "run.json"
+DEFAULT_TIMEOUT_S = 600
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+_SLUG_MAX = 120
+
+
+# ---------------------------------------------------------------- notebooks and their parameters
+@dataclass(frozen=True)
+class NotebookParameter:
+    name: str
+    type_name: str  # str, int, float or bool
+    default: object
+    help: str
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.type_name}, default {self.default!r}): {self.help}"
+
+
+def list_notebooks() -> list[Path]:
+    """Report notebooks: numbered notebooks in notebooks/ that declare a report_dir parameter."""
+    return sorted(p for p in config.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb")
+                  if any(param.name == "report_dir" for param in notebook_parameters(p)))
+
+
+def resolve_notebook(name: str | Path) -> Path:
+    """A notebook from a path, a file name, a stem ('01-daily-briefing') or its number ('01')."""
+    candidates = [Path(name), config.NOTEBOOKS_DIR / str(name), config.NOTEBOOKS_DIR / f"{name}.ipynb"]
+    candidates += sorted(config.NOTEBOOKS_DIR.glob(f"{name}-*.ipynb")) if re.fullmatch(r"\d\d", str(name)) else []
+    for path in candidates:
+        if path.suffix == ".ipynb" and path.is_file():
+            return path.resolve()
+    known = ", ".join(p.stem for p in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")))
+    raise ParameterError(f"no notebook {str(name)!r}; notebooks: {known}")
+
+
+def notebook_parameters(path: Path) -> list[NotebookParameter]:
+    """The typed parameters declared in the cell tagged 'parameters' (``name: type = value  # help``)."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(f"{path.name}: expected one cell tagged 'parameters', found {len(cells)}")
+    source = "".join(cells[0]["source"])
+    comments = _line_comments(source)
+    params = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            type_name = ast.unparse(node.annotation)
+            if type_name not in _TYPES:
+                raise ParameterError(f"{path.name}: parameter {node.target.id} has type {type_name}; "
+                                     f"use one of {', '.join(_TYPES)}")
+            params.append(NotebookParameter(node.target.id, type_name, ast.literal_eval(node.value),
+                                            comments.get(node.lineno, "")))
+    return params
+
+
+def _line_comments(source: str) -> dict[int, str]:
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return {tok.start[0]: tok.string.lstrip("# ").strip() for tok in tokens if tok.type == tokenize.COMMENT}
+
+
+# ---------------------------------------------------------------- checking parameters
+def check_parameters(path: Path, given: dict, events_columns=None) -> dict:
+    """Typed, checked parameter values (defaults filled in), or a ParameterError listing the parameters."""
+    declared = {p.name: p for p in notebook_parameters(path)}
+    listing = "\n  ".join(p.describe() for p in declared.values() if p.name not in RESERVED)
+    problems = []
+    for name in given:
+        if name not in declared or name in RESERVED:
+            problems.append(f"unknown parameter {name!r}")
+    values = {}
+    for name, param in declared.items():
+        if name in RESERVED:
+            continue
+        raw = given.get(name, param.default)
+        try:
+            values[name] = _convert(raw, param)
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+    if not problems:
+        problems = _check_meaning(values, events_columns)
+    if problems:
+        raise ParameterError(f"{path.stem}: " + "; ".join(problems) + f"\nparameters of {path.stem}:\n  {listing}")
+    return values
+
+
+def _convert(raw, param: NotebookParameter):
+    kind = _TYPES[param.type_name]
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    if not isinstance(raw, str):
+        if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+            return float(raw)
+        raise ValueError(f"{raw!r} is not a {param.type_name}")
+    text = raw.strip()
+    if kind is bool:
+        if text.lower() in ("true", "yes", "1"):
+            return True
+        if text.lower() in ("false", "no", "0"):
+            return False
+        raise ValueError(f"{raw!r} is not true/false")
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a{'n' if param.type_name == 'int' else ''} {param.type_name}") from None
+
+
+def _is_date_name(name: str) -> bool:
+    return name in ("date", "start", "end") or name.endswith("_date")
+
+
+def _check_meaning(values: dict, events_columns) -> list[str]:
+    import pandas as pd
+
+    problems, dates = [], {}
+    for name, value in values.items():
+        if _is_date_name(name):
+            try:
+                dates[name] = pd.to_datetime(value, format="%Y-%m-%d")
+            except (ValueError, TypeError):
+                problems.append(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD")
+        elif name.endswith("_days") and (not isinstance(value, int) or value < 1):
+            problems.append(f"{name}: must be a whole number of days >= 1, not {value!r}")
+        elif name == "breakdown":
+            from analysis.metrics import GROUPABLE
+
+            if value not in GROUPABLE:
+                problems.append(f"breakdown: {value!r} is not one of {', '.join(GROUPABLE)}")
+    if "start" in dates and "end" in dates and dates["end"] < dates["start"]:
+        problems.append(f"end {values['end']} is before start {values['start']}")
+    return problems + _check_places(values, events_columns)
+
+
+def _check_places(values: dict, events_columns) -> list[str]:
+    if "city" not in values and not values.get("oblast"):
+        return []
+    places = events_columns if events_columns is not None else _places_in_data()
+    problems = []
+    if "city" in values:
+        known = set(places["settlement"].dropna()) | set(places["location"].dropna())
+        if values["city"] not in known:
+            close = sorted(n for n in known if str(values["city"]).lower()[:4] in n.lower())[:5]
+            problems.append(f"city: {values['city']!r} is not a place in the data"
+                            + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    if values.get("oblast") and values["oblast"] not in set(places["admin1"].dropna()):
+        problems.append(f"oblast: {values['oblast']!r} is not an oblast in the data; "
+                        f"known: {', '.join(sorted(set(places['admin1'].dropna())))}")
+    return problems
+
+
+def _places_in_data():
+    from analysis.loaders import load_events
+
+    return load_events(["settlement", "location", "admin1"]).drop_duplicates()
+
+
+# ---------------------------------------------------------------- where a report goes
+def report_slug(values: dict) -> str:
+    """A file-system-safe name from the parameters, in declaration order ('date=2023-03-14_window_days=7')."""
+    parts = []
+    for name, value in values.items():
+        text = "all" if value == "" else (str(value).lower() if isinstance(value, bool) else str(value))
+        parts.append(f"{name}={text}")
+    slug = re.sub(r"[^A-Za-z0-9._=-]+", "-", "_".join(parts)).strip(".-_") or "default"
+    slug = re.sub(r"\.{2,}", ".", slug)  # no '..' anywhere
+    if len(slug) > _SLUG_MAX:
+        import hashlib
+
+        slug = slug[: _SLUG_MAX - 9] + "-" + hashlib.sha1(slug.encode()).hexdigest()[:8]
+    return slug
+
+
+def report_dir(notebook: Path, values: dict, reports_root: Path | None = None) -> Path:
+    root = Path(reports_root or config.REPORTS_DIR).resolve()
+    target = (root / notebook.stem / report_slug(values)).resolve()
+    if not target.is_relative_to(root) or target.parent.parent != root:
+        raise ParameterError(f"parameters {values} would write outside {root}")
+    return target
+
+
+# ---------------------------------------------------------------- running
+@dataclass
+class RunResult:
+    notebook: str
+    parameters: dict
+    report_dir: Path | None
+    status: str  # "succeeded" or "failed"
+    error: str | None = None
+    duration_s: float = 0.0
+    outputs: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+def run_report(notebook: str | Path, given: dict | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+               reports_root: Path | None = None, kernels=None, write_index: bool = True) -> RunResult:
+    """Check parameters, execute the notebook with papermill, write the report files."""
+    from analysis import execution
+    from analysis.loaders import ensure_built
+
+    path = resolve_notebook(notebook)
+    manifest = ensure_built()
+    values = check_parameters(path, given or {})
+    out = report_dir(path, values, reports_root)
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    clock = time.perf_counter()
+    outcome = execution.execute(path, out / f"{path.stem}.ipynb", {**values, "report_dir": str(out)},
+                                timeout_s=timeout_s, kernels=kernels)
+    outputs = execution.write_html(out / f"{path.stem}.ipynb", out / HTML_FILE)
+    result = RunResult(path.stem, values, out, "succeeded" if outcome.ok else "failed", outcome.error,
+                       round(time.perf_counter() - clock, 3), outputs)
+    storage.write_json(out / RUN_FILE, _run_record(path, result, manifest, started))
+    if write_index:
+        write_reports_index(reports_root)
+    return result
+
+
+def _run_record(path: Path, result: RunResult, manifest: dict, started: datetime) -> dict:
+    from analysis.build import _version
+
+    return {
+        "notebook": path.stem,
+        "notebook_sha256": storage.sha256_file(path),
+        "parameters": result.parameters,
+        "status": result.status,
+        "error": result.error,
+        "started_at": started.isoformat(timespec="seconds"),
+        "duration_s": result.duration_s,
+        "kernel": KERNEL_NAME,
+        "inputs": [{"path": e["path"], "sha256": e["sha256"]} for e in manifest.get("inputs", [])],
+        "build": {k: manifest.get(k) for k in ("schema_version", "code_fingerprint", "is_synthetic")},
+        "versions": {"python": sys.version.split()[0],
+                     **{n: _version(n) for n in ("conflict-analysis", "pandas", "pandera", "matplotlib",
+                                                 "papermill", "nbconvert", "ipykernel")}},
+        "outputs": sorted(str(p.relative_to(result.report_dir)) for p in result.report_dir.rglob("*")
+                          if p.is_file() and not p.name.startswith(".")),
+    }
+
+
+# ---------------------------------------------------------------- batches
+def parse_grid(specs: list[str]) -> list[dict]:
+    """Every combination of ``name=v1,v2`` specs, in the order given (last name varies fastest)."""
+    import itertools
+
+    axes = []
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--grid {spec!r}: write name=value1,value2,...")
+        axes.append([(name.strip(), v.strip()) for v in values.split(",")])
+    return [dict(combo) for combo in itertools.product(*axes)]
+
+
+def read_grid_file(path: Path) -> list[dict]:
+    """One combination per row of a CSV whose header names the parameters."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [dict(row) for row in csv.DictReader(handle)]
+    except OSError as exc:
+        raise ParameterError(f"cannot read grid file {path}: {exc}") from None
+    if not rows:
+        raise ParameterError(f"grid file {path} has no rows")
+    return rows
+
+
+def run_batch(notebook: str | Path, combos: list[dict], *, jobs: int | None = None,
+              timeout_s: float = DEFAULT_TIMEOUT_S, reports_root: Path | None = None, retries: int = 2,
+              progress: bool = True, kernels=None) -> list[RunResult]:
+    """Run every combination in parallel; one failure never stops the others.
+
+    Combinations are checked before any kernel starts; a bad one becomes a
+    failed result with the reason.  Kernel start failures are retried.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from analysis.loaders import ensure_built
+
+    path = resolve_notebook(notebook)
+    ensure_built()
+    jobs = jobs or os.cpu_count() or 1
+    results: list[RunResult | None] = [None] * len(combos)
+    runnable = []
+    for i, combo in enumerate(combos):
+        try:
+            check_parameters(path, combo)
+            runnable.append(i)
+        except ParameterError as exc:
+            results[i] = RunResult(path.stem, combo, None, "failed", str(exc).splitlines()[0])
+    with _batch_progress(progress, len(combos)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
+        for _ in range(len(combos) - len(runnable)):
+            advance()
+        futures = {pool.submit(_run_with_retries, path, combos[i], timeout_s, reports_root, retries, kernels): i
+                   for i in runnable}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            advance()
+    write_reports_index(reports_root)
+    return results
+
+
+def _run_with_retries(path: Path, combo: dict, timeout_s: float, reports_root, retries: int, kernels) -> RunResult:
+    from analysis.execution import KernelStartError
+
+    for attempt in range(retries + 1):
+        try:
+            return run_report(path, combo, timeout_s=timeout_s, reports_root=reports_root, kernels=kernels,
+                              write_index=False)
+        except KernelStartError as exc:
+            if attempt == retries:
+                return RunResult(path.stem, combo, None, "failed", f"{exc} (after {retries + 1} attempts)")
+        except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the batch
+            return RunResult(path.stem, combo, None, "failed", f"{type(exc).__name__}: {exc}")
+    raise AssertionError("unreachable")
+
+
+class _batch_progress:
+    """A rich progress bar over the batch (plain lines when not on a terminal)."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total, self.done = enabled, total, 0
+
+    def __enter__(self):
+        if self.enabled and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=False)
+            self._bar.start()
+            self._task = self._bar.add_task("reports", total=self.total)
+        else:
+            self._bar = None
+        return self.advance
+
+    def advance(self) -> None:
+        self.done += 1
+        if self._bar is not None:
+            self._bar.advance(self._task)
+        elif self.enabled:
+            print(f"  reports: {self.done} of {self.total} done", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def batch_summary(results: list[RunResult]) -> str:
+    """A plain-text table of a batch's results."""
+    lines = [f"{'status':10} {'duration':>9}  parameters", "-" * 72]
+    for r in results:
+        params = ", ".join(f"{k}={v}" for k, v in r.parameters.items())
+        lines.append(f"{r.status:10} {r.duration_s:>8.1f}s  {params}")
+        if r.error:
+            lines.append(f"{'':21}{r.error}")
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{len(results)} reports: {len(results) - failed} succeeded, {failed} failed")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the index of all reports
+def write_reports_index(reports_root: Path | None = None) -> Path:
+    """reports/index.html: every report with its parameters, status and links."""
+    from analysis.templates import reports_index_html
+
+    root = Path(reports_root or config.REPORTS_DIR)
+    runs = []
+    for run_file in sorted(root.glob(f"*/*/{RUN_FILE}")):
+        record = json.loads(run_file.read_text(encoding="utf-8"))
+        record["href"] = run_file.parent.relative_to(root).as_posix()
+        runs.append(record)
+    target = root / "index.html"
+    storage.write_text(target, reports_index_html(runs))
+    return target
