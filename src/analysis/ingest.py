@@ -105,7 +105,7 @@ class IdRegistry:
         ids = frame[id_column]
         row_hash = pd.util.hash_pandas_object(frame.drop(columns=["raw_file", "raw_line"]), index=False).to_numpy()
         kept = self._index()
-        earlier = ids.isin(kept.index).to_numpy()
+        earlier = _is_in(ids, kept.index)
         within = ids.duplicated(keep="first").to_numpy() & ~earlier
         new = ~(earlier | within)
         first_here = pd.DataFrame({"file": raw_file, "line": frame["raw_line"].to_numpy(), "row_hash": row_hash},
@@ -125,6 +125,17 @@ class IdRegistry:
             merged = schemas.empty_frame(schemas.MERGED)
         self._parts.append(first_here)
         return frame[new], merged.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
+
+
+def _is_in(values: pd.Series, known: pd.Index) -> np.ndarray:
+    """``values.isin(known)`` for strings via Arrow's hash kernel (pandas loops in Python here)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(known) == 0 or len(values) == 0:
+        return np.zeros(len(values), dtype=bool)
+    found = pc.is_in(pa.array(values, type=pa.large_string()), value_set=pa.array(known, type=pa.large_string()))
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def open_file(path: Path, forced_format: str | None = None):
@@ -264,7 +275,13 @@ def _rule_name(check: str) -> str:
 
 
 def _reject_long_fields(raw: pd.DataFrame, failures: Failures) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for column in raw.columns:
+        longest = pc.max(pc.binary_length(pa.array(raw[column]))).as_py() or 0
+        if longest <= config.MAX_FIELD_CHARS:  # bytes >= characters, so nothing here is too long
+            continue
         lengths = raw[column].str.len().to_numpy()
         failures.add(lengths > config.MAX_FIELD_CHARS, raw[column].str.slice(0, 80) + "...", column,
                      "field_too_long", f"'{column}' is longer than {config.MAX_FIELD_CHARS:,} characters "

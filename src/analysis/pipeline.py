@@ -182,6 +182,11 @@ def _write_daily_counts(processed_dir: Path) -> dict:
 def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
     """Concatenate Parquet parts into one file (or write an empty table)."""
     rows = 0
+    if len(parts) == 1:  # one input file: its part already is the table
+        import os
+
+        os.replace(parts[0], target)
+        return _describe(target, pq.read_metadata(target).num_rows)
     with storage.atomic_path(target) as tmp:
         if not parts:
             pq.write_table(storage.arrow_table(schemas.empty_frame(schema)), tmp, **storage.PARQUET_OPTIONS)
