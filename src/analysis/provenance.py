@@ -15,6 +15,7 @@ import pandas as pd
 from analysis.schemas import SOURCE_DATASETS
 
 KEY = "provenance"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,10 @@ class Provenance:
         names = "; ".join(self.sources) if self.sources else "no data"
         line = f"Source: {names}."
         if self.last_date:
-            line += f" {self.kind} to {pd.Timestamp(self.last_date):%-d %b %Y}."
+            last = pd.Timestamp(self.last_date)  # month names in code: no locale, no platform-specific %-d
+            line += f" {self.kind} to {last.day} {_MONTHS[last.month - 1]} {last.year}."
         if self.is_synthetic:
-            line += " Includes SYNTHETIC data, not real events."
+            line += " Includes SYNTHETIC data, not real data."
         return line
 
     def as_dict(self) -> dict:
