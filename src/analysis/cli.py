@@ -145,14 +145,20 @@ def batch(
 @app.command("run-all")
 def run_all(
     force: bool = typer.Option(False, "--force", help="Rebuild even if inputs and code are unchanged."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=1, help="Reports run at once (default: cores)."),
 ) -> None:
-    """The main job: build the bundled data and print the build summary."""
+    """The main job: build data/processed, run every report notebook, print where the index is."""
     from analysis.build import build as run
+    from analysis.reports import batch_summary, run_all_reports
     from analysis.summary import build_summary
 
-    report = run(config.RAW_DIR, config.PROCESSED_DIR, force=force)
-    typer.echo(build_summary(report, config.PROCESSED_DIR))
-    raise typer.Exit(0 if report.ok else 1)
+    built = run(config.RAW_DIR, config.PROCESSED_DIR, force=force)
+    typer.echo(build_summary(built, config.PROCESSED_DIR))
+    typer.echo("")
+    results = run_all_reports(jobs=jobs)
+    typer.echo(batch_summary(results))
+    typer.echo(f"\nreports: {config.REPORTS_DIR / 'index.html'}")
+    raise typer.Exit(0 if built.ok and all(r.ok for r in results) else 1)
 
 
 # ---------------------------------------------------------------- synth

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,16 @@ class KernelStartError(RuntimeError):
     """The kernel did not start; the run may be retried."""
 
 
+_KERNELSPEC_LOCK = threading.Lock()
+
+
 def ensure_kernelspec() -> None:
-    """Register (or repair) this environment's kernel under KERNEL_NAME."""
+    """Register (or repair) this environment's kernel under KERNEL_NAME (thread-safe)."""
+    with _KERNELSPEC_LOCK:
+        _ensure_kernelspec()
+
+
+def _ensure_kernelspec() -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -62,13 +71,13 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
     import papermill
 
     tmp = output.with_name(f".{output.stem}.tmp.ipynb")
-    km = kernels.acquire() if kernels is not None else None
+    km = kernels.acquire() if kernels is not None else new_kernel_manager()
     try:
         papermill.execute_notebook(
             _with_our_kernel(notebook), str(tmp), parameters=parameters, kernel_name=KERNEL_NAME, language="python",
             cwd=str(config.NOTEBOOKS_DIR),
             execution_timeout=timeout_s, progress_bar=False, log_output=False, start_timeout=60,
-            **({"km": km} if km is not None else {}))
+            km=km)
         outcome = Outcome(True)
     except papermill.PapermillExecutionError as exc:
         outcome = Outcome(False, f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}")
@@ -77,6 +86,8 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
     finally:
         if kernels is not None:
             kernels.release(km)
+        else:
+            _shutdown(km)
     if tmp.exists():
         _stable_cell_ids(tmp)
         os.replace(tmp, output)
@@ -92,6 +103,30 @@ def _stable_cell_ids(path: Path) -> None:
             if tag in fixed:
                 cell["id"] = fixed[tag]
     storage.write_text(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def new_kernel_manager():
+    """A kernel manager for the project's kernel over local IPC sockets (no TCP ports, no warnings)."""
+    import tempfile
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    sockets = Path(tempfile.gettempdir()) / "analysis-kernels"
+    sockets.mkdir(exist_ok=True)
+    # each kernel gets its own socket path: kernels started at once must not pick the same files
+    return AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(sockets / uuid.uuid4().hex[:12]))
+
+
+def _shutdown(km) -> None:
+    """Stop a kernel this module started (papermill leaves kernels it was handed running)."""
+    import asyncio
+
+    if km.has_kernel:
+        try:
+            asyncio.run(km.shutdown_kernel(now=True))  # also removes its connection files
+        except Exception:  # noqa: BLE001 - the process may already be gone
+            pass
 
 
 def _with_our_kernel(notebook: Path):

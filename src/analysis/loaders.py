@@ -39,8 +39,15 @@ def _read_table(name: str, processed_dir: Path | None, columns, build: bool) -> 
 
 def load_events(columns: list[str] | None = None, *, processed_dir: Path | None = None,
                 build: bool = True) -> pd.DataFrame:
-    """The processed events table (``events.parquet``), building it first if needed."""
-    return _read_table(config.EVENTS_FILE, processed_dir, columns, build)
+    """The processed events table (``events.parquet``), building it first if needed.
+
+    The table's coverage (first and last event day) is recorded in ``attrs`` so
+    that metrics on filtered views still know where the data end.
+    """
+    from analysis.metrics import with_coverage
+
+    events = _read_table(config.EVENTS_FILE, processed_dir, columns, build)
+    return with_coverage(events) if {"event_date", "event_end_date"} <= set(events.columns) else events
 
 
 def load_daily_counts(columns: list[str] | None = None, *, processed_dir: Path | None = None,

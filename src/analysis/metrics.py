@@ -34,14 +34,39 @@ import pandas as pd
 from analysis import provenance, schemas
 from analysis.errors import ParameterError
 
+ATTACK_DEFINITION = ("Attack events: ACLED Battles and Explosions/Remote violence, ACLED Violence against civilians/"
+                     "Attack, every UCDP GED event and news-coded events of those types, counted on their first day.")
+CIVILIAN_HARM_DEFINITION = ("Civilian-harm incident: an event coded as civilian targeting or reporting at least one "
+                            "civilian killed or injured; unknown tolls are not counted as zero.")
+AIR_DEFINITION = ("Missiles and drones launched and reported destroyed, as stated in the Ukrainian Air Force's daily "
+                  "reports, attributed to the day the overnight attack window ends.")
+
 GROUPABLE = ("event_type", "sub_event_type", "weapon", "admin1", "settlement", "source_dataset", "violence_type")
 COMPARABLE = ("attacks", "events", "fatalities", "civilians_killed")
 UNKNOWN_GROUP = "(not given)"
 
 
 # ---------------------------------------------------------------- coverage and periods
+COVERAGE_KEY = "coverage"
+
+
+def with_coverage(table: pd.DataFrame, start: str = "event_date", end: str = "event_end_date") -> pd.DataFrame:
+    """Record the table's coverage in ``attrs`` so that filtered views keep the dataset's coverage.
+
+    ``analysis.load_events()`` does this: a city with no event in June is not a
+    dataset that ends in May.
+    """
+    if not table.empty:
+        end = end if end in table else start
+        table.attrs[COVERAGE_KEY] = (pd.Timestamp(table[start].min()), pd.Timestamp(table[end].max()))
+    return table
+
+
 def coverage(events: pd.DataFrame, start: str = "event_date", end: str = "event_end_date") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last day the table covers."""
+    """First and last day the data cover: the recorded coverage of the whole table, else this table's span."""
+    recorded = events.attrs.get(COVERAGE_KEY)
+    if recorded is not None:
+        return recorded
     if events.empty:
         raise ParameterError("there are no events to compute from (is data/raw empty, or the filter too narrow?)")
     end = end if end in events else start
@@ -83,6 +108,29 @@ def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.Dat
     return provenance.attach(frame, provenance.of_rows(rows, **kwargs))
 
 
+def events_in(events: pd.DataFrame, city: str | None = None, oblast: str | None = None) -> pd.DataFrame:
+    """Events in one settlement (gazetteer name or location as written) and/or one oblast; "" means all."""
+    mask = pd.Series(True, index=events.index)
+    if city:
+        mask &= (events["settlement"] == city).fillna(False) | (events["location"] == city).fillna(False)
+    if oblast:
+        mask &= (events["admin1"] == oblast).fillna(False)
+    return events[mask]
+
+
+def window(end, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The ``days`` days ending on ``end`` (both included)."""
+    end = _day(end, "date")
+    return end - pd.Timedelta(days=days - 1), end
+
+
+def previous_period(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The period of the same length just before ``start``..``end``."""
+    start, end = _day(start, "start"), _day(end, "end")
+    length = end - start + pd.Timedelta(days=1)
+    return start - length, start - pd.Timedelta(days=1)
+
+
 # ---------------------------------------------------------------- attacks per day
 def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None = None,
                     rolling: int | None = None) -> pd.DataFrame:
@@ -106,7 +154,9 @@ def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None =
         means = grouped.rolling(rolling, min_periods=rolling).mean()
         daily["attacks_rolling_mean"] = (means.reset_index(level=0, drop=True) if keys else means).astype("Float64")
     daily = daily[daily["event_date"] >= start]
-    return _finish(daily, schemas.ATTACKS_PER_DAY, attacks[attacks["event_date"] >= start])
+    result = _finish(daily, schemas.ATTACKS_PER_DAY, attacks[attacks["event_date"] >= start])
+    result.attrs["rolling_days"] = rolling  # charts say "7-day average"
+    return result
 
 
 def _daily_counts(attacks: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None) -> pd.DataFrame:
@@ -303,11 +353,11 @@ def air_attacks_per_day(daily_counts: pd.DataFrame, start=None, end=None, by: st
 
 
 def reported_claims(daily_counts: pd.DataFrame, start=None, end=None, metric: str | None = None) -> pd.DataFrame:
-    """Officially reported numbers (``is_reported_claim``), e.g. attacks repelled, for the period."""
+    """Officially reported numbers (``is_reported_claim``), e.g. attacks repelled, dated within start..end."""
     claims = daily_counts[daily_counts["is_reported_claim"]]
-    if claims.empty:
-        return provenance.attach(claims.reset_index(drop=True), provenance.of_rows(claims, "count_date", "count_date"))
-    start, end = _period(claims, start, end, "count_date", "count_date", what="claims")
+    # Claims are sparse statements, not a series with a coverage: a day without one is simply a day without one.
+    start = pd.Timestamp.min if start is None else _day(start, "start")
+    end = pd.Timestamp.max if end is None else _day(end, "end")
     rows = claims[claims["count_date"].between(start, end)]
     if metric is not None:
         rows = rows[rows["metric"] == metric]

@@ -44,6 +44,15 @@ def _plain(value):
     return value
 
 
+def _rows(frame: pd.DataFrame, mask) -> pd.DataFrame:
+    """A subset with its own provenance (filtering would otherwise keep the whole frame's)."""
+    subset = frame[mask].copy()
+    kind = "Claims" if "count_date" in subset else "Events"
+    start = "count_date" if kind == "Claims" else "event_date"
+    end = "count_date" if kind == "Claims" else "event_end_date"
+    return provenance.attach(subset, provenance.of_rows(subset, start, end, kind=kind))
+
+
 class Report:
     """The outputs of one report run: stated numbers and saved figures."""
 
@@ -53,6 +62,7 @@ class Report:
         self.dir = Path(report_dir) if str(report_dir) else config.REPORTS_DIR / notebook / "interactive"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.numbers: list[dict] = []
+        self.figures: dict[str, dict] = {}
         self._write_numbers()
 
     # ------------------------------------------------------------ numbers
@@ -66,6 +76,7 @@ class Report:
         """
         if any(n["name"] == name for n in self.numbers):
             raise ValueError(f"number {name!r} was already stated in this report")
+        data = details.pop("data", data)
         prov = provenance.get(data) if data is not None else None
         entry = {"name": name, "value": _plain(value), "unit": unit, "sentence": sentence,
                  "definition": definition, "is_reported_claim": is_reported_claim,
@@ -78,18 +89,63 @@ class Report:
         if show:
             self._show_markdown(sentence + (" *(synthetic data)*" if entry["is_synthetic"] else ""))
 
+    def state_incidents(self, incidents: pd.DataFrame, limit: int = 20) -> None:
+        """One sentence per civilian-harm incident (killed and injured recorded as numbers).
+
+        ``incidents`` comes from :func:`analysis.metrics.civilian_harm_incidents`.
+        Unknown tolls are said to be unknown, never 0.
+        """
+        from analysis import wording
+
+        for row in incidents.head(limit).itertuples():  # a briefing's handful of incidents
+            place = row.settlement if isinstance(row.settlement, str) else (row.location or "an unnamed place")
+            where = f"{place} ({row.admin1})" if isinstance(row.admin1, str) else place
+            sentence = (f"On {wording.day(row.event_date)} in {where}, "
+                        f"{wording.people(row.civilians_killed, 'civilian', 'killed')} and "
+                        f"{wording.people(row.civilians_injured, 'civilian', 'injured')}"
+                        f"{'' if not isinstance(row.weapon, str) else f' ({row.weapon})'}. "
+                        f"Source: {row.source_name}.")
+            details = {"event_id": row.event_id, "raw_file": row.raw_file, "raw_line": row.raw_line,
+                       "data": _rows(incidents, incidents["event_id"] == row.event_id)}
+            self.state(f"{row.event_id}:civilians_killed", row.civilians_killed, sentence,
+                       "Civilians killed in this incident, as reported by its source (empty if not given).",
+                       unit="people", **details)
+            self.state(f"{row.event_id}:civilians_injured", row.civilians_injured, sentence,
+                       "Civilians injured in this incident, as reported by its source (empty if not given).",
+                       unit="people", show=False, **details)
+        if len(incidents) > limit:
+            self.note(f"... and {len(incidents) - limit} more incidents (all in the table below).")
+
+    def state_claims(self, claims: pd.DataFrame) -> None:
+        """One sentence per officially reported number, labelled as a claim and not a count of events."""
+        from analysis import wording
+
+        for row in claims.itertuples():
+            claimant = row.claimant if row.claimant.lower().startswith("the ") else f"The {row.claimant}"
+            sentence = (f"{claimant} reported {row.value:,} {row.metric.replace('_', ' ')} on "
+                        f"{wording.day(row.count_date)} (a reported claim, not a count of events; "
+                        f"source: {row.source_name}).")
+            self.state(f"claim:{row.metric}:{row.count_date:%Y-%m-%d}:{row.raw_line}", row.value, sentence,
+                       f"Number claimed by {row.claimant}; not verified and not derived from events.",
+                       data=_rows(claims, claims.index == row.Index), is_reported_claim=True,
+                       raw_file=row.raw_file, raw_line=row.raw_line)
+
     def _write_numbers(self) -> None:
         payload = {"notebook": self.notebook, "parameters": self.parameters, "numbers": self.numbers}
         storage.write_text(self.dir / NUMBERS_FILE, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
     # ------------------------------------------------------------ figures and text
-    def figure(self, fig, name: str, data: pd.DataFrame, alt_text: str | None = None) -> dict:
-        """Save a figure (PNG, SVG, data CSV, alt text) under figures/ and show the saved PNG."""
+    def figure(self, fig, name: str, data: pd.DataFrame | None = None, alt_text: str | None = None) -> None:
+        """Save a figure (PNG, SVG, data CSV, alt text) under figures/ and show the saved PNG.
+
+        The CSV holds the data the figure plots, unless ``data`` is given.  The
+        paths written are kept in ``self.figures[name]``.
+        """
         from analysis.plots import save_figure
 
         paths = save_figure(fig, self.dir / FIGURES_DIR / name, data=data, alt_text=alt_text)
+        self.figures[name] = paths
         self._show_png(paths["png"], paths.get("alt"))
-        return paths
 
     def note(self, text: str) -> None:
         """Show a line of Markdown (for context that is not a stated number)."""

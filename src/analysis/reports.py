@@ -64,8 +64,14 @@ class NotebookParameter:
 
 def list_notebooks() -> list[Path]:
     """Report notebooks: numbered notebooks in notebooks/ that declare a report_dir parameter."""
-    return sorted(p for p in config.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb")
-                  if any(param.name == "report_dir" for param in notebook_parameters(p)))
+    found = []
+    for path in sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb")):
+        try:
+            if any(param.name == "report_dir" for param in notebook_parameters(path)):
+                found.append(path)
+        except ParameterError:  # no parameters cell: an exploration notebook, not a report
+            continue
+    return found
 
 
 def resolve_notebook(name: str | Path) -> Path:
@@ -313,12 +319,23 @@ def read_grid_file(path: Path) -> list[dict]:
     return rows
 
 
-def run_batch(notebook: str | Path, combos: list[dict], *, jobs: int | None = None,
-              timeout_s: float = DEFAULT_TIMEOUT_S, reports_root: Path | None = None, retries: int = 2,
-              progress: bool = True, kernels=None) -> list[RunResult]:
-    """Run every combination in parallel; one failure never stops the others.
+def run_batch(notebook: str | Path, combos: list[dict], **options) -> list[RunResult]:
+    """Run one notebook for every combination in parallel; one failure never stops the others."""
+    path = resolve_notebook(notebook)
+    return run_many([(path, combo) for combo in combos], **options)
 
-    Combinations are checked before any kernel starts; a bad one becomes a
+
+def run_all_reports(**options) -> list[RunResult]:
+    """Every report notebook with its default parameters (the main job's reports)."""
+    return run_many([(path, {}) for path in list_notebooks()], **options)
+
+
+def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+             reports_root: Path | None = None, retries: int = 2, progress: bool = True,
+             kernels=None) -> list[RunResult]:
+    """Run (notebook, parameters) pairs in parallel and write reports/index.html.
+
+    Parameters are checked before any kernel starts; a bad combination becomes a
     failed result with the reason.  Kernel start failures are retried.
     """
     import os
@@ -326,22 +343,21 @@ def run_batch(notebook: str | Path, combos: list[dict], *, jobs: int | None = No
 
     from analysis.loaders import ensure_built
 
-    path = resolve_notebook(notebook)
     ensure_built()
     jobs = jobs or os.cpu_count() or 1
-    results: list[RunResult | None] = [None] * len(combos)
+    results: list[RunResult | None] = [None] * len(runs)
     runnable = []
-    for i, combo in enumerate(combos):
+    for i, (path, combo) in enumerate(runs):
         try:
             check_parameters(path, combo)
             runnable.append(i)
         except ParameterError as exc:
             results[i] = RunResult(path.stem, combo, None, "failed", str(exc).splitlines()[0])
-    with _batch_progress(progress, len(combos)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
-        for _ in range(len(combos) - len(runnable)):
+    with _batch_progress(progress, len(runs)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
+        for _ in range(len(runs) - len(runnable)):
             advance()
-        futures = {pool.submit(_run_with_retries, path, combos[i], timeout_s, reports_root, retries, kernels): i
-                   for i in runnable}
+        futures = {pool.submit(_run_with_retries, runs[i][0], runs[i][1], timeout_s, reports_root, retries,
+                               kernels): i for i in runnable}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             advance()
@@ -395,10 +411,10 @@ class _batch_progress:
 
 def batch_summary(results: list[RunResult]) -> str:
     """A plain-text table of a batch's results."""
-    lines = [f"{'status':10} {'duration':>9}  parameters", "-" * 72]
+    lines = [f"{'status':10} {'duration':>9}  notebook: parameters", "-" * 72]
     for r in results:
         params = ", ".join(f"{k}={v}" for k, v in r.parameters.items())
-        lines.append(f"{r.status:10} {r.duration_s:>8.1f}s  {params}")
+        lines.append(f"{r.status:10} {r.duration_s:>8.1f}s  {r.notebook}: {params}")
         if r.error:
             lines.append(f"{'':21}{r.error}")
     failed = sum(not r.ok for r in results)
