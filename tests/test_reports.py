@@ -181,3 +181,64 @@ def test_grid_parsing():
     assert reports.parse_grid(["a=1,2", "b=x"]) == [{"a": "1", "b": "x"}, {"a": "2", "b": "x"}]
     with pytest.raises(ParameterError):
         reports.parse_grid(["nonsense"])
+
+
+def test_kernel_start_failures_are_retried(root, monkeypatch):
+    from analysis import execution
+
+    real, calls = execution.execute, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise execution.KernelStartError("the kernel did not start: simulated")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(execution, "execute", flaky)
+    nb = _notebook(root / "19-retry.ipynb", STATE)
+    results = reports.run_batch(nb, [{"x": "2"}], jobs=1, progress=False)
+    assert results[0].ok and len(calls) == 2
+
+
+def test_kernel_that_never_starts_is_a_failed_result_not_a_crash(root, monkeypatch):
+    from analysis import execution
+
+    def broken(*args, **kwargs):
+        raise execution.KernelStartError("the kernel did not start: simulated")
+
+    monkeypatch.setattr(execution, "execute", broken)
+    nb = _notebook(root / "20-dead.ipynb", STATE)
+    results = reports.run_batch(nb, [{"x": "1"}, {"x": "2"}], jobs=2, progress=False, retries=1)
+    assert [r.status for r in results] == ["failed", "failed"]
+    assert all("after 2 attempts" in r.error for r in results)
+
+
+def _without_timing(path: Path) -> dict:
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        for key in ("start_time", "end_time", "duration"):
+            cell.get("metadata", {}).get("papermill", {}).pop(key, None)
+        cell.get("metadata", {}).pop("execution", None)
+    for key in ("start_time", "end_time", "duration"):
+        nb["metadata"].get("papermill", {}).pop(key, None)
+    return nb
+
+
+def test_rerun_executed_notebook_differs_only_in_timing_metadata(root):
+    nb = _notebook(root / "21-meta.ipynb", STATE, "import pandas as pd\npd.DataFrame({'a': [1, 2]})")
+    first = reports.run_report(nb, {"x": "2"})
+    saved = (first.report_dir / "21-meta.ipynb").read_text()
+    second = reports.run_report(nb, {"x": "2"})
+    assert saved != (second.report_dir / "21-meta.ipynb").read_text()  # the timings differ...
+    (root / "first.ipynb").write_text(saved)
+    assert _without_timing(root / "first.ipynb") == _without_timing(second.report_dir / "21-meta.ipynb")  # ...only
+
+
+def test_parameters_from_a_yaml_file(root, cli):
+    nb = _notebook(root / "22-yaml.ipynb", STATE)
+    params = root / "params.yaml"
+    params.write_text("x: 6\nlabel: from-yaml\n")
+    code, out, err = cli("report", nb, "-f", params, "-p", "label", "overridden")
+    assert code == 0, err
+    numbers = json.loads((root / "reports" / "22-yaml" / "x=6_label=overridden" / "numbers.json").read_text())
+    assert numbers["numbers"][0]["value"] == 36
