@@ -118,7 +118,14 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
     manifest = read_manifest(processed_dir)
     if not force and is_up_to_date(raw_dir, processed_dir, manifest):
         return BuildReport(skipped=True, manifest=manifest)
+    from filelock import FileLock
+
     from analysis.pipeline import run_build
 
-    show = sys.stderr.isatty() if progress is None else progress
-    return run_build(raw_dir, processed_dir, code_fingerprint(), show_progress=show)
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(processed_dir / ".build.lock"):  # another process may be building the same folder
+        manifest = read_manifest(processed_dir)
+        if not force and is_up_to_date(raw_dir, processed_dir, manifest):
+            return BuildReport(skipped=True, manifest=manifest)
+        show = sys.stderr.isatty() if progress is None else progress
+        return run_build(raw_dir, processed_dir, code_fingerprint(), show_progress=show)

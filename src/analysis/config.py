@@ -4,8 +4,9 @@ Importing this module has no side effects: it reads no files, creates no
 directories and imports nothing heavy.  Everything that needs a path or a
 tunable constant takes it from here, so the README, the CLI and the tests agree.
 
-Two environment variables relocate the data (used by benchmarks and tests):
-``ANALYSIS_RAW_DIR`` and ``ANALYSIS_PROCESSED_DIR``.
+Environment variables relocate the data (used by benchmarks, tests, and the
+report runner to hand its folders to notebook kernels): ``ANALYSIS_RAW_DIR``,
+``ANALYSIS_PROCESSED_DIR``, ``ANALYSIS_REPORTS_DIR`` and ``ANALYSIS_CACHE_DIR``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ DATA_DIR = PROJECT_DIR / "data"
 RAW_DIR = Path(os.environ.get("ANALYSIS_RAW_DIR", DATA_DIR / "raw"))
 PROCESSED_DIR = Path(os.environ.get("ANALYSIS_PROCESSED_DIR", DATA_DIR / "processed"))
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
-REPORTS_DIR = PROJECT_DIR / "reports"
+REPORTS_DIR = Path(os.environ.get("ANALYSIS_REPORTS_DIR", PROJECT_DIR / "reports"))
 CACHE_DIR = Path(os.environ.get("ANALYSIS_CACHE_DIR", PROJECT_DIR / ".cache"))  # derived, safe to delete
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 REALDATA_DIR = SHARED_DIR / "realdata"

@@ -71,7 +71,7 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
     import papermill
 
     tmp = output.with_name(f".{output.stem}.tmp.ipynb")
-    km = kernels.acquire() if kernels is not None else new_kernel_manager()
+    km = kernels.acquire() if kernels is not None else start_kernel()
     try:
         papermill.execute_notebook(
             _with_our_kernel(notebook), str(tmp), parameters=parameters, kernel_name=KERNEL_NAME, language="python",
@@ -103,6 +103,29 @@ def _stable_cell_ids(path: Path) -> None:
             if tag in fixed:
                 cell["id"] = fixed[tag]
     storage.write_text(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def kernel_environment() -> dict:
+    """The kernel's environment: this process's, with the data folders the runner uses.
+
+    Notebooks call ``analysis.load_events()``; passing the folders makes them
+    read exactly the data the runner checked the parameters against.
+    """
+    return {**os.environ, **KERNEL_ENV,
+            "ANALYSIS_RAW_DIR": str(config.RAW_DIR), "ANALYSIS_PROCESSED_DIR": str(config.PROCESSED_DIR),
+            "ANALYSIS_REPORTS_DIR": str(config.REPORTS_DIR), "ANALYSIS_CACHE_DIR": str(config.CACHE_DIR)}
+
+
+def start_kernel():
+    """Start the project's kernel with the runner's folders in its environment; return its manager."""
+    import asyncio
+
+    km = new_kernel_manager()
+    try:
+        asyncio.run(km.start_kernel(env=kernel_environment(), cwd=str(config.NOTEBOOKS_DIR)))
+    except Exception as exc:  # noqa: BLE001
+        raise KernelStartError(f"the kernel did not start: {type(exc).__name__}: {exc}") from exc
+    return km
 
 
 def new_kernel_manager():

@@ -66,6 +66,7 @@ def _remove_leftovers(processed_dir: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     for path in processed_dir.glob(".*.tmp"):
         path.unlink(missing_ok=True)
+    # (called under the build lock: no other build is using these files)
 
 
 # ---------------------------------------------------------------- reading
