@@ -78,13 +78,19 @@ def test_every_report_notebook_succeeds_on_the_bundled_data(bundled):
 def test_the_exploration_notebook_executes(bundled, tmp_path):
     import papermill
 
-    from analysis.execution import KERNEL_NAME, ensure_kernelspec
+    from analysis import execution
 
-    ensure_kernelspec()
-    path = config.NOTEBOOKS_DIR / "00-explore-events.ipynb"
-    papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), kernel_name=KERNEL_NAME,
-                               cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
-                               parameters={})  # processed data are up to date from the fixture's build
+    execution.ensure_kernelspec()
+    km = execution.start_kernel()  # with the fixture's data folders in the kernel's environment
+    try:
+        path = config.NOTEBOOKS_DIR / "00-explore-events.ipynb"
+        papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), kernel_name=execution.KERNEL_NAME,
+                                   cwd=str(config.NOTEBOOKS_DIR), progress_bar=False, km=km)
+    finally:
+        execution._shutdown(km)
+    root, _ = bundled
+    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert str(root / "processed") not in nbformat.writes(executed)  # no paths leak into outputs
 
 
 def _numbers(result) -> dict:
