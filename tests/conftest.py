@@ -122,3 +122,18 @@ def events_frame(records: list[dict]):
     frame = pd.DataFrame(rows).reindex(columns=empty.columns)
     frame = frame.astype({c: str(t) for c, t in empty.dtypes.items()})
     return PROCESSED_EVENTS.validate(frame)
+
+
+@pytest.fixture
+def seed_dirs(tmp_path, monkeypatch):
+    """Raw, processed and reports folders in tmp; raw holds the bundled seed files (not the synthetic demo)."""
+    import shutil
+
+    raw, processed, reports = tmp_path / "raw", tmp_path / "processed", tmp_path / "reports"
+    raw.mkdir()
+    for path in (config.PROJECT_DIR / "data" / "raw").glob("*_rferl_*.csv"):
+        shutil.copy(path, raw)
+    monkeypatch.setattr(config, "RAW_DIR", raw)
+    monkeypatch.setattr(config, "PROCESSED_DIR", processed)
+    monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    return raw, processed, reports

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
@@ -12,14 +10,8 @@ from analysis.errors import DataNotBuiltError
 
 
 @pytest.fixture
-def dirs(tmp_path, monkeypatch):
-    raw, processed = tmp_path / "raw", tmp_path / "processed"
-    raw.mkdir()
-    for path in (config.PROJECT_DIR / "data" / "raw").glob("*_rferl_*.csv"):
-        shutil.copy(path, raw)
-    monkeypatch.setattr(config, "RAW_DIR", raw)
-    monkeypatch.setattr(config, "PROCESSED_DIR", processed)
-    return raw, processed
+def dirs(seed_dirs):
+    return seed_dirs[:2]
 
 
 def test_load_events_builds_first_and_keeps_dtypes(dirs):

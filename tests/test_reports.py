@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -37,16 +36,8 @@ def _notebook(path: Path, *cells: str, params: str = PARAMS) -> Path:
 
 
 @pytest.fixture
-def root(tmp_path, monkeypatch):
+def root(seed_dirs, tmp_path):
     """Reports go to tmp; the processed data are built from the bundled seed files in tmp."""
-    raw, processed = tmp_path / "raw", tmp_path / "processed"
-    raw.mkdir()
-    for p in (config.PROJECT_DIR / "data" / "raw").glob("*_rferl_*.csv"):
-        shutil.copy(p, raw)
-    monkeypatch.setattr(config, "RAW_DIR", raw)
-    monkeypatch.setattr(config, "PROCESSED_DIR", processed)
-    out = tmp_path / "reports"
-    monkeypatch.setattr(config, "REPORTS_DIR", out)
     return tmp_path
 
 
