@@ -57,3 +57,17 @@ def test_readme_paths_exist():
 def test_bundled_files_named_in_the_readme_exist():
     for name in re.findall(r"^- `([\w.-]+\.csv)`", README, re.M):
         assert (config.PROJECT_DIR / "data" / "raw" / name).exists(), name
+
+
+def test_bundled_synthetic_files_regenerate_from_the_documented_commands(tmp_path):
+    import shlex
+
+    entries = README.split("## Bundled data", 1)[1].split("\n## ", 1)[0].split("\n- `")
+    commands = [(entry.split("`", 1)[0], re.search(r"`(analysis synth [^`]+)`", entry).group(1))
+                for entry in entries if entry.startswith("synthetic_")]
+    assert {name for name, _ in commands} == {"synthetic_acled_demo.csv", "synthetic_air_force_demo.csv"}
+    for name, command in commands:
+        out = tmp_path / name
+        args = shlex.split(command)[1:] + ["--out", str(out)]
+        subprocess.run([sys.executable, "-m", "analysis", *args], check=True, capture_output=True)
+        assert out.read_bytes() == (ROOT / "data" / "raw" / name).read_bytes(), command

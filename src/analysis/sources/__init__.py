@@ -63,8 +63,3 @@ def _no_layout_message(present: set[str]) -> str:
         f"Closest: {closest.name} ({closest.description}; {score:.0%} of its required columns present), "
         f"which also needs: {shown}. Known formats: {', '.join(READERS)}; force one with --format."
     )
-
-
-def layout_of(name: str) -> Layout:
-    """The (first) layout of a named format, e.g. for templates and docs."""
-    return READERS[name].LAYOUTS[0]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -255,9 +254,3 @@ def _explain_parser_error(exc: Exception) -> str:
         return ("a quoted field is never closed (an unmatched double quote), so the rest of the file "
                 f"would be read as one value; fix the quoting ({text})")
     return f"the file cannot be parsed as CSV: {text}"
-
-
-def decode_preview(path: Path, encoding: str, max_chars: int = 200) -> str:
-    """The first characters of a file, for error messages."""
-    with io.open(path, encoding=encoding, errors="replace") as handle:
-        return handle.read(max_chars)
