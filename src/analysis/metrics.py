@@ -41,6 +41,14 @@ CIVILIAN_HARM_DEFINITION = ("Civilian-harm incident: an event coded as civilian 
 AIR_DEFINITION = ("Missiles and drones launched and reported destroyed, as stated in the Ukrainian Air Force's daily "
                   "reports, attributed to the day the overnight attack window ends.")
 
+# Columns each metric reads: load only these (``load_events(columns)``) on large tables.
+_PROVENANCE_COLUMNS = ["source_dataset", "is_synthetic"]
+ATTACKS_PER_DAY_COLUMNS = ["event_id", "event_date", "event_end_date", "is_attack", "date_precision",
+                           *_PROVENANCE_COLUMNS]
+CIVILIAN_HARM_COLUMNS = ["event_id", "event_date", "event_end_date", "is_civilian_targeting", "civilians_killed",
+                         "civilians_injured", "settlement", "location", "admin1", "geonameid", "is_place_matched",
+                         *_PROVENANCE_COLUMNS]
+
 GROUPABLE = ("event_type", "sub_event_type", "weapon", "admin1", "settlement", "source_dataset", "violence_type")
 COMPARABLE = ("attacks", "events", "fatalities", "civilians_killed")
 UNKNOWN_GROUP = "(not given)"
