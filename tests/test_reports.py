@@ -233,3 +233,23 @@ def test_parameters_from_a_yaml_file(root, cli):
     assert code == 0, err
     numbers = json.loads((root / "reports" / "22-yaml" / "x=6_label=overridden" / "numbers.json").read_text())
     assert numbers["numbers"][0]["value"] == 36
+
+
+def test_a_reused_warm_kernel_gives_the_same_report_as_a_fresh_one(root):
+    from analysis.kernels import KernelPool
+
+    body = STATE + "\nimport pandas as pd\nleft_over = 'from an earlier report'\npd.DataFrame({'x': [x]})"
+    nb = _notebook(root / "23-warm.ipynb", body, "print(sorted(k for k in dir() if not k.startswith('_'))[:12])")
+    fresh = reports.run_report(nb, {"x": "5"})
+    files = ["report.html", "numbers.json", "23-warm.ipynb"]
+    before = {f: _without_timing(fresh.report_dir / f) if f.endswith("ipynb") else (fresh.report_dir / f).read_bytes()
+              for f in files}
+    with KernelPool(1) as pool:  # one kernel: the second run reuses the kernel of the first
+        reports.run_report(nb, {"x": "7"}, kernels=pool)
+        again = reports.run_report(nb, {"x": "5"}, kernels=pool)
+    after = {f: _without_timing(again.report_dir / f) if f.endswith("ipynb") else (again.report_dir / f).read_bytes()
+             for f in files}
+    assert after == before
+    executed = nbformat.read(again.report_dir / "23-warm.ipynb", as_version=4)
+    counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # numbering starts at 1, as in a fresh kernel

@@ -72,11 +72,13 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
 
     tmp = output.with_name(f".{output.stem}.tmp.ipynb")
     km = kernels.acquire() if kernels is not None else start_kernel()
+    outcome = Outcome(False, "interrupted")
     try:
         papermill.execute_notebook(
             _with_our_kernel(notebook), str(tmp), parameters=parameters, kernel_name=KERNEL_NAME, language="python",
             cwd=str(config.NOTEBOOKS_DIR),
             execution_timeout=timeout_s, progress_bar=False, log_output=False, start_timeout=60,
+            request_save_on_cell_execute=False,  # saved once at the end (and on failure) instead
             km=km)
         outcome = Outcome(True)
     except papermill.PapermillExecutionError as exc:
@@ -85,7 +87,7 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
         outcome = _interrupted(notebook, tmp, exc, timeout_s)
     finally:
         if kernels is not None:
-            kernels.release(km)
+            kernels.release(km, clean=outcome.ok)
         else:
             _shutdown(km)
     if tmp.exists():
@@ -122,7 +124,8 @@ def start_kernel():
 
     km = new_kernel_manager()
     try:
-        asyncio.run(km.start_kernel(env=kernel_environment(), cwd=str(config.NOTEBOOKS_DIR)))
+        asyncio.run(km.start_kernel(env=kernel_environment(), cwd=str(config.NOTEBOOKS_DIR),
+                                    extra_arguments=["--HistoryManager.enabled=False"]))  # reports keep no history
     except Exception as exc:  # noqa: BLE001
         raise KernelStartError(f"the kernel did not start: {type(exc).__name__}: {exc}") from exc
     return km

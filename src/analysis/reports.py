@@ -336,7 +336,8 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
     """Run (notebook, parameters) pairs in parallel and write reports/index.html.
 
     Parameters are checked before any kernel starts; a bad combination becomes a
-    failed result with the reason.  Kernel start failures are retried.
+    failed result with the reason.  Kernel start failures are retried.  Runs take
+    warm kernels from a :class:`analysis.kernels.KernelPool` (one per run).
     """
     import os
     from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -353,14 +354,25 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
             runnable.append(i)
         except ParameterError as exc:
             results[i] = RunResult(path.stem, combo, None, "failed", str(exc).splitlines()[0])
-    with _batch_progress(progress, len(runs)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
-        for _ in range(len(runs) - len(runnable)):
-            advance()
-        futures = {pool.submit(_run_with_retries, runs[i][0], runs[i][1], timeout_s, reports_root, retries,
-                               kernels): i for i in runnable}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            advance()
+    own_pool = kernels is None and len(runnable) > 1
+    if own_pool:
+        from analysis.execution import ensure_kernelspec
+        from analysis.kernels import KernelPool
+
+        ensure_kernelspec()
+        kernels = KernelPool(min(jobs, len(runnable)))
+    try:
+        with _batch_progress(progress, len(runs)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
+            for _ in range(len(runs) - len(runnable)):
+                advance()
+            futures = {pool.submit(_run_with_retries, runs[i][0], runs[i][1], timeout_s, reports_root, retries,
+                                   kernels): i for i in runnable}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                advance()
+    finally:
+        if own_pool:
+            kernels.close()
     write_reports_index(reports_root)
     return results
 
