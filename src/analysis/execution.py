@@ -78,7 +78,7 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
             _with_our_kernel(notebook), str(tmp), parameters=parameters, kernel_name=KERNEL_NAME, language="python",
             cwd=str(config.NOTEBOOKS_DIR),
             execution_timeout=timeout_s, progress_bar=False, log_output=False, start_timeout=60,
-            request_save_on_cell_execute=False,  # saved once at the end (and on failure) instead
+            request_save_on_cell_execute=True,  # the partial notebook must exist if a cell times out
             km=km)
         outcome = Outcome(True)
     except papermill.PapermillExecutionError as exc:
