@@ -137,3 +137,9 @@ def seed_dirs(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "PROCESSED_DIR", processed)
     monkeypatch.setattr(config, "REPORTS_DIR", reports)
     return raw, processed, reports
+
+
+@pytest.fixture(autouse=True)
+def _no_background_runner(monkeypatch):
+    """Commands run reports in-process in tests; tests/test_runner.py starts runners on purpose."""
+    monkeypatch.setenv("ANALYSIS_RUNNER", "off")

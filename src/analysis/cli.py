@@ -104,17 +104,24 @@ def _given_parameters(args: list[str], params_file: Optional[Path]) -> dict:
     return given
 
 
+def _runner_choice(no_runner: bool) -> None:
+    if no_runner:
+        os.environ["ANALYSIS_RUNNER"] = "off"
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def report(
     ctx: typer.Context,
     notebook: str = typer.Argument(..., help="Notebook name, number ('01') or path."),
     params_file: Optional[Path] = typer.Option(None, "-f", "--file", help="YAML file of parameters."),
     timeout: float = typer.Option(600, "--timeout", help="Seconds a cell may run before the report fails."),
+    no_runner: bool = typer.Option(False, "--no-runner", help="Run in this process, not the background runner."),
 ) -> None:
     """Run one report notebook into reports/<notebook>/<parameters>/; parameters as -p name value."""
-    from analysis.reports import run_report
+    from analysis import runner
 
-    result = run_report(notebook, _given_parameters(ctx.args, params_file), timeout_s=timeout)
+    _runner_choice(no_runner)
+    result = runner.report(notebook, _given_parameters(ctx.args, params_file), timeout_s=timeout)
     typer.echo(f"{result.status}: {result.report_dir / 'report.html'}")
     if result.error:
         typer.echo(f"error: {result.error}", err=True)
@@ -128,17 +135,34 @@ def batch(
     grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="CSV with one combination per row."),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=1, help="Reports run at once (default: cores)."),
     timeout: float = typer.Option(600, "--timeout", help="Seconds a cell may run before a report fails."),
+    no_runner: bool = typer.Option(False, "--no-runner", help="Run in this process, not the background runner."),
 ) -> None:
     """Run a notebook for every combination of parameters, in parallel, and write reports/index.html."""
-    from analysis.reports import batch_summary, parse_grid, read_grid_file, run_batch
+    from analysis import runner
+    from analysis.reports import batch_summary, parse_grid, read_grid_file
 
     if bool(grid) == bool(grid_file):
         raise ParameterError("give either --grid name=v1,v2 ... or --grid-file FILE")
+    _runner_choice(no_runner)
     combos = parse_grid(grid) if grid else read_grid_file(grid_file)
-    results = run_batch(notebook, combos, jobs=jobs, timeout_s=timeout)
+    results = runner.batch([(notebook, combo) for combo in combos], jobs=jobs, timeout_s=timeout)
     typer.echo(batch_summary(results))
     typer.echo(f"index: {config.REPORTS_DIR / 'index.html'}")
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+@app.command("runner")
+def runner_command(action: str = typer.Argument(..., help="'status' or 'stop'.")) -> None:
+    """The background report runner: show whether one runs, or stop it."""
+    from analysis import runner
+
+    if action == "status":
+        alive = runner.running()
+        typer.echo(f"{len(alive)} report runner(s) running" + "".join(f"\n  {p}" for p in alive))
+    elif action == "stop":
+        typer.echo(f"asked {runner.stop_all()} report runner(s) to stop")
+    else:
+        raise ParameterError(f"runner {action!r}: choose 'status' or 'stop'")
 
 
 # ---------------------------------------------------------------- the main job

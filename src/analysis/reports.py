@@ -332,7 +332,7 @@ def run_all_reports(**options) -> list[RunResult]:
 
 def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
              reports_root: Path | None = None, retries: int = 2, progress: bool = True,
-             kernels=None) -> list[RunResult]:
+             kernels=None, on_done=None) -> list[RunResult]:
     """Run (notebook, parameters) pairs in parallel and write reports/index.html.
 
     Parameters are checked before any kernel starts; a bad combination becomes a
@@ -363,13 +363,20 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
         kernels = KernelPool(min(jobs, len(runnable)))
     try:
         with _batch_progress(progress, len(runs)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
+            done = 0
             for _ in range(len(runs) - len(runnable)):
                 advance()
+                done += 1
+                if on_done:
+                    on_done(done)
             futures = {pool.submit(_run_with_retries, runs[i][0], runs[i][1], timeout_s, reports_root, retries,
                                    kernels): i for i in runnable}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 advance()
+                done += 1
+                if on_done:
+                    on_done(done)
     finally:
         if own_pool:
             kernels.close()

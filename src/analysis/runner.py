@@ -1,0 +1,309 @@
+"""A long-lived report runner: warm kernels kept between ``analysis report`` commands.
+
+A single report run from a fresh command pays for importing papermill and
+nbconvert, starting a kernel and importing pandas in it: most of its wall
+time.  The first ``analysis report`` (or ``batch``/``run-all``) therefore
+starts this runner in the background; it keeps a
+:class:`analysis.kernels.KernelPool` and answers later commands over a Unix
+socket, and exits by itself after :data:`IDLE_S` seconds without work.
+
+* One runner per environment: the socket name hashes the Python executable,
+  the package's code and the data folders, so changed code or other folders
+  get a fresh runner (the old one idles out).
+* Requests and answers are JSON lines; a batch streams progress lines.
+* Errors meant for users travel back as their type and message and are raised
+  again in the command, which exits as it would without the runner.
+* ``ANALYSIS_RUNNER=off`` (or ``--no-runner``) runs everything in the command's
+  own process instead; so does any failure to start or reach the runner.
+* ``analysis runner status`` / ``analysis runner stop``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from analysis import config
+
+IDLE_S = float(os.environ.get("ANALYSIS_RUNNER_IDLE_S", 900))
+START_TIMEOUT_S = 60
+
+
+# ---------------------------------------------------------------- where the runner listens
+def _code_fingerprint() -> str:
+    package = Path(__file__).parent
+    digest = hashlib.sha1(sys.executable.encode())
+    for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _folders() -> dict[str, str]:
+    return {"ANALYSIS_RAW_DIR": str(config.RAW_DIR), "ANALYSIS_PROCESSED_DIR": str(config.PROCESSED_DIR),
+            "ANALYSIS_REPORTS_DIR": str(config.REPORTS_DIR), "ANALYSIS_CACHE_DIR": str(config.CACHE_DIR)}
+
+
+def socket_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / f"analysis-runner-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def socket_path() -> Path:
+    """The socket of the runner for this code and these folders (short: Unix sockets have a length limit)."""
+    key = hashlib.sha1((_code_fingerprint() + json.dumps(_folders(), sort_keys=True)).encode()).hexdigest()[:16]
+    return socket_dir() / f"{key}.sock"
+
+
+def enabled() -> bool:
+    return os.environ.get("ANALYSIS_RUNNER", "on").lower() not in ("off", "0", "no", "false")
+
+
+# ---------------------------------------------------------------- the client side
+def submit(request: dict, on_progress=None) -> dict:
+    """Send a request to the runner (starting it if needed) and return its result."""
+    path = socket_path()
+    with _connect(path) as conn:
+        conn.sendall((json.dumps(request) + "\n").encode())
+        for line in conn.makefile("r", encoding="utf-8"):
+            message = json.loads(line)
+            if "progress" in message:
+                if on_progress:
+                    on_progress(message["progress"])
+                continue
+            return _raise_errors(message)
+    raise ConnectionError("the report runner closed the connection without an answer")
+
+
+def _connect(path: Path) -> socket.socket:
+    try:
+        return _open(path)
+    except OSError:
+        pass
+    _start(path)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            return _open(path)
+        except OSError:
+            time.sleep(0.05)
+    raise ConnectionError(f"the report runner did not start within {START_TIMEOUT_S} s (log: {_log_path(path)})")
+
+
+def _open(path: Path) -> socket.socket:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(str(path))
+    except OSError:
+        conn.close()
+        raise
+    return conn
+
+
+def _log_path(path: Path) -> Path:
+    return path.with_suffix(".log")
+
+
+def _start(path: Path) -> None:
+    """Start a runner in the background, detached from this command."""
+    print("starting the report runner in the background (warm kernels; it stops after "
+          f"{IDLE_S / 60:g} idle minutes; `analysis runner stop` stops it now)", file=sys.stderr, flush=True)
+    log = open(_log_path(path), "ab")
+    subprocess.Popen([sys.executable, "-m", "analysis.runner", str(path)], stdin=subprocess.DEVNULL, stdout=log,
+                     stderr=log, env={**os.environ, **_folders()}, start_new_session=True, cwd=config.PROJECT_DIR)
+    log.close()
+
+
+def _raise_errors(message: dict) -> dict:
+    error = message.get("error")
+    if not error:
+        return message["result"]
+    from analysis import errors
+
+    kind = getattr(errors, error["type"], None)
+    if isinstance(kind, type) and issubclass(kind, errors.AnalysisError):
+        raise kind(error["message"])
+    raise RuntimeError(f"{error['type']}: {error['message']}")
+
+
+def running() -> list[Path]:
+    """Sockets of runners that answer."""
+    alive = []
+    for path in sorted(socket_dir().glob("*.sock")):
+        try:
+            _open(path).close()
+            alive.append(path)
+        except OSError:
+            path.unlink(missing_ok=True)
+    return alive
+
+
+def stop(path: Path) -> bool:
+    """Ask the runner at ``path`` to stop; True if one answered."""
+    try:
+        with _open(path) as conn:
+            conn.sendall(b'{"action": "stop"}\n')
+            conn.makefile("r").readline()
+        return True
+    except OSError:
+        return False
+
+
+def stop_all() -> int:
+    """Ask every runner of this user to stop; return how many were asked."""
+    return sum(stop(path) for path in running())
+
+
+# ---------------------------------------------------------------- the runner itself
+class Runner:
+    """Serves report and batch requests with one warm kernel pool until idle for IDLE_S."""
+
+    def __init__(self, path: Path) -> None:
+        from analysis.execution import ensure_kernelspec
+        from analysis.kernels import KernelPool
+
+        ensure_kernelspec()
+        self.path = path
+        self.pool = KernelPool(os.cpu_count() or 1)
+        self.last_active = time.monotonic()
+        self.busy = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def serve(self) -> None:
+        self.path.unlink(missing_ok=True)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(self.path))
+        os.chmod(self.path, 0o600)
+        server.listen(16)
+        server.settimeout(1.0)
+        try:
+            while not self.stopping.is_set() and not self._idle():
+                try:
+                    conn, _ = server.accept()
+                except socket.timeout:
+                    continue
+                threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        finally:
+            server.close()
+            self.path.unlink(missing_ok=True)
+            self.pool.close()
+
+    def _idle(self) -> bool:
+        with self.lock:
+            return self.busy == 0 and time.monotonic() - self.last_active > IDLE_S
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn, _Busy(self):
+            stream = conn.makefile("rw", encoding="utf-8")
+            line = stream.readline()
+            if not line:
+                return
+            request = json.loads(line)
+            reply = self._answer(request, stream)
+            stream.write(json.dumps(reply, default=str) + "\n")
+            stream.flush()
+
+    def _answer(self, request: dict, stream) -> dict:
+        from analysis.errors import AnalysisError
+
+        try:
+            if request["action"] == "stop":
+                self.stopping.set()
+                return {"result": "stopping"}
+            if request["action"] == "ping":
+                return {"result": {"pid": os.getpid(), "socket": str(self.path)}}
+            return {"result": self._run(request, stream)}
+        except AnalysisError as exc:
+            return {"error": {"type": type(exc).__name__, "message": str(exc)}}
+        except Exception as exc:  # noqa: BLE001 - reported to the command, the runner keeps serving
+            return {"error": {"type": type(exc).__name__, "message": str(exc)}}
+
+    def _run(self, request: dict, stream) -> dict | list:
+        from analysis import reports
+
+        if request["action"] == "report":
+            result = reports.run_report(request["notebook"], request["parameters"], timeout_s=request["timeout_s"],
+                                        kernels=self.pool)
+            return _as_dict(result)
+        if request["action"] == "batch":
+            def progress(done: int) -> None:
+                stream.write(json.dumps({"progress": done}) + "\n")
+                stream.flush()
+
+            runs = [(reports.resolve_notebook(nb), params) for nb, params in request["runs"]]
+            results = reports.run_many(runs, jobs=request.get("jobs"), timeout_s=request["timeout_s"],
+                                       kernels=self.pool, progress=False, on_done=progress)
+            return [_as_dict(r) for r in results]
+        raise ValueError(f"unknown action {request['action']!r}")
+
+
+class _Busy:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def __enter__(self):
+        with self.runner.lock:
+            self.runner.busy += 1
+
+    def __exit__(self, *exc) -> None:
+        with self.runner.lock:
+            self.runner.busy -= 1
+            self.runner.last_active = time.monotonic()
+
+
+def _as_dict(result) -> dict:
+    return {"notebook": result.notebook, "parameters": result.parameters,
+            "report_dir": str(result.report_dir) if result.report_dir else None, "status": result.status,
+            "error": result.error, "duration_s": result.duration_s}
+
+
+def from_dict(data: dict):
+    from analysis.reports import RunResult
+
+    return RunResult(data["notebook"], data["parameters"], Path(data["report_dir"]) if data["report_dir"] else None,
+                     data["status"], data["error"], data["duration_s"])
+
+
+# ---------------------------------------------------------------- what the commands call
+def report(notebook, given: dict, timeout_s: float):
+    """Run one report through the runner when it is enabled, else (or if unreachable) in this process."""
+    from analysis import reports
+
+    path = reports.resolve_notebook(notebook)
+    if enabled():
+        try:
+            return from_dict(submit({"action": "report", "notebook": str(path), "parameters": given,
+                                     "timeout_s": timeout_s}))
+        except (ConnectionError, OSError) as exc:
+            print(f"note: report runner unavailable ({exc}); running in this process", file=sys.stderr)
+    return reports.run_report(path, given, timeout_s=timeout_s)
+
+
+def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
+    """Run (notebook, parameters) pairs through the runner when enabled, else in this process."""
+    from analysis import reports
+
+    runs = [(reports.resolve_notebook(nb), params) for nb, params in runs]
+    if enabled():
+        try:
+            with reports._batch_progress(True, len(runs)) as advance:
+                results = submit({"action": "batch", "runs": [(str(p), params) for p, params in runs],
+                                  "jobs": jobs, "timeout_s": timeout_s}, on_progress=lambda done: advance())
+            return [from_dict(r) for r in results]
+        except (ConnectionError, OSError) as exc:
+            print(f"note: report runner unavailable ({exc}); running in this process", file=sys.stderr)
+    return reports.run_many(runs, jobs=jobs, timeout_s=timeout_s)
+
+
+if __name__ == "__main__":
+    Runner(Path(sys.argv[1])).serve()
