@@ -29,7 +29,7 @@ from pathlib import Path
 from analysis import config
 
 # Modules whose code decides the processed data; a change to any of them rebuilds.
-_DATA_LAYER_FILES = ("config.py", "schemas.py", "ingest.py", "places.py", "build.py", "pipeline.py", "dailycounts.py",
+_DATA_LAYER_FILES = ("config.py", "schemas.py", "vocabulary.py", "ingest.py", "places.py", "build.py", "pipeline.py", "dailycounts.py",
                      "storage.py")
 
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import provenance, schemas
+from analysis import contract, provenance
+from analysis import vocabulary as schemas  # dtypes only: results are checked by analysis.contract
 from analysis.errors import ParameterError
 
 ATTACK_DEFINITION = ("Attack events: ACLED Battles and Explosions/Remote violence, ACLED Violence against civilians/"
@@ -48,6 +49,11 @@ ATTACKS_PER_DAY_COLUMNS = ["event_id", "event_date", "event_end_date", "is_attac
 CIVILIAN_HARM_COLUMNS = ["event_id", "event_date", "event_end_date", "is_civilian_targeting", "civilians_killed",
                          "civilians_injured", "settlement", "location", "admin1", "geonameid", "is_place_matched",
                          *_PROVENANCE_COLUMNS]
+
+_CIVILIAN_HARM_ORDER = ["settlement", "admin1", "geonameid", "is_place_matched", "incidents", "civilians_killed",
+                        "civilians_injured", "incidents_killed_unknown", "incidents_injured_unknown", "first_date",
+                        "last_date"]
+_AIR_ORDER = ["count_date", "weapon_category", "launched", "destroyed", "share_destroyed"]
 
 GROUPABLE = ("event_type", "sub_event_type", "weapon", "admin1", "settlement", "source_dataset", "violence_type")
 COMPARABLE = ("attacks", "events", "fatalities", "civilians_killed")
@@ -111,8 +117,9 @@ def _group_column(by: str | None) -> str | None:
     return by
 
 
-def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
-    frame = schema.validate(frame.reset_index(drop=True))
+def _finish(frame: pd.DataFrame, schema: str, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """Check the result against its schema (compiled, see analysis.contract) and attach provenance."""
+    frame = contract.check(frame.reset_index(drop=True), schema)
     return provenance.attach(frame, provenance.of_rows(rows, **kwargs))
 
 
@@ -162,7 +169,7 @@ def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None =
         means = grouped.rolling(rolling, min_periods=rolling).mean()
         daily["attacks_rolling_mean"] = (means.reset_index(level=0, drop=True) if keys else means).astype("Float64")
     daily = daily[daily["event_date"] >= start]
-    result = _finish(daily, schemas.ATTACKS_PER_DAY, attacks[attacks["event_date"] >= start])
+    result = _finish(daily, "attacks_per_day", attacks[attacks["event_date"] >= start])
     result.attrs["rolling_days"] = rolling  # charts say "7-day average"
     return result
 
@@ -216,7 +223,7 @@ def civilian_harm_by_city(events: pd.DataFrame, start=None, end=None, top: int |
         first_date=("event_date", "min"),
         last_date=("event_date", "max"),
     ).join(groups[["civilians_killed", "civilians_injured"]].sum(min_count=1))
-    table = table.reset_index().rename(columns={"place": "settlement"})[list(schemas.CIVILIAN_HARM_BY_CITY.columns)]
+    table = table.reset_index().rename(columns={"place": "settlement"})[_CIVILIAN_HARM_ORDER]
     table = table.astype({"civilians_killed": "Int64", "civilians_injured": "Int64", "incidents": "int64",
                           "incidents_killed_unknown": "int64", "incidents_injured_unknown": "int64",
                           "settlement": "str", "admin1": "str", "geonameid": "Int64"})
@@ -224,7 +231,7 @@ def civilian_harm_by_city(events: pd.DataFrame, start=None, end=None, top: int |
                               na_position="last", kind="stable")
     if top is not None:
         table = table.head(top)
-    return _finish(table, schemas.CIVILIAN_HARM_BY_CITY, incidents)
+    return _finish(table, "civilian_harm_by_city", incidents)
 
 
 # ---------------------------------------------------------------- period comparison
@@ -267,7 +274,7 @@ def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metri
     table = table.assign(metric=metric, current_start_date=c0, current_end_date=c1,
                          previous_start_date=p0, previous_end_date=p1)
     used = events[events["event_date"].between(p0, p1) | events["event_date"].between(c0, c1)]
-    return _finish(_dates_as_ms(table), schemas.PERIOD_COMPARISON, used)
+    return _finish(_dates_as_ms(table), "period_comparison", used)
 
 
 def _dates_as_ms(table: pd.DataFrame) -> pd.DataFrame:
@@ -318,7 +325,7 @@ def summarise_events(events: pd.DataFrame, freq: str = "month", by=("event_type"
                        events_fatalities_unknown=("fatalities_unknown", "sum"))
     table = table.join(groups[["fatalities", "civilians_killed"]].sum(min_count=1))
     table = _complete_grid(table, frame, keys).reset_index()
-    return _finish(table, schemas.EVENT_SUMMARY, rows)
+    return _finish(table, "event_summary", rows)
 
 
 def _complete_grid(table: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -356,7 +363,7 @@ def air_attacks_per_day(daily_counts: pd.DataFrame, start=None, end=None, by: st
     full["share_destroyed"] = (full["destroyed"] / full["launched"].where(full["launched"] > 0)).astype("Float64")
     full = full.sort_values(["weapon_category", "count_date"], kind="stable")
     full = full.astype({"count_date": schemas.DATE, "weapon_category": "str"})
-    return _finish(full[list(schemas.AIR_ATTACKS_PER_DAY.columns)], schemas.AIR_ATTACKS_PER_DAY, air,
+    return _finish(full[_AIR_ORDER], "air_attacks_per_day", air,
                    start="count_date", end="count_date", kind="Reports")
 
 

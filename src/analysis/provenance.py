@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from analysis.schemas import SOURCE_DATASETS
+from analysis.vocabulary import SOURCE_DATASETS
 
 KEY = "provenance"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
