@@ -56,7 +56,8 @@ MUTATIONS = ["none", "negative", "null", "float_for_int", "drop_column", "extra_
 
 def _mutate(frame: pd.DataFrame, name: str, how: str, column: str) -> pd.DataFrame:
     frame = frame.copy()
-    if how == "negative" and pd.api.types.is_numeric_dtype(frame[column]) and len(frame):
+    numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
+    if how == "negative" and numeric and len(frame):
         frame.loc[frame.index[0], column] = -1
     elif how == "null" and len(frame):
         frame[column] = frame[column].astype(object).where(frame.index != frame.index[0], None).astype(
