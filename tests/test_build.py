@@ -192,3 +192,24 @@ def test_large_inputs_report_progress_when_not_on_a_terminal(raw_dir, tmp_path, 
     pipeline.run_build(raw_dir, tmp_path / "processed", "x", show_progress=False)
     err = capsys.readouterr().err
     assert "synthetic.csv:" in err and "of ~5,000 rows" in err
+
+
+def test_repeats_across_files_are_merged_into_the_first_file(raw_dir, tmp_path):
+    rows = acled_rows(3)
+    (raw_dir / "a_first.csv").write_text(to_csv_text(rows), encoding="utf-8")
+    later = [dict(rows[1]), {**rows[2], "fatalities": "7"}, {**rows[0], "event_id_cnty": "UKR999"}]
+    (raw_dir / "b_later.csv").write_text(to_csv_text(later), encoding="utf-8")
+    out = tmp_path / "processed"
+    build(raw_dir, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    by_file = {e["path"]: e for e in manifest["inputs"]}
+    assert (by_file["a_first.csv"]["accepted"], by_file["a_first.csv"]["merged"]) == (3, 0)
+    assert (by_file["b_later.csv"]["accepted"], by_file["b_later.csv"]["merged"]) == (1, 2)
+    merged = pd.read_csv(out / "merged.csv").set_index("raw_line")
+    assert merged.loc[2, ["merged_into_file", "merged_into_line", "is_identical"]].tolist() == ["a_first.csv", 3, True]
+    assert merged.loc[3, ["merged_into_file", "merged_into_line", "is_identical"]].tolist() == ["a_first.csv", 4, False]
+    events = pd.read_parquet(out / "events.parquet")
+    acled = events[events["source_dataset"] == "acled"]
+    assert acled["event_id"].is_unique and len(acled) == 4
+    assert acled.set_index("event_id").loc["acled:UKR1002", "fatalities"] == 1  # the first version is kept
+    assert manifest["outputs"]["events.parquet"]["rows"] == len(events)

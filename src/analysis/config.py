@@ -41,7 +41,7 @@ RAW_SUFFIXES = (".csv", ".tsv", ".txt")
 SCHEMA_VERSION = "1.0.0"
 
 # ---------------------------------------------------------------- parsing
-CSV_CHUNK_ROWS = 250_000  # rows parsed per chunk: bounds memory on large files
+CSV_CHUNK_ROWS = 100_000  # rows parsed per chunk: bounds memory on large files
 MAX_FIELD_CHARS = 20_000  # longer fields are rejected (usually a broken quote)
 SNIFF_BYTES = 64 * 1024  # bytes read to detect binary files and delimiters
 ROWS_IN_ERROR_PREVIEW = 10  # rejections printed per file by `validate`

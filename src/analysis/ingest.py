@@ -73,69 +73,61 @@ class Ledger:
 
 @dataclass
 class ChunkResult:
-    accepted: pd.DataFrame
+    accepted: pd.DataFrame  # valid rows; duplicate ids are resolved once the whole input is read
     rejects: pd.DataFrame
-    merged: pd.DataFrame
     warnings: pd.DataFrame  # same columns as rejects; rows are not rejected
 
 
+# ---------------------------------------------------------------- duplicate ids
+def first_positions(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For each row: is its id a repeat of an earlier row's, and the position of that first row."""
+    ids = pd.Series(ids.to_numpy(), dtype="str")
+    duplicate = ids.duplicated(keep="first").to_numpy()
+    if not duplicate.any():
+        return duplicate, np.arange(len(ids))
+    codes, _ = pd.factorize(ids)
+    first = np.full(codes.max() + 1, len(ids))
+    np.minimum.at(first, codes, np.arange(len(ids)))
+    return duplicate, first[codes]
+
+
+def merged_rows(duplicates: pd.DataFrame, kept: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    """The MERGED ledger rows for ``duplicates``, each aligned with the kept row of the same id.
+
+    Only these rows are hashed (to tell identical repeats from conflicting ones),
+    never the whole table.
+    """
+    def row_hash(frame: pd.DataFrame) -> np.ndarray:
+        return pd.util.hash_pandas_object(frame.drop(columns=["raw_file", "raw_line"]).reset_index(drop=True),
+                                          index=False).to_numpy()
+
+    out = pd.DataFrame({
+        "raw_file": duplicates["raw_file"].to_numpy(), "raw_line": duplicates["raw_line"].to_numpy(),
+        "event_id": duplicates[id_column].to_numpy(),
+        "merged_into_file": kept["raw_file"].to_numpy(), "merged_into_line": kept["raw_line"].to_numpy(),
+        "is_identical": row_hash(duplicates) == row_hash(kept),
+    })
+    return out.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
+
+
 class IdRegistry:
-    """Ids accepted so far (across chunks and files), with where each was kept."""
+    """Rows accepted so far from earlier files, so that a later file's repeats are merged into them."""
 
     def __init__(self) -> None:
-        self._kept = pd.DataFrame({"file": pd.Series(dtype="str"), "line": pd.Series(dtype="int64"),
-                                   "row_hash": pd.Series(dtype="uint64")}, index=pd.Index([], dtype="str"))
-        self._parts: list[pd.DataFrame] = []
+        self._frames: list[pd.DataFrame] = []
 
-    def _index(self) -> pd.DataFrame:
-        if self._parts:
-            self._kept = pd.concat([self._kept, *self._parts])
-            self._parts = []
-        return self._kept
-
-    def checkpoint(self) -> int:
-        """A mark to roll back to if the file being read turns out to be unreadable."""
-        return len(self._index())
-
-    def rollback(self, mark: int) -> None:
-        self._kept = self._index().iloc[:mark]
-
-    def split(self, frame: pd.DataFrame, id_column: str, raw_file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Split validated rows into (new rows, merged duplicates) and remember the new ids."""
-        ids = frame[id_column]
-        row_hash = pd.util.hash_pandas_object(frame.drop(columns=["raw_file", "raw_line"]), index=False).to_numpy()
-        kept = self._index()
-        earlier = _is_in(ids, kept.index)
-        within = ids.duplicated(keep="first").to_numpy() & ~earlier
-        new = ~(earlier | within)
-        first_here = pd.DataFrame({"file": raw_file, "line": frame["raw_line"].to_numpy(), "row_hash": row_hash},
-                                  index=pd.Index(ids.to_numpy(), dtype="str"))[new]
-        dup = earlier | within
-        if dup.any():
-            target = pd.concat([kept, first_here]).reindex(ids[dup].to_numpy())
-            merged = pd.DataFrame({
-                "raw_file": raw_file,
-                "raw_line": frame["raw_line"].to_numpy()[dup],
-                "event_id": ids[dup].to_numpy(),
-                "merged_into_file": target["file"].to_numpy(),
-                "merged_into_line": target["line"].to_numpy(),
-                "is_identical": target["row_hash"].to_numpy() == row_hash[dup],
-            })
-        else:
-            merged = schemas.empty_frame(schemas.MERGED)
-        self._parts.append(first_here)
-        return frame[new], merged.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
-
-
-def _is_in(values: pd.Series, known: pd.Index) -> np.ndarray:
-    """``values.isin(known)`` for strings via Arrow's hash kernel (pandas loops in Python here)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if len(known) == 0 or len(values) == 0:
-        return np.zeros(len(values), dtype=bool)
-    found = pc.is_in(pa.array(values, type=pa.large_string()), value_set=pa.array(known, type=pa.large_string()))
-    return found.to_numpy(zero_copy_only=False).astype(bool)
+    def split(self, frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Split one file's valid rows into (new rows, merged duplicates); remember the new ones."""
+        earlier = pd.concat(self._frames, ignore_index=True) if self._frames else frame.iloc[0:0]
+        both = pd.concat([earlier, frame], ignore_index=True)
+        duplicate, first = first_positions(both[id_column])
+        mine = np.arange(len(earlier), len(both))
+        dup = duplicate[mine]
+        merged = merged_rows(both.iloc[mine[dup]], both.iloc[first[mine[dup]]], id_column) if dup.any() \
+            else schemas.empty_frame(schemas.MERGED)
+        kept = frame[~dup].reset_index(drop=True)
+        self._frames.append(kept)
+        return kept, merged
 
 
 def open_file(path: Path, forced_format: str | None = None):
@@ -161,10 +153,13 @@ def _refuse_unknown_columns(path: Path, header: csvfile.CsvHeader, layout: Layou
                                f"Allowed columns: {', '.join(sorted(layout.known))}", line=1)
 
 
-def iter_ingest(path: Path, raw_file: str, registry: IdRegistry, forced_format: str | None = None,
+def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
                 chunk_rows: int = config.CSV_CHUNK_ROWS, opened: tuple | None = None) -> Iterator[ChunkResult | Ledger]:
-    """Yield a :class:`ChunkResult` per chunk, then the file's balanced :class:`Ledger`.
+    """Yield a :class:`ChunkResult` per chunk, then the file's :class:`Ledger`.
 
+    Duplicate ids are not resolved here: the caller does it once the whole
+    input is read (:class:`IdRegistry`, or the build over all files), moves the
+    repeats from ``accepted`` to ``merged`` and checks that the ledger balances.
     ``opened`` is the result of :func:`open_file`, for callers that opened the file already.
     """
     scan, header, reader, layout = opened or open_file(path, forced_format)
@@ -173,17 +168,16 @@ def iter_ingest(path: Path, raw_file: str, registry: IdRegistry, forced_format: 
                     sha256=scan.sha256, size_bytes=scan.size_bytes, warnings=_header_warnings(header, layout, scan))
     first = True
     for chunk in csvfile.iter_records(path, header, scan.encoding, chunk_rows):
-        result = _ingest_chunk(chunk, reader, layout, table, raw_file, registry, ledger, first)
+        result = _ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
         first = False
         yield result
     if ledger.rows == 0:
         ledger.warnings.append("the file has a header but no data rows")
-    ledger.check()
     yield ledger
 
 
 def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, table: schemas.Table,
-                  raw_file: str, registry: IdRegistry, ledger: Ledger, first: bool) -> ChunkResult:
+                  raw_file: str, ledger: Ledger, first: bool) -> ChunkResult:
     raw, lines = chunk.frame, chunk.lines
     blank = raw.eq("").all(axis=1).to_numpy()
     hxl = np.zeros(len(raw), dtype=bool)
@@ -206,18 +200,15 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
     ok = ~np.isin(np.arange(len(raw)), parse_failed["row"].to_numpy())
     schema_failed = _validate(typed[ok], table.chunk_schema, known, getattr(reader, "SOURCE_COLUMNS", {}))
     all_failed = pd.concat([parse_failed, schema_failed], ignore_index=True)
-    valid = typed[~np.isin(np.arange(len(raw)), all_failed["row"].to_numpy())]
-    accepted, merged = registry.split(valid, table.id_column, raw_file)
+    accepted = typed[~np.isin(np.arange(len(raw)), all_failed["row"].to_numpy())]
 
     rejects = pd.concat([malformed, _rejects_frame(all_failed, lines, raw_file)], ignore_index=True)
     warned = failures.warnings_frame()
-    kept_lines = accepted["raw_line"].to_numpy()
-    warned = warned[np.isin(lines[warned["row"].to_numpy()], kept_lines)]  # accepted rows only
+    warned = warned[np.isin(lines[warned["row"].to_numpy()], accepted["raw_line"].to_numpy())]  # accepted rows only
     ledger.accepted += len(accepted)
     ledger.rejected += int(all_failed["row"].nunique())
-    ledger.merged += len(merged)
     ledger.warned += int(warned["row"].nunique())
-    return ChunkResult(accepted=accepted.reset_index(drop=True), rejects=rejects, merged=merged,
+    return ChunkResult(accepted=accepted.reset_index(drop=True), rejects=rejects,
                        warnings=_rejects_frame(warned, lines, raw_file))
 
 
@@ -348,26 +339,39 @@ class FileResult:
 def ingest_file(path: Path, raw_file: str | None = None, registry: IdRegistry | None = None,
                 forced_format: str | None = None, chunk_rows: int = config.CSV_CHUNK_ROWS,
                 opened: tuple | None = None) -> FileResult:
-    """Ingest one file completely in memory."""
+    """Ingest one file completely in memory; ``registry`` carries the ids of earlier files."""
     registry = registry or IdRegistry()
-    accepted, rejects, merged, warned = [], [], [], []
+    raw_file = raw_file or str(path)
+    accepted, rejects, warned = [], [], []
     ledger = None
-    for item in iter_ingest(Path(path), raw_file or str(path), registry, forced_format, chunk_rows, opened):
+    for item in iter_ingest(Path(path), raw_file, forced_format, chunk_rows, opened):
         if isinstance(item, Ledger):
             ledger = item
         else:
             accepted.append(item.accepted)
             rejects.append(item.rejects)
-            merged.append(item.merged)
             warned.append(item.warnings)
     table = schemas.TABLES[detect_target(ledger.format)]
+    kept, merged = registry.split(_concat(accepted, schemas.empty_frame(table.schema)), table.id_column)
+    warnings = _concat(warned, schemas.empty_frame(schemas.REJECTS))
+    settle_duplicates(ledger, merged, warnings)
     return FileResult(
         ledger=ledger,
-        accepted=_concat(accepted, schemas.empty_frame(table.schema)),
+        accepted=kept,
         rejects=_concat(rejects, schemas.empty_frame(schemas.REJECTS)),
-        merged=_concat(merged, schemas.empty_frame(schemas.MERGED)),
-        warnings=_concat(warned, schemas.empty_frame(schemas.REJECTS)),
+        merged=merged,
+        warnings=warnings[~warnings["raw_line"].isin(merged["raw_line"])].reset_index(drop=True),
     )
+
+
+def settle_duplicates(ledger: Ledger, merged: pd.DataFrame, warnings: pd.DataFrame) -> None:
+    """Move this file's merged repeats from accepted to merged in its ledger, then check it balances."""
+    mine = merged[merged["raw_file"] == ledger.path]
+    ledger.accepted -= len(mine)
+    ledger.merged += len(mine)
+    ledger.warned -= int(warnings[(warnings["raw_file"] == ledger.path)
+                                  & warnings["raw_line"].isin(mine["raw_line"])]["raw_line"].nunique())
+    ledger.check()
 
 
 def detect_target(format_name: str) -> str:

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 from analysis import config, schemas, storage
 from analysis.build import BuildReport, _version, raw_files
 from analysis.errors import InputError
-from analysis.ingest import ChunkResult, IdRegistry, Ledger, iter_ingest, open_file
+from analysis.ingest import ChunkResult, Ledger, first_positions, iter_ingest, merged_rows, open_file, settle_duplicates
 
 OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": "claims.parquet", "air_attacks": "air_attacks.parquet"}
 PACKAGE = "conflict-analysis"
@@ -32,14 +33,12 @@ PACKAGE = "conflict-analysis"
 class _Collected:
     """Everything gathered while reading the files."""
 
-    ledgers: list[dict] = field(default_factory=list)
+    ledgers: list[Ledger] = field(default_factory=list)
     file_errors: list[dict] = field(default_factory=list)
     parts: dict[str, list[Path]] = field(default_factory=lambda: {name: [] for name in OUTPUT_FILES})
     rejects: list[pd.DataFrame] = field(default_factory=list)
     merged: list[pd.DataFrame] = field(default_factory=list)
     warnings: list[pd.DataFrame] = field(default_factory=list)
-    unmatched: list[pd.DataFrame] = field(default_factory=list)
-    coverage: list[pd.DataFrame] = field(default_factory=list)
 
 
 def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, show_progress: bool = False) -> BuildReport:
@@ -52,8 +51,9 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, show_progres
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
     try:
         collected = _read_all(files, work, show_progress)
+        _resolve_duplicates(collected)
         outputs = _write_outputs(collected, work, processed_dir)
-        manifest = _manifest(files, collected, outputs, fingerprint)
+        manifest = _manifest(files, collected, outputs, fingerprint, processed_dir)
         storage.write_json(processed_dir / config.MANIFEST_FILE, manifest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -72,37 +72,36 @@ def _remove_leftovers(processed_dir: Path) -> None:
 # ---------------------------------------------------------------- reading
 def _read_all(files: list[Path], work: Path, show_progress: bool) -> _Collected:
     collected = _Collected()
-    registries = {name: IdRegistry() for name in schemas.TABLES}
     from analysis.progress import file_progress
 
     with file_progress(enabled=show_progress) as progress:
         for number, path in enumerate(files):
             try:
-                _read_file(path, number, work, registries, collected, progress)
+                _read_file(path, number, work, collected, progress)
             except InputError as exc:
                 collected.file_errors.append({"path": path.name, "line": exc.line, "error": exc.reason})
     return collected
 
 
-def _read_file(path: Path, number: int, work: Path, registries: dict, collected: _Collected, progress) -> None:
+def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
+    """Stream one file into its own Parquet part; an unreadable file leaves nothing behind."""
     opened = open_file(path)
     target = opened[2].TARGET
-    registry = registries[target]
-    mark = registry.checkpoint()
     part = work / f"{number:05d}-{target}.parquet"
-    writer, kept = None, {"rejects": [], "merged": [], "warnings": [], "unmatched": [], "coverage": []}
+    writer, rejects, warnings = None, [], []
     task = progress.start(path.name, expected_rows=max(opened[0].newline_count - opened[1].lines, 0))
     try:
-        for item in iter_ingest(path, path.name, registry, opened=opened):
+        for item in iter_ingest(path, path.name, opened=opened):
             if isinstance(item, Ledger):
                 ledger = item
                 continue
-            accepted = _finish(target, item, kept)
+            accepted = _finish(target, item)
+            rejects.append(item.rejects)
+            warnings.append(item.warnings)
             writer = writer or pq.ParquetWriter(part, storage.arrow_table(accepted).schema, **storage.PARQUET_OPTIONS)
             writer.write_table(storage.arrow_table(accepted), row_group_size=config.CSV_CHUNK_ROWS)
-            progress.advance(task, len(item.accepted) + item.rejects["raw_line"].nunique() + len(item.merged))
+            progress.advance(task, len(item.accepted) + item.rejects["raw_line"].nunique())
     except InputError:
-        registry.rollback(mark)
         if writer:
             writer.close()
         part.unlink(missing_ok=True)
@@ -112,26 +111,19 @@ def _read_file(path: Path, number: int, work: Path, registries: dict, collected:
     if writer:
         writer.close()
         collected.parts[target].append(part)
-    collected.ledgers.append({**ledger.as_dict(), "mtime_ns": path.stat().st_mtime_ns, "table": target})
-    for name, frames in kept.items():
-        getattr(collected, name).extend(frames)
+    collected.ledgers.append(ledger)
+    collected.rejects.extend(rejects)
+    collected.warnings.extend(warnings)
 
 
-def _finish(target: str, item: ChunkResult, kept: dict) -> pd.DataFrame:
+def _finish(target: str, item: ChunkResult) -> pd.DataFrame:
     """Per-table finishing of accepted rows (events: place normalisation)."""
-    kept["rejects"].append(item.rejects)
-    kept["merged"].append(item.merged)
-    kept["warnings"].append(item.warnings)
-    accepted = item.accepted
-    if target == "events":
-        from analysis import places
+    if target != "events":
+        return item.accepted
+    from analysis import places
 
-        accepted = places.match_places(accepted)
-        _PLACE_SCHEMA.validate(accepted[list(_PLACE_SCHEMA.columns)], lazy=False)
-        kept["unmatched"].append(places.unmatched_summary(accepted))
-        kept["coverage"].append(_coverage(accepted, "event_date", "event_end_date"))
-    elif target in ("claims", "air_attacks"):
-        kept["coverage"].append(_coverage(accepted, "count_date", "count_date"))
+    accepted = places.match_places(item.accepted)
+    _PLACE_SCHEMA.validate(accepted[list(_PLACE_SCHEMA.columns)], lazy=False)
     return accepted
 
 
@@ -140,10 +132,54 @@ _PLACE_SCHEMA = pa.DataFrameSchema({name: schemas.PROCESSED_EVENTS.columns[name]
     "admin1", "settlement", "geonameid", "place_match", "is_place_matched", "place_distance_km")})
 
 
-def _coverage(frame: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
-    return frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
-        rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")
-    )
+# ---------------------------------------------------------------- duplicate ids, across all files
+def _resolve_duplicates(collected: _Collected) -> None:
+    """Merge rows whose id an earlier row (same file or an earlier one) already has.
+
+    Reads only the id and lineage columns of every part; parts are rewritten
+    only if they hold repeats, and only repeated rows are hashed.
+    """
+    merged = []
+    for table, parts in collected.parts.items():
+        if parts:
+            merged.append(_merge_repeats(parts, schemas.TABLES[table].id_column))
+    merged = _concat(merged, schemas.empty_frame(schemas.MERGED))
+    collected.merged.append(merged)
+    warnings = _concat(collected.warnings, schemas.empty_frame(schemas.REJECTS))
+    for ledger in collected.ledgers:
+        settle_duplicates(ledger, merged, warnings)
+    repeated = pd.MultiIndex.from_frame(merged[["raw_file", "raw_line"]])
+    collected.warnings = [warnings[~pd.MultiIndex.from_frame(warnings[["raw_file", "raw_line"]]).isin(repeated)]]
+
+
+def _merge_repeats(parts: list[Path], id_column: str) -> pd.DataFrame:
+    keys = [pq.read_table(p, columns=[id_column]).column(0).to_pandas() for p in parts]
+    part_of = np.repeat(np.arange(len(parts)), [len(k) for k in keys])
+    row_in_part = np.concatenate([np.arange(len(k)) for k in keys]) if keys else np.zeros(0, dtype=int)
+    duplicate, first = first_positions(pd.concat(keys, ignore_index=True))
+    if not duplicate.any():
+        return schemas.empty_frame(schemas.MERGED)
+    repeats, kept = np.flatnonzero(duplicate), first[duplicate]
+    rows = _rows_at(parts, part_of, row_in_part, np.concatenate([repeats, kept]))
+    merged = merged_rows(rows.iloc[: len(repeats)], rows.iloc[len(repeats):], id_column)
+    for number in np.unique(part_of[repeats]):
+        drop = row_in_part[repeats[part_of[repeats] == number]]
+        table = pq.read_table(parts[number])
+        keep = np.setdiff1d(np.arange(table.num_rows), drop)
+        pq.write_table(table.take(keep), parts[number], row_group_size=config.CSV_CHUNK_ROWS,
+                       **storage.PARQUET_OPTIONS)
+    return merged
+
+
+def _rows_at(parts: list[Path], part_of: np.ndarray, row_in_part: np.ndarray, positions: np.ndarray) -> pd.DataFrame:
+    """Full rows at global ``positions`` (in that order), read part by part."""
+    frames, order = [], []
+    for number in np.unique(part_of[positions]):
+        mine = np.flatnonzero(part_of[positions] == number)
+        frames.append(pq.read_table(parts[number]).take(row_in_part[positions[mine]]).to_pandas())
+        order.append(mine)
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- writing
@@ -162,7 +198,11 @@ def _write_outputs(collected: _Collected, work: Path, processed_dir: Path) -> di
         storage.write_csv(processed_dir / name, schema.validate(frame))
         outputs[name] = _describe(processed_dir / name, len(frame))
     outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(processed_dir)
-    unmatched = _unmatched(collected.unmatched)
+    from analysis import places
+
+    events = pd.read_parquet(processed_dir / config.EVENTS_FILE, columns=["country", "admin1", "location",
+                                                                          "place_match", "is_place_matched"])
+    unmatched = places.unmatched_summary(events)
     storage.write_csv(processed_dir / config.UNMATCHED_PLACES_FILE, unmatched)
     outputs[config.UNMATCHED_PLACES_FILE] = _describe(processed_dir / config.UNMATCHED_PLACES_FILE, len(unmatched))
     return outputs
@@ -205,25 +245,19 @@ def _describe(path: Path, rows: int) -> dict:
     return {"sha256": storage.sha256_file(path), "size_bytes": path.stat().st_size, "rows": rows}
 
 
-def _unmatched(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame({"location": pd.Series(dtype="str"), "admin1": pd.Series(dtype="str"),
-                             "rows": pd.Series(dtype="int64")})
-    out = pd.concat(frames, ignore_index=True)
-    out = out.groupby(["location", "admin1"], dropna=False, as_index=False)["rows"].sum()
-    return out.sort_values(["rows", "location", "admin1"], ascending=[False, True, True], kind="stable")
-
-
 def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else empty
 
 
 # ---------------------------------------------------------------- manifest
-def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerprint: str) -> dict:
-    ledgers = collected.ledgers
+def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerprint: str,
+              processed_dir: Path) -> dict:
+    ledgers = [{**ledger.as_dict(), "mtime_ns": (files[0].parent / ledger.path).stat().st_mtime_ns,
+                "table": _table_of(ledger)} for ledger in collected.ledgers]
     totals = {key: sum(entry[key] for entry in ledgers)
               for key in ("rows", "accepted", "rejected", "merged", "blank_rows", "hxl_rows", "warned")}
+    coverage = _coverage_summary(processed_dir)
     return {
         "package": PACKAGE,
         "package_version": _version(PACKAGE),
@@ -236,18 +270,36 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
         "inputs": sorted(ledgers, key=lambda e: e["path"]),
         "file_errors": collected.file_errors,
         "totals": totals,
-        "is_synthetic": any(bool(c["is_synthetic"].any()) for c in collected.coverage),
-        "coverage": _coverage_summary(collected.coverage),
+        "is_synthetic": any(c["is_synthetic"] for c in coverage),
+        "coverage": coverage,
         "outputs": outputs,
     }
 
 
-def _coverage_summary(frames: list[pd.DataFrame]) -> list[dict]:
-    if not frames:
+def _table_of(ledger: Ledger) -> str:
+    from analysis.sources import READERS
+
+    return READERS[ledger.format].TARGET
+
+
+_DATES = {"events": ("event_date", "event_end_date"), "claims": ("count_date", "count_date"),
+          "air_attacks": ("count_date", "count_date")}
+
+
+def _coverage_summary(processed_dir: Path) -> list[dict]:
+    """Per source dataset: rows and first/last date, read from the output tables."""
+    frames = []
+    for table, name in OUTPUT_FILES.items():
+        start, end = _DATES[table]
+        frame = pd.read_parquet(processed_dir / name, columns=list(dict.fromkeys(
+            ["source_dataset", "is_synthetic", start, end])))
+        frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
+            rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))
+    cov = pd.concat(frames, ignore_index=True)
+    if cov.empty:
         return []
-    cov = pd.concat(frames, ignore_index=True).groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
-        rows=("rows", "sum"), first_date=("first_date", "min"), last_date=("last_date", "max"))
     cov["first_date"] = cov["first_date"].dt.strftime("%Y-%m-%d")
     cov["last_date"] = cov["last_date"].dt.strftime("%Y-%m-%d")
+    cov = cov.sort_values(["source_dataset", "is_synthetic"]).reset_index(drop=True)
     return [{**row, "rows": int(row["rows"]), "is_synthetic": bool(row["is_synthetic"])}
             for row in cov.to_dict("records")]
