@@ -295,7 +295,8 @@ def test_minimal_header_is_detected_and_read(tmp_path):
     path = tmp_path / "narrow.csv"
     path.write_text("Time_Start,time_end,MODEL,launched,destroyed\n"
                     "2023-03-14 18:00,2023-03-15 08:30,Kalibr,4.0,3.0\n", encoding="utf-8")
-    reader, layout = open_file(path)[2:]
+    opened = open_file(path)
+    reader, layout = opened.reader, opened.layout
     assert reader is air_force and layout.name == "air_force"
     result = ingest(path)
     assert result.ledger.variant == "air_force (5 of 22 columns)"

@@ -228,3 +228,22 @@ def test_several_problems_in_one_row_count_once(cli, write_csv):
     code, result = _json(cli, write_csv(rows))
     assert result["rejected"] == 1 and len(result["errors"]) == 2
     assert {e["rule"] for e in result["errors"]} == {"negative_count", "latitude_out_of_range"}
+
+
+def test_windows_1252_bytes_after_the_first_megabytes_are_found(tmp_path):
+    """The encoding is guessed from the start of the file and confirmed while parsing."""
+    from analysis.build import build
+    from analysis.ingest import ingest_file
+
+    rows = acled_rows(20_000)  # about 6 MB of plain ASCII
+    rows[-1]["notes"] = "Shelling near Mar’yinka – “heavy” damage"
+    path = tmp_path / "raw" / "late.csv"
+    path.parent.mkdir()
+    path.write_bytes(to_csv_text(rows).encode("cp1252"))
+    assert path.stat().st_size > 5 * 1024 * 1024
+    result = ingest_file(path, "late.csv")
+    assert result.ledger.encoding == "cp1252" and result.ledger.accepted == 20_000
+    assert result.accepted["notes"].iloc[-1] == "Shelling near Mar’yinka – “heavy” damage"
+    report = build(path.parent, tmp_path / "processed")
+    entry = report.manifest["inputs"][0]
+    assert (entry["encoding"], entry["accepted"]) == ("cp1252", 20_000)

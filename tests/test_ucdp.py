@@ -437,7 +437,8 @@ def test_missing_realdata_fails_under_ci_and_skips_otherwise(monkeypatch, tmp_pa
 
 # ---------------------------------------------------------------- detection
 def test_the_header_is_detected_as_ucdp(api_path):
-    _, header, reader, layout = open_file(api_path)
+    opened = open_file(api_path)
+    header, reader, layout = opened.header, opened.reader, opened.layout
     assert reader is READERS["ucdp_ged"] is ucdp
     assert set(header.names) == set(ucdp.GED_COLUMNS) == layout.known
     assert len(ucdp.GED_COLUMNS) == 49

@@ -18,7 +18,8 @@ Every data row ends as exactly one of accepted, rejected or merged, and
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Iterator
@@ -130,16 +131,42 @@ class IdRegistry:
         return kept, merged
 
 
-def open_file(path: Path, forced_format: str | None = None):
-    """Check the file as a whole and choose its reader: (scan, header, reader, layout)."""
+@dataclass
+class OpenedFile:
+    """A raw file checked as a whole, its reader chosen; its hash is computed in the background."""
+
+    path: Path
+    sniff: csvfile.FileSniff
+    header: csvfile.CsvHeader
+    reader: ModuleType
+    layout: Layout
+    scan: Future  # of csvfile.FileScan
+
+    @property
+    def encoding(self) -> str:
+        return self.sniff.encoding
+
+
+def open_file(path: Path, forced_format: str | None = None, encoding: str | None = None) -> OpenedFile:
+    """Check the file as a whole and choose its reader; start hashing it in a background thread."""
     path = Path(path)
     csvfile.check_not_binary(path)
-    scan = csvfile.scan_file(path)
-    header = csvfile.read_header(path, scan.encoding)
+    sniffed = csvfile.sniff(path)
+    if encoding:
+        sniffed = replace(sniffed, encoding=encoding)
+    header = csvfile.read_header(path, sniffed.encoding)
     reader, layout = detect(path, header.names, forced_format)
     if getattr(reader, "STRICT_COLUMNS", False):
         _refuse_unknown_columns(path, header, layout)
-    return scan, header, reader, layout
+    return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path))
+
+
+_SCANNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan")
+
+
+def reopened_as_cp1252(opened: OpenedFile, forced_format: str | None = None) -> OpenedFile:
+    """The same file opened again as Windows-1252 (after it proved not to be UTF-8)."""
+    return open_file(opened.path, forced_format, encoding="cp1252")
 
 
 def _refuse_unknown_columns(path: Path, header: csvfile.CsvHeader, layout: Layout) -> None:
@@ -162,15 +189,21 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
     repeats from ``accepted`` to ``merged`` and checks that the ledger balances.
     ``opened`` is the result of :func:`open_file`, for callers that opened the file already.
     """
-    scan, header, reader, layout = opened or open_file(path, forced_format)
+    opened = opened or open_file(path, forced_format)
+    header, reader, layout = opened.header, opened.reader, opened.layout
     table = schemas.TABLES[reader.TARGET]
-    ledger = Ledger(path=raw_file, format=reader.NAME, variant=_variant(reader, header), encoding=scan.encoding,
-                    sha256=scan.sha256, size_bytes=scan.size_bytes, warnings=_header_warnings(header, layout, scan))
+    ledger = Ledger(path=raw_file, format=reader.NAME, variant=_variant(reader, header), encoding=opened.encoding,
+                    sha256="", size_bytes=opened.sniff.size_bytes,
+                    warnings=_header_warnings(header, layout, opened.sniff))
     first = True
-    for chunk in csvfile.iter_records(path, header, scan.encoding, chunk_rows):
+    for chunk in csvfile.iter_records(path, header, opened.encoding, chunk_rows):
         result = _ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
         first = False
         yield result
+    scan = opened.scan.result()
+    if opened.encoding.startswith("utf") and not scan.is_utf8:
+        raise csvfile.EncodingChanged("bytes that are not UTF-8 after the first megabytes")
+    ledger.sha256 = scan.sha256
     if ledger.rows == 0:
         ledger.warnings.append("the file has a header but no data rows")
     yield ledger
@@ -313,7 +346,7 @@ def _variant(reader: ModuleType, header: csvfile.CsvHeader) -> str:
     return reader.variant(set(header.names)) if hasattr(reader, "variant") else reader.NAME
 
 
-def _header_warnings(header: csvfile.CsvHeader, layout: Layout, scan: csvfile.FileScan) -> list[str]:
+def _header_warnings(header: csvfile.CsvHeader, layout: Layout, scan: csvfile.FileSniff) -> list[str]:
     notes = []
     ignored = [c for c in header.names if c not in layout.known]
     if ignored:
@@ -342,15 +375,12 @@ def ingest_file(path: Path, raw_file: str | None = None, registry: IdRegistry | 
     """Ingest one file completely in memory; ``registry`` carries the ids of earlier files."""
     registry = registry or IdRegistry()
     raw_file = raw_file or str(path)
-    accepted, rejects, warned = [], [], []
-    ledger = None
-    for item in iter_ingest(Path(path), raw_file, forced_format, chunk_rows, opened):
-        if isinstance(item, Ledger):
-            ledger = item
-        else:
-            accepted.append(item.accepted)
-            rejects.append(item.rejects)
-            warned.append(item.warnings)
+    opened = opened or open_file(Path(path), forced_format)
+    try:
+        ledger, accepted, rejects, warned = _read_all_chunks(opened, raw_file, forced_format, chunk_rows)
+    except csvfile.EncodingChanged:
+        ledger, accepted, rejects, warned = _read_all_chunks(reopened_as_cp1252(opened, forced_format), raw_file,
+                                                             forced_format, chunk_rows)
     table = schemas.TABLES[detect_target(ledger.format)]
     kept, merged = registry.split(_concat(accepted, schemas.empty_frame(table.schema)), table.id_column)
     warnings = _concat(warned, schemas.empty_frame(schemas.REJECTS))
@@ -362,6 +392,18 @@ def ingest_file(path: Path, raw_file: str | None = None, registry: IdRegistry | 
         merged=merged,
         warnings=warnings[~warnings["raw_line"].isin(merged["raw_line"])].reset_index(drop=True),
     )
+
+
+def _read_all_chunks(opened: OpenedFile, raw_file: str, forced_format: str | None, chunk_rows: int):
+    accepted, rejects, warned, ledger = [], [], [], None
+    for item in iter_ingest(opened.path, raw_file, forced_format, chunk_rows, opened):
+        if isinstance(item, Ledger):
+            ledger = item
+        else:
+            accepted.append(item.accepted)
+            rejects.append(item.rejects)
+            warned.append(item.warnings)
+    return ledger, accepted, rejects, warned
 
 
 def settle_duplicates(ledger: Ledger, merged: pd.DataFrame, warnings: pd.DataFrame) -> None:

@@ -23,7 +23,9 @@ import pyarrow.parquet as pq
 from analysis import config, schemas, storage
 from analysis.build import BuildReport, _version, raw_files
 from analysis.errors import InputError
-from analysis.ingest import ChunkResult, Ledger, first_positions, iter_ingest, merged_rows, open_file, settle_duplicates
+from analysis.ingest import (ChunkResult, Ledger, first_positions, iter_ingest, merged_rows, open_file,
+                             reopened_as_cp1252, settle_duplicates)
+from analysis.sources.csvfile import EncodingChanged
 
 OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": "claims.parquet", "air_attacks": "air_attacks.parquet"}
 PACKAGE = "conflict-analysis"
@@ -84,12 +86,21 @@ def _read_all(files: list[Path], work: Path, show_progress: bool) -> _Collected:
 
 
 def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
-    """Stream one file into its own Parquet part; an unreadable file leaves nothing behind."""
+    """Stream one file into its own Parquet part (read again as Windows-1252 if it is not UTF-8)."""
     opened = open_file(path)
-    target = opened[2].TARGET
+    try:
+        _stream_file(opened, number, work, collected, progress)
+    except EncodingChanged:
+        _stream_file(reopened_as_cp1252(opened), number, work, collected, progress)
+
+
+def _stream_file(opened, number: int, work: Path, collected: _Collected, progress) -> None:
+    """One file into its own Parquet part; an unreadable file leaves nothing behind."""
+    path = opened.path
+    target = opened.reader.TARGET
     part = work / f"{number:05d}-{target}.parquet"
     writer, rejects, warnings = None, [], []
-    task = progress.start(path.name, expected_rows=max(opened[0].newline_count - opened[1].lines, 0))
+    task = progress.start(path.name, expected_rows=max(opened.sniff.estimated_rows, 0))
     try:
         for item in iter_ingest(path, path.name, opened=opened):
             if isinstance(item, Ledger):
@@ -101,7 +112,7 @@ def _read_file(path: Path, number: int, work: Path, collected: _Collected, progr
             writer = writer or pq.ParquetWriter(part, storage.arrow_table(accepted).schema, **storage.PARQUET_OPTIONS)
             writer.write_table(storage.arrow_table(accepted), row_group_size=config.CSV_CHUNK_ROWS)
             progress.advance(task, len(item.accepted) + item.rejects["raw_line"].nunique())
-    except InputError:
+    except (InputError, EncodingChanged):
         if writer:
             writer.close()
         part.unlink(missing_ok=True)

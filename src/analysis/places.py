@@ -259,6 +259,12 @@ def _normalise_unique_admin1(values: pd.Series) -> pd.Series:
     return found.fillna(values.astype(object))
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_normalise(uniques: tuple) -> pd.Series:
+    """Normalised spellings of a set of unique values; chunks of one file repeat the same set."""
+    return _normalise_unique_admin1(pd.Series(list(uniques), dtype="str"))
+
+
 def normalise_admin1(values: pd.Series) -> pd.Series:
     """Map every known spelling of a Ukrainian oblast to its canonical name (``OBLASTS``).
 
@@ -270,7 +276,7 @@ def normalise_admin1(values: pd.Series) -> pd.Series:
     missing, the index and a string dtype are kept.  Works on unique values.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    normalised = _normalise_unique_admin1(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    normalised = _cached_normalise(tuple(np.asarray(uniques, dtype=object).tolist()))
     result = np.append(normalised.to_numpy(dtype=object), None)[codes]
     dtype = values.dtype if isinstance(values.dtype, pd.StringDtype) else object
     missing = codes < 0

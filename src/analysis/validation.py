@@ -31,7 +31,7 @@ def _validate_one(path: Path, forced_format: str | None, registries: dict) -> di
         from analysis.ingest import open_file
 
         opened = open_file(path, forced_format)
-        registry = registries.setdefault(opened[2].TARGET, IdRegistry())
+        registry = registries.setdefault(opened.reader.TARGET, IdRegistry())
         ingested = ingest_file(path, str(path), registry, forced_format, opened=opened)
     except InputError as exc:
         return {**result, "error": str(exc), "line": exc.line, "exit_code": EXIT_UNREADABLE}

@@ -60,7 +60,8 @@ SOURCE_COLUMNS = {"event_id": "event_id_cnty", "source_event_id": "event_id_cnty
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d/%m/%Y %H:%M:%S", "%d %b %Y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%b-%y")
 TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 GEO_PRECISION = {"1": "settlement", "2": "near_settlement", "3": "region"}
-_UNKNOWN_CASUALTIES = r"(?:casualties|fatalities)(?: are| were)? unknown|unknown (?:number of )?(?:casualties|fatalities)"
+# (?i) inline: case=False would make pandas fall back to Python's re, row by row
+_UNKNOWN_CASUALTIES = r"(?i)(?:casualties|fatalities)(?: are| were)? unknown|unknown (?:number of )?(?:casualties|fatalities)"
 
 
 def variant(columns: set[str]) -> str:
@@ -108,7 +109,7 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
             "civilians_killed": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
             "civilians_injured": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
             "buildings_damaged": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
-            "is_casualties_unknown": raw["notes"].str.contains(_UNKNOWN_CASUALTIES, case=False, regex=True).to_numpy(bool),
+            "is_casualties_unknown": raw["notes"].str.contains(_UNKNOWN_CASUALTIES, regex=True).to_numpy(bool),
             "is_civilian_targeting": _civilian_targeting(raw),
             "notes": base.clean_text(raw["notes"]),
             "source_name": base.clean_text(raw["source"]),

@@ -26,20 +26,33 @@ from analysis import config
 from analysis.errors import InputError
 
 _BLOCK = 16 * 1024 * 1024
+_SNIFF_ENCODING_BYTES = 4 * 1024 * 1024
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
 @dataclass(frozen=True)
 class FileScan:
-    """What one pass over a file's bytes tells: hash, size, encoding, line count."""
+    """What one pass over a file's bytes tells: hash, size, whether it is UTF-8, line count."""
 
     sha256: str
     size_bytes: int
-    encoding: str  # "utf-8-sig" or "cp1252"
-    has_bom: bool
+    is_utf8: bool
     newline_count: int
-    ends_with_newline: bool
+
+
+@dataclass(frozen=True)
+class FileSniff:
+    """What the first megabytes tell, cheaply: encoding, BOM, size, an estimate of the rows."""
+
+    encoding: str  # "utf-8-sig" or "cp1252"; UTF-8 is confirmed while parsing and by the scan
+    has_bom: bool
+    size_bytes: int
+    estimated_rows: int
+
+
+class EncodingChanged(Exception):
+    """A file that began as valid UTF-8 turned out not to be: read it again as Windows-1252."""
 
 
 @dataclass(frozen=True)
@@ -61,21 +74,33 @@ class RawChunk:
     malformed: list[tuple[int, int, str]] = field(default_factory=list)
 
 
+def sniff(path: Path) -> FileSniff:
+    """Encoding and size from the first bytes (the whole file is checked while it is parsed)."""
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_ENCODING_BYTES)
+    size = Path(path).stat().st_size
+    try:
+        # a multi-byte character cut at the end of the sample is not an error
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) == size)
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    lines = max(head.count(b"\n"), 1)
+    return FileSniff(encoding=encoding, has_bom=head.startswith(codecs.BOM_UTF8), size_bytes=size,
+                     estimated_rows=int(size * lines / max(len(head), 1)) - 1)
+
+
 def scan_file(path: Path) -> FileScan:
-    """Hash the file and decide its encoding in one streaming pass."""
+    """Hash the file and check that it is UTF-8, in one streaming pass (run it in a thread)."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     is_utf8 = True
     size = newlines = 0
-    first = last = b""
     with open(path, "rb") as handle:
         while block := handle.read(_BLOCK):
-            if not first:
-                first = block[:4]
-            digest.update(block)
+            digest.update(block)  # releases the GIL: runs beside the parser on another core
             size += len(block)
             newlines += block.count(b"\n")
-            last = block[-1:]
             if is_utf8:
                 try:
                     decoder.decode(block)
@@ -86,15 +111,7 @@ def scan_file(path: Path) -> FileScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    has_bom = first.startswith(codecs.BOM_UTF8)
-    return FileScan(
-        sha256=digest.hexdigest(),
-        size_bytes=size,
-        encoding="utf-8-sig" if is_utf8 else "cp1252",
-        has_bom=has_bom,
-        newline_count=newlines,
-        ends_with_newline=last == b"\n",
-    )
+    return FileScan(sha256=digest.hexdigest(), size_bytes=size, is_utf8=is_utf8, newline_count=newlines)
 
 
 def check_not_binary(path: Path) -> None:
@@ -182,6 +199,8 @@ def iter_records(
         if malformed:  # malformed records after the last valid one
             yield _checked(path, numbering.chunk(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), malformed))
     except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower().replace("-", "") and encoding.startswith("utf"):
+            raise EncodingChanged(str(exc)) from None
         raise InputError(path, _explain_parser_error(exc)) from None
 
 
