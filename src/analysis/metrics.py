@@ -29,6 +29,7 @@ Definitions, which articles cite:
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis import contract, provenance
@@ -44,8 +45,7 @@ AIR_DEFINITION = ("Missiles and drones launched and reported destroyed, as state
 
 # Columns each metric reads: load only these (``load_events(columns)``) on large tables.
 _PROVENANCE_COLUMNS = ["source_dataset", "is_synthetic"]
-ATTACKS_PER_DAY_COLUMNS = ["event_id", "event_date", "event_end_date", "is_attack", "date_precision",
-                           *_PROVENANCE_COLUMNS]
+ATTACKS_PER_DAY_COLUMNS = ["event_date", "event_end_date", "is_attack", "date_precision", *_PROVENANCE_COLUMNS]
 CIVILIAN_HARM_COLUMNS = ["event_id", "event_date", "event_end_date", "is_civilian_targeting", "civilians_killed",
                          "civilians_injured", "settlement", "location", "admin1", "geonameid", "is_place_matched",
                          *_PROVENANCE_COLUMNS]
@@ -161,33 +161,64 @@ def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None =
     if rolling is not None and (not isinstance(rolling, int) or rolling < 1):
         raise ParameterError(f"rolling={rolling!r} must be a whole number of days >= 1")
     first = max(coverage(events)[0], start - pd.Timedelta(days=(rolling or 1) - 1))
-    attacks = events[events["is_attack"] & events["event_date"].between(first, end)]
-    daily = _daily_counts(attacks, first, end, by)
+    attacks, labels = _attack_rows(events, first, end, by)
+    daily = _daily_counts(attacks, labels, first, end, by)
     if rolling:
         keys = [by] if by else []
         grouped = daily.groupby(keys, sort=False)["attacks"] if keys else daily["attacks"]
         means = grouped.rolling(rolling, min_periods=rolling).mean()
         daily["attacks_rolling_mean"] = (means.reset_index(level=0, drop=True) if keys else means).astype("Float64")
     daily = daily[daily["event_date"] >= start]
-    result = _finish(daily, "attacks_per_day", attacks[attacks["event_date"] >= start])
+    used = (events["is_attack"] & events["event_date"].between(start, end)).to_numpy(bool)
+    frame = contract.check(daily.reset_index(drop=True), "attacks_per_day")
+    result = provenance.attach(frame, _masked_provenance(events, used))
     result.attrs["rolling_days"] = rolling  # charts say "7-day average"
     return result
 
 
-def _daily_counts(attacks: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None) -> pd.DataFrame:
-    days = pd.date_range(start, end, freq="D", unit="ms")
-    frame = attacks.assign(imprecise=attacks["date_precision"].ne("day"))
-    keys = ["event_date"]
+def _attack_rows(events: pd.DataFrame, first: pd.Timestamp, end: pd.Timestamp, by: str | None):
+    """The attacks from first to end as a narrow frame; strings become integer codes (with their labels).
+
+    Selecting rows of Arrow string columns is the slow part on millions of
+    events, so only numbers and dates are filtered.
+    """
+    mask = (events["is_attack"] & events["event_date"].between(first, end)).to_numpy(bool)
+    frame = pd.DataFrame({"event_date": events["event_date"].to_numpy()[mask],
+                          "imprecise": events["date_precision"].ne("day").to_numpy(bool)[mask]})
+    labels = None
     if by:
-        frame = frame.assign(**{by: frame[by].fillna(UNKNOWN_GROUP)})
-        keys.append(by)
-    counts = frame.groupby(keys).agg(attacks=("event_id", "size"), attacks_imprecise_date=("imprecise", "sum"))
-    groups = sorted(frame[by].unique()) if by else None
-    index = pd.MultiIndex.from_product([days, groups], names=keys) if by else pd.Index(days, name="event_date")
+        codes, labels = pd.factorize(events[by].fillna(UNKNOWN_GROUP))
+        frame[by] = codes[mask]
+    return frame, labels
+
+
+def _masked_provenance(events: pd.DataFrame, mask: np.ndarray) -> provenance.Provenance:
+    """Provenance of the rows where ``mask`` holds, without selecting string columns."""
+    if not mask.any():
+        return provenance.Provenance((), None, None, False)
+    codes, datasets = pd.factorize(events["source_dataset"])
+    return provenance.from_parts(datasets[np.unique(codes[mask])], events["event_date"].to_numpy()[mask].min(),
+                                 events["event_end_date"].to_numpy()[mask].max(),
+                                 bool(events["is_synthetic"].to_numpy()[mask].any()))
+
+
+def _daily_counts(attacks: pd.DataFrame, labels, start: pd.Timestamp, end: pd.Timestamp,
+                  by: str | None) -> pd.DataFrame:
+    days = pd.date_range(start, end, freq="D", unit="ms")
+    keys = ["event_date", by] if by else ["event_date"]
+    counts = attacks.groupby(keys).agg(attacks=("imprecise", "size"), attacks_imprecise_date=("imprecise", "sum"))
+    if by:
+        present = np.unique(attacks[by].to_numpy())
+        order = present[np.argsort(np.asarray(labels, dtype=object)[present].astype(str), kind="stable")]
+        index = pd.MultiIndex.from_product([days, order], names=keys)
+    else:
+        index = pd.Index(days, name="event_date")
     full = counts.reindex(index, fill_value=0).astype("int64").reset_index()
     if by:
         full = full.sort_values([by, "event_date"], kind="stable").reset_index(drop=True)
-        full[by] = full[by].astype("str")
+        rank = {code: i for i, code in enumerate(order)}
+        full = full.iloc[np.argsort(full[by].map(rank).to_numpy(), kind="stable")].reset_index(drop=True)
+        full[by] = pd.array(np.asarray(labels, dtype=object)[full[by].to_numpy()], dtype="str")
     return full.astype({"event_date": schemas.DATE})
 
 

@@ -50,6 +50,13 @@ def _iso(value) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
+def from_parts(datasets, first_date, last_date, is_synthetic: bool, kind: str = "Events") -> Provenance:
+    """Provenance from the dataset codes present, the first and last date, and the synthetic flag."""
+    present = set(datasets)
+    names = tuple(SOURCE_DATASETS[d] for d in SOURCE_DATASETS if d in present)  # stable order
+    return Provenance(names, _iso(first_date), _iso(last_date), bool(is_synthetic), kind)
+
+
 def of_rows(frame: pd.DataFrame, start: str = "event_date", end: str = "event_end_date",
             kind: str = "Events") -> Provenance:
     """Provenance of a set of rows of a processed table (events, daily counts, claims)."""
