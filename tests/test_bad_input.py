@@ -247,3 +247,15 @@ def test_windows_1252_bytes_after_the_first_megabytes_are_found(tmp_path):
     report = build(path.parent, tmp_path / "processed")
     entry = report.manifest["inputs"][0]
     assert (entry["encoding"], entry["accepted"]) == ("cp1252", 20_000)
+
+
+def test_validate_merges_repeats_across_the_files_it_is_given(cli, tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(to_csv_text(acled_rows(3)))
+    second.write_text(to_csv_text([acled_rows(3)[2], {**acled_rows(3)[0], "event_id_cnty": "UKR5"}]))
+    code, out, err = cli("validate", "--json", first, second)
+    results = json.loads(out)
+    assert [(r["accepted"], r["merged"]) for r in results] == [(3, 0), (1, 1)]
+    assert results[1]["merged_rows"][0] == {"line": 2, "event_id": "acled:UKR1002", "merged_into_line": 4,
+                                            "merged_into_file": str(first), "is_identical": True}
+    assert code == 0

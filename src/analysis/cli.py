@@ -152,15 +152,19 @@ def batch(
 
 
 @app.command("runner")
-def runner_command(action: str = typer.Argument(..., help="'status' or 'stop'.")) -> None:
-    """The background report runner: show whether one runs, or stop it."""
+def runner_command(
+    action: str = typer.Argument(..., help="'status' or 'stop'."),
+    all_runners: bool = typer.Option(False, "--all", help="With stop: every runner of this user."),
+) -> None:
+    """The background report runner: show which run, or stop the one for this project and data (or --all)."""
     from analysis import runner
 
     if action == "status":
         alive = runner.running()
         typer.echo(f"{len(alive)} report runner(s) running" + "".join(f"\n  {p}" for p in alive))
     elif action == "stop":
-        typer.echo(f"asked {runner.stop_all()} report runner(s) to stop")
+        stopped = runner.stop_all() if all_runners else int(runner.stop(runner.socket_path()))
+        typer.echo(f"asked {stopped} report runner(s) to stop")
     else:
         raise ParameterError(f"runner {action!r}: choose 'status' or 'stop'")
 

@@ -406,6 +406,63 @@ def _read_all_chunks(opened: OpenedFile, raw_file: str, forced_format: str | Non
     return ledger, accepted, rejects, warned
 
 
+class IdIndex:
+    """The ids of rows accepted so far (with file, line and a hash of the row), for streaming validation."""
+
+    def __init__(self) -> None:
+        self.frame = pd.DataFrame({"id": pd.Series(dtype="str"), "raw_file": pd.Series(dtype="str"),
+                                   "raw_line": pd.Series(dtype="int64"), "row_hash": pd.Series(dtype="uint64")})
+
+
+def _light(accepted: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    row_hash = pd.util.hash_pandas_object(accepted.drop(columns=["raw_file", "raw_line"]), index=False).to_numpy()
+    return pd.DataFrame({"id": accepted[id_column].to_numpy(), "raw_file": accepted["raw_file"].to_numpy(),
+                         "raw_line": accepted["raw_line"].to_numpy(), "row_hash": row_hash}).astype({"id": "str",
+                                                                                                    "raw_file": "str"})
+
+
+def validate_streaming(path: Path, raw_file: str, index: IdIndex, forced_format: str | None = None,
+                       opened: OpenedFile | None = None) -> FileResult:
+    """Ingest a file keeping only what validation reports: counts, rejections, duplicates.
+
+    Memory stays bounded by a chunk plus one small row per accepted id, so
+    ``analysis validate`` can check files of millions of rows.
+    """
+    opened = opened or open_file(Path(path), forced_format)
+    try:
+        return _validate_chunks(opened, raw_file, index, forced_format)
+    except csvfile.EncodingChanged:
+        return _validate_chunks(reopened_as_cp1252(opened, forced_format), raw_file, index, forced_format)
+
+
+def _validate_chunks(opened: OpenedFile, raw_file: str, index: IdIndex, forced_format: str | None) -> FileResult:
+    id_column = schemas.TABLES[opened.reader.TARGET].id_column
+    light, rejects, warned, ledger = [], [], [], None
+    for item in iter_ingest(opened.path, raw_file, forced_format, config.CSV_CHUNK_ROWS, opened):
+        if isinstance(item, Ledger):
+            ledger = item
+        else:
+            light.append(_light(item.accepted, id_column))
+            rejects.append(item.rejects)
+            warned.append(item.warnings)
+    earlier = len(index.frame)
+    both = pd.concat([index.frame, *light], ignore_index=True)
+    duplicate, first = first_positions(both["id"])
+    mine = np.arange(earlier, len(both))
+    dup = mine[duplicate[mine]]
+    kept = both.iloc[first[dup]]
+    merged = pd.DataFrame({"raw_file": both["raw_file"].to_numpy()[dup], "raw_line": both["raw_line"].to_numpy()[dup],
+                           "event_id": both["id"].to_numpy()[dup], "merged_into_file": kept["raw_file"].to_numpy(),
+                           "merged_into_line": kept["raw_line"].to_numpy(),
+                           "is_identical": both["row_hash"].to_numpy()[dup] == kept["row_hash"].to_numpy()})
+    merged = merged.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
+    index.frame = both[~duplicate].reset_index(drop=True)
+    warnings = _concat(warned, schemas.empty_frame(schemas.REJECTS))
+    settle_duplicates(ledger, merged, warnings)
+    return FileResult(ledger=ledger, accepted=None, rejects=_concat(rejects, schemas.empty_frame(schemas.REJECTS)),
+                      merged=merged, warnings=warnings[~warnings["raw_line"].isin(merged["raw_line"])])
+
+
 def settle_duplicates(ledger: Ledger, merged: pd.DataFrame, warnings: pd.DataFrame) -> None:
     """Move this file's merged repeats from accepted to merged in its ledger, then check it balances."""
     mine = merged[merged["raw_file"] == ledger.path]

@@ -15,7 +15,7 @@ socket, and exits by itself after :data:`IDLE_S` seconds without work.
   again in the command, which exits as it would without the runner.
 * ``ANALYSIS_RUNNER=off`` (or ``--no-runner``) runs everything in the command's
   own process instead; so does any failure to start or reach the runner.
-* ``analysis runner status`` / ``analysis runner stop``.
+* ``analysis runner status`` / ``analysis runner stop`` (this project and data; ``--all``: every runner).
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ class Runner:
             server.close()
             self.path.unlink(missing_ok=True)
             self.pool.close()
+            _log_path(self.path).unlink(missing_ok=True)  # a clean exit leaves nothing behind
 
     def _idle(self) -> bool:
         with self.lock:

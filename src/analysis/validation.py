@@ -10,14 +10,14 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.ingest import IdRegistry, ingest_file
+from analysis.ingest import IdIndex, validate_streaming
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
 
 def validate_files(paths: list[Path], forced_format: str | None = None) -> list[dict]:
     """Ingest each file (ids de-duplicated across the files, as in a build)."""
-    registries: dict[str, IdRegistry] = {}
+    registries: dict[str, IdIndex] = {}
     return [_validate_one(Path(p), forced_format, registries) for p in paths]
 
 
@@ -31,8 +31,8 @@ def _validate_one(path: Path, forced_format: str | None, registries: dict) -> di
         from analysis.ingest import open_file
 
         opened = open_file(path, forced_format)
-        registry = registries.setdefault(opened.reader.TARGET, IdRegistry())
-        ingested = ingest_file(path, str(path), registry, forced_format, opened=opened)
+        index = registries.setdefault(opened.reader.TARGET, IdIndex())
+        ingested = validate_streaming(path, str(path), index, forced_format, opened=opened)
     except InputError as exc:
         return {**result, "error": str(exc), "line": exc.line, "exit_code": EXIT_UNREADABLE}
     ledger = ingested.ledger
