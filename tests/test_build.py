@@ -120,6 +120,49 @@ def test_build_in_separate_processes_is_byte_identical(raw_dir, tmp_path):
     assert hashes[0] == hashes[1]
 
 
+class _InlineWrites:
+    """WriteBehind without the thread: every write runs at once, in the caller."""
+
+    def __init__(self, name=""):
+        pass
+
+    def submit(self, call, *args, **kwargs):
+        call(*args, **kwargs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def test_reading_ahead_and_writing_behind_give_the_same_bytes_as_plain_sequential_steps(
+        raw_dir, tmp_path, monkeypatch):
+    from analysis import ingest, pipeline
+    from analysis.synth import write_synthetic_acled
+
+    monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 700)  # many chunks, so the threads overlap
+    write_synthetic_acled(raw_dir / "synthetic.csv", rows=6_000, seed=3)
+    build(raw_dir, tmp_path / "threaded")
+    monkeypatch.setattr(ingest, "read_ahead", lambda items, name="": items)
+    monkeypatch.setattr(pipeline, "WriteBehind", _InlineWrites)
+    build(raw_dir, tmp_path / "sequential")
+    for name in ("events.parquet", "claims.parquet", "rejects.csv", "merged.csv", "warnings.csv",
+                 "unmatched_places.csv"):
+        assert _sha(tmp_path / "threaded" / name) == _sha(tmp_path / "sequential" / name), name
+    events = pd.read_parquet(tmp_path / "threaded" / "events.parquet")
+    synthetic = events[events["raw_file"] == "synthetic.csv"]
+    assert len(synthetic) > 5_000 and synthetic["raw_line"].is_monotonic_increasing  # chunks kept in file order
+    assert len(_row_groups(tmp_path / "threaded")) > 1
+
+
+def _row_groups(processed: Path) -> list:
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(processed / "events.parquet").metadata
+    return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+
 def test_build_never_modifies_raw_files(raw_dir, tmp_path):
     before = {p.name: (_sha(p), p.stat().st_mtime_ns) for p in raw_dir.iterdir()}
     build(raw_dir, tmp_path / "processed")
@@ -182,16 +225,16 @@ def test_processed_real_acled_rows_are_normalised(raw_dir, tmp_path, realdata):
     assert set(events["admin1"].dropna()) <= set(__import__("analysis.places", fromlist=["OBLASTS"]).OBLASTS.values())
 
 
-def test_large_inputs_report_progress_when_not_on_a_terminal(raw_dir, tmp_path, monkeypatch, capsys):
+def test_large_inputs_report_progress_when_not_on_a_terminal_unless_quiet(raw_dir, tmp_path, monkeypatch, capsys):
     from analysis.synth import write_synthetic_acled
 
     monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 1_000)
     write_synthetic_acled(raw_dir / "synthetic.csv", rows=5_000, seed=2)
-    from analysis import pipeline
-
-    pipeline.run_build(raw_dir, tmp_path / "processed", "x", show_progress=False)
+    build(raw_dir, tmp_path / "processed", progress=False)
     err = capsys.readouterr().err
-    assert "synthetic.csv:" in err and "of ~5,000 rows" in err
+    assert err.count("synthetic.csv: ") >= 4 and "synthetic.csv: 5,000 of ~5,000 rows" in err
+    build(raw_dir, tmp_path / "processed", force=True, quiet=True)
+    assert capsys.readouterr().err == ""
 
 
 def test_repeats_across_files_are_merged_into_the_first_file(raw_dir, tmp_path):

@@ -90,3 +90,16 @@ def test_valid_outputs_pass_and_a_broken_one_raises(outputs):
     broken = outputs["attacks_per_day"].assign(attacks=-1)
     with pytest.raises(contract.ContractError, match="attacks: breaks greater_than_or_equal_to"):
         contract.check(broken, "attacks_per_day")
+
+
+@pytest.mark.parametrize("schema, column, prefix", [
+    (schemas.PROCESSED_EVENTS, "event_id", "acled:"),
+    (schemas.REPORTED_CLAIMS, "claim_id", "claim:"),
+    (schemas.AIR_ATTACK_REPORTS, "report_id", "airforce:"),
+])
+def test_id_formats_refuse_whitespace_anywhere_including_a_trailing_newline(schema, column, prefix):
+    check = schema.columns[column].checks[0]
+    ids = pd.Series([f"{prefix}UKR1", f"synthetic-{prefix}x-2", f"{prefix}a b", f"{prefix}a\tb",
+                     f"{prefix}x\n", f"{prefix}", f"other:{prefix}1"], dtype="str")
+    passed = check(ids).check_output.tolist()
+    assert passed == [True, True, False, False, False, False, False]

@@ -111,8 +111,12 @@ def _outputs_intact(processed_dir: Path, manifest: dict) -> bool:
 
 # ---------------------------------------------------------------- the build
 def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, force: bool = False,
-          progress: bool | None = None) -> BuildReport:
-    """Build the processed tables unless they are up to date (``force`` rebuilds anyway)."""
+          progress: bool | None = None, quiet: bool = False) -> BuildReport:
+    """Build the processed tables unless they are up to date (``force`` rebuilds anyway).
+
+    Progress: a bar if ``progress`` (default: when stderr is a terminal), else a
+    line per chunk of a large file; nothing at all if ``quiet``.
+    """
     raw_dir = Path(raw_dir or config.RAW_DIR)
     processed_dir = Path(processed_dir or config.PROCESSED_DIR)
     manifest = read_manifest(processed_dir)
@@ -127,5 +131,6 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
         manifest = read_manifest(processed_dir)
         if not force and is_up_to_date(raw_dir, processed_dir, manifest):
             return BuildReport(skipped=True, manifest=manifest)
-        show = sys.stderr.isatty() if progress is None else progress
-        return run_build(raw_dir, processed_dir, code_fingerprint(), show_progress=show)
+        bar = sys.stderr.isatty() if progress is None else progress
+        mode = "off" if quiet else "bar" if bar else "lines"
+        return run_build(raw_dir, processed_dir, code_fingerprint(), progress=mode)

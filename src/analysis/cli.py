@@ -67,7 +67,7 @@ def build(
     """Build data/processed/ from every file in data/raw/ (skipped when nothing changed)."""
     from analysis.build import build as run
 
-    report = run(raw_dir, processed_dir, force=force)
+    report = run(raw_dir, processed_dir, force=force, quiet=quiet)
     if not quiet or not report.ok:
         from analysis.summary import build_summary
 

@@ -32,6 +32,7 @@ from analysis import config, schemas
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout
+from analysis.threads import read_ahead
 
 # Frame-level rules of the schemas and the columns they are about.
 _FRAME_RULE_COLUMNS = {
@@ -181,7 +182,7 @@ def _refuse_unknown_columns(path: Path, header: csvfile.CsvHeader, layout: Layou
 
 
 def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
-                chunk_rows: int = config.CSV_CHUNK_ROWS, opened: tuple | None = None) -> Iterator[ChunkResult | Ledger]:
+                chunk_rows: int | None = None, opened: tuple | None = None) -> Iterator[ChunkResult | Ledger]:
     """Yield a :class:`ChunkResult` per chunk, then the file's :class:`Ledger`.
 
     Duplicate ids are not resolved here: the caller does it once the whole
@@ -196,7 +197,7 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
                     sha256="", size_bytes=opened.sniff.size_bytes,
                     warnings=_header_warnings(header, layout, opened.sniff))
     first = True
-    for chunk in csvfile.iter_records(path, header, opened.encoding, chunk_rows):
+    for chunk in read_ahead(csvfile.iter_records(path, header, opened.encoding, chunk_rows), name="csv-read"):
         result = _ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
         first = False
         yield result
@@ -370,7 +371,7 @@ class FileResult:
 
 
 def ingest_file(path: Path, raw_file: str | None = None, registry: IdRegistry | None = None,
-                forced_format: str | None = None, chunk_rows: int = config.CSV_CHUNK_ROWS,
+                forced_format: str | None = None, chunk_rows: int | None = None,
                 opened: tuple | None = None) -> FileResult:
     """Ingest one file completely in memory; ``registry`` carries the ids of earlier files."""
     registry = registry or IdRegistry()
@@ -438,7 +439,7 @@ def validate_streaming(path: Path, raw_file: str, index: IdIndex, forced_format:
 def _validate_chunks(opened: OpenedFile, raw_file: str, index: IdIndex, forced_format: str | None) -> FileResult:
     id_column = schemas.TABLES[opened.reader.TARGET].id_column
     light, rejects, warned, ledger = [], [], [], None
-    for item in iter_ingest(opened.path, raw_file, forced_format, config.CSV_CHUNK_ROWS, opened):
+    for item in iter_ingest(opened.path, raw_file, forced_format, None, opened):
         if isinstance(item, Ledger):
             ledger = item
         else:

@@ -26,6 +26,7 @@ from analysis.errors import InputError
 from analysis.ingest import (ChunkResult, Ledger, first_positions, iter_ingest, merged_rows, open_file,
                              reopened_as_cp1252, settle_duplicates)
 from analysis.sources.csvfile import EncodingChanged
+from analysis.threads import WriteBehind
 
 OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": "claims.parquet", "air_attacks": "air_attacks.parquet"}
 PACKAGE = "conflict-analysis"
@@ -43,7 +44,7 @@ class _Collected:
     warnings: list[pd.DataFrame] = field(default_factory=list)
 
 
-def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, show_progress: bool = False) -> BuildReport:
+def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: str = "lines") -> BuildReport:
     files = raw_files(raw_dir)
     if not files:
         raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; put ACLED, "
@@ -52,7 +53,7 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, show_progres
     _remove_leftovers(processed_dir)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
     try:
-        collected = _read_all(files, work, show_progress)
+        collected = _read_all(files, work, progress)
         _resolve_duplicates(collected)
         outputs = _write_outputs(collected, work, processed_dir)
         manifest = _manifest(files, collected, outputs, fingerprint, processed_dir)
@@ -72,11 +73,11 @@ def _remove_leftovers(processed_dir: Path) -> None:
 
 
 # ---------------------------------------------------------------- reading
-def _read_all(files: list[Path], work: Path, show_progress: bool) -> _Collected:
+def _read_all(files: list[Path], work: Path, progress_mode: str) -> _Collected:
     collected = _Collected()
     from analysis.progress import file_progress
 
-    with file_progress(enabled=show_progress) as progress:
+    with file_progress(progress_mode) as progress:
         for number, path in enumerate(files):
             try:
                 _read_file(path, number, work, collected, progress)
@@ -102,16 +103,17 @@ def _stream_file(opened, number: int, work: Path, collected: _Collected, progres
     writer, rejects, warnings = None, [], []
     task = progress.start(path.name, expected_rows=max(opened.sniff.estimated_rows, 0))
     try:
-        for item in iter_ingest(path, path.name, opened=opened):
-            if isinstance(item, Ledger):
-                ledger = item
-                continue
-            accepted = _finish(target, item)
-            rejects.append(item.rejects)
-            warnings.append(item.warnings)
-            writer = writer or pq.ParquetWriter(part, storage.arrow_table(accepted).schema, **storage.PARQUET_OPTIONS)
-            writer.write_table(storage.arrow_table(accepted), row_group_size=config.CSV_CHUNK_ROWS)
-            progress.advance(task, len(item.accepted) + item.rejects["raw_line"].nunique())
+        with WriteBehind(name="parquet-write") as behind:  # row groups are encoded while the next chunk is parsed
+            for item in iter_ingest(path, path.name, opened=opened):
+                if isinstance(item, Ledger):
+                    ledger = item
+                    continue
+                table = storage.arrow_table(_finish(target, item))
+                rejects.append(item.rejects)
+                warnings.append(item.warnings)
+                writer = writer or pq.ParquetWriter(part, table.schema, **storage.PARQUET_OPTIONS)
+                behind.submit(writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
+                progress.advance(task, len(item.accepted) + item.rejects["raw_line"].nunique())
     except (InputError, EncodingChanged):
         if writer:
             writer.close()

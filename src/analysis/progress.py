@@ -17,8 +17,9 @@ from analysis import config
 class _PlainProgress:
     """Line-per-chunk progress for non-interactive output."""
 
-    def __init__(self) -> None:
+    def __init__(self, silent: bool = False) -> None:
         self._tasks: dict[int, list] = {}
+        self._silent = silent
 
     def start(self, name: str, expected_rows: int) -> int:
         task = len(self._tasks)
@@ -28,7 +29,7 @@ class _PlainProgress:
     def advance(self, task: int, rows: int) -> None:
         entry = self._tasks[task]
         entry[2] += rows
-        if entry[1] > config.CSV_CHUNK_ROWS:
+        if entry[1] > config.CSV_CHUNK_ROWS and not self._silent:
             print(f"  {entry[0]}: {entry[2]:,} of ~{entry[1]:,} rows", file=sys.stderr, flush=True)
 
     def finish(self, task: int) -> None:
@@ -51,10 +52,12 @@ class _RichProgress:
 
 
 @contextmanager
-def file_progress(enabled: bool) -> Iterator[_PlainProgress | _RichProgress]:
-    """Progress over files and rows; a rich bar when ``enabled`` (a terminal)."""
-    if not enabled:
-        yield _PlainProgress()
+def file_progress(mode: str) -> Iterator[_PlainProgress | _RichProgress]:
+    """Progress over files and rows: "bar" (rich, for a terminal), "lines" (for logs) or "off"."""
+    if mode not in ("bar", "lines", "off"):
+        raise ValueError(f"unknown progress mode {mode!r}")
+    if mode != "bar":
+        yield _PlainProgress(silent=mode == "off")
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

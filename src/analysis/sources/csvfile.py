@@ -165,7 +165,7 @@ def read_header(path: Path, encoding: str) -> CsvHeader:
 
 
 def iter_records(
-    path: Path, header: CsvHeader, encoding: str, chunk_rows: int = config.CSV_CHUNK_ROWS
+    path: Path, header: CsvHeader, encoding: str, chunk_rows: int | None = None
 ) -> Iterator[RawChunk]:
     """Yield the data records after the header as string chunks with line numbers.
 
@@ -184,8 +184,9 @@ def iter_records(
         malformed.append((row.number, row.actual_columns, row.text))
         return "skip"
 
+    block_size = _block_size(chunk_rows or config.CSV_CHUNK_ROWS)  # read at call time: tests change it
     reader_options = pacsv.ReadOptions(column_names=names, skip_rows=header.lines, use_threads=False,
-                                       block_size=_block_size(chunk_rows), encoding=_arrow_encoding(encoding))
+                                       block_size=block_size, encoding=_arrow_encoding(encoding))
     parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
     convert_options = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                            strings_can_be_null=False, quoted_strings_can_be_null=False)

@@ -1,0 +1,101 @@
+"""Background threads for the steps of a build that release the GIL: reading ahead, writing behind.
+
+pyarrow parses CSV blocks and encodes Parquet row groups without holding
+Python's GIL, so on a two-core laptop the next chunk can be read, and the last
+one written, while pandas works on the current one.  Both helpers keep the
+order of the items, hold at most one item beyond the caller's (bounded
+memory), and re-raise a background failure in the calling thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterator, TypeVar
+
+T = TypeVar("T")
+_DONE = object()
+_POLL_S = 0.05
+
+
+def read_ahead(items: Iterator[T], name: str = "read-ahead") -> Iterator[T]:
+    """Yield the items of ``items`` while a background thread produces the next one.
+
+    The producer starts item k+1 once the caller has taken item k, so at most
+    two items exist at a time.  An exception raised by ``items`` is raised
+    here, after the items before it.  If the caller stops early (or fails), the
+    producer stops after the item it is working on and ``items`` is closed.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    taken = threading.Semaphore(0)
+    stop = threading.Event()
+
+    def hand_over(entry) -> bool:
+        handoff.put(entry)
+        while not taken.acquire(timeout=_POLL_S):
+            if stop.is_set():
+                return False
+        return True
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over((True, item)):
+                    return
+            hand_over((False, _DONE))
+        except BaseException as exc:  # handed to the consumer, raised there
+            hand_over((False, exc))
+
+    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            is_item, value = handoff.get()
+            taken.release()
+            if is_item:
+                yield value
+            elif value is _DONE:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join()
+        close = getattr(items, "close", None)
+        if close:
+            close()
+
+
+class WriteBehind:
+    """Run calls (writes) one after another on a background thread, in order.
+
+    ``submit`` waits for the previous call first, so at most one is pending and
+    its failure surfaces on the next ``submit`` or on ``wait``.
+    """
+
+    def __init__(self, name: str = "write-behind") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._pending: Future | None = None
+
+    def submit(self, call: Callable, *args, **kwargs) -> None:
+        self.wait()
+        self._pending = self._pool.submit(call, *args, **kwargs)
+
+    def wait(self) -> None:
+        """Block until the pending call is done; raise its exception, if any."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> "WriteBehind":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        try:
+            if kind is None:
+                self.wait()
+            elif self._pending is not None:
+                self._pending.exception()  # let it finish; the caller's exception wins
+        finally:
+            self._pool.shutdown(wait=True)
