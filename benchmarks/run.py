@@ -8,6 +8,8 @@ process, the median wall time of several runs and the peak resident memory:
 * ``validate``, a full ``build``, a no-op ``build``;
 * ``attacks_per_day`` and ``civilian_harm_by_city`` on the processed data, loading included;
 * DuckDB converting the same CSV to Parquet, and running the two aggregates;
+* for information, the two aggregates and DuckDB's repeated inside one warm
+  process (imports excluded, as in a notebook kernel or the report runner);
 
 and once, on the smallest size, one report and a batch of 24 reports against
 the plain ``papermill`` command line running the same notebook one after another.
@@ -47,6 +49,10 @@ TARGETS = [
     ("attacks_per_day", "attacks_per_day", "duckdb_attacks_per_day", 2.0, "<= 2x DuckDB, loading included"),
     ("civilian_harm_by_city", "civilian_harm_by_city", "duckdb_civilian_harm_by_city", 2.0,
      "<= 2x DuckDB, loading included"),
+    ("attacks_per_day, warm process", "warm_attacks_per_day", "warm_duckdb_attacks_per_day", 2.0,
+     "(for information: imports excluded)"),
+    ("civilian_harm_by_city, warm process", "warm_civilian_harm_by_city", "warm_duckdb_civilian_harm_by_city", 2.0,
+     "(for information: imports excluded)"),
     ("one report", "report", "papermill_report", 0.6, "<= 0.6x the papermill command line"),
     ("one report, runner not yet started", "report_first_call", "papermill_report", 0.6, "(for information)"),
     ("one report, no runner", "report_in_process", "papermill_report", 0.6, "(for information)"),
@@ -81,6 +87,18 @@ def repeated(cmd: list[str], repeats: int, env: dict | None = None, before=None)
             "exit_codes": sorted({r["exit_code"] for r in runs}), "error": failed[0]["stderr"] if failed else None}
 
 
+def warm(task: str, processed: Path, repeats: int) -> dict:
+    """A task repeated inside one process after its imports (see tasks.warm): median of the runs."""
+    run = subprocess.run([*TASKS, "warm", task, str(processed), str(max(repeats, 3))], cwd=ROOT,
+                         capture_output=True, text=True)
+    if run.returncode:
+        return {"median_s": float("nan"), "runs_s": [], "peak_rss_mb": None, "exit_codes": [run.returncode],
+                "error": run.stderr[-2000:]}
+    runs = json.loads(run.stdout.strip().splitlines()[-1])["runs_s"]
+    return {"median_s": statistics.median(runs), "runs_s": runs, "peak_rss_mb": None,
+            "exit_codes": [0], "error": None}
+
+
 def input_file(rows: int, seed: int = 1) -> Path:
     """The cached synthetic ACLED input of a size (generated once, outside git)."""
     path = CACHE / f"synthetic_acled_{rows}_{seed}.csv"
@@ -106,6 +124,7 @@ def bench_size(label: str, rows: int, repeats: int) -> dict:
     result["noop_build"] = repeated(build_cmd, max(repeats, 3))
     for task in ("attacks_per_day", "civilian_harm_by_city", "duckdb_attacks_per_day", "duckdb_civilian_harm_by_city"):
         result[task] = repeated([*TASKS, task, str(processed)], repeats)
+        result[f"warm_{task}"] = warm(task, processed, repeats)
     parquet = work / "duckdb.parquet"
     result["duckdb_copy"] = repeated([*TASKS, "duckdb_copy", str(csv), str(parquet)], repeats,
                                      before=lambda: parquet.unlink(missing_ok=True))
@@ -202,7 +221,8 @@ def markdown(report: dict) -> str:
     for label, result in {**report["sizes"], **({"reports": report["reports"]} if report.get("reports") else {})}.items():
         for name, value in result.items():
             if isinstance(value, dict):
-                lines.append(f"| {label} | {name} | {value['median_s']:.2f} | {value['peak_rss_mb']:.0f} | "
+                rss = "-" if value["peak_rss_mb"] is None else f"{value['peak_rss_mb']:.0f}"
+                lines.append(f"| {label} | {name} | {value['median_s']:.2f} | {rss} | "
                              f"{','.join(map(str, value['exit_codes']))} |")
     if report.get("reports"):
         lines += ["", "Report rows through the runner measure the command only: the runner and its warm kernels "

@@ -68,8 +68,32 @@ def duckdb_civilian_harm_by_city(processed: str) -> None:
     print(len(rows), sum(r[4] for r in rows))
 
 
+def warm(task: str, processed: str, repeats: str = "5") -> None:
+    """``task`` repeated in one process after its imports, as in a notebook kernel or the runner.
+
+    Prints a JSON line with the seconds of each run (interpreter start and
+    imports excluded), so the query work itself can be compared.
+    """
+    import contextlib
+    import io
+    import json
+    import time
+
+    if task.startswith("duckdb"):
+        import duckdb  # noqa: F401
+    else:
+        from analysis import loaders, metrics  # noqa: F401
+    runs = []
+    for _ in range(int(repeats)):
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            TASKS[task](processed)
+        runs.append(time.perf_counter() - start)
+    print(json.dumps({"runs_s": runs}))
+
+
 TASKS = {f.__name__: f for f in (attacks_per_day, civilian_harm_by_city, duckdb_copy, duckdb_attacks_per_day,
-                                 duckdb_civilian_harm_by_city)}
+                                 duckdb_civilian_harm_by_city, warm)}
 
 if __name__ == "__main__":
     TASKS[sys.argv[1]](*sys.argv[2:])

@@ -22,8 +22,12 @@ def test_the_benchmark_suite_runs_and_writes_its_results(tmp_path):
     report = json.loads(next(out.glob("*.json")).read_text())
     measured = report["sizes"]["10k"]
     for name in ("validate", "build", "noop_build", "attacks_per_day", "civilian_harm_by_city", "duckdb_copy",
-                 "duckdb_attacks_per_day", "duckdb_civilian_harm_by_city"):
+                 "duckdb_attacks_per_day", "duckdb_civilian_harm_by_city", "warm_attacks_per_day",
+                 "warm_duckdb_civilian_harm_by_city"):
         assert measured[name]["exit_codes"] == [0] and measured[name]["median_s"] > 0, name
     assert report["machine"]["cores"] and report["machine"]["versions"]["duckdb"]
-    assert {r["measure"] for r in report["ratios"]} == {"build", "attacks_per_day", "civilian_harm_by_city"}
+    assert {r["measure"] for r in report["ratios"]} == {
+        "build", "attacks_per_day", "civilian_harm_by_city", "attacks_per_day, warm process",
+        "civilian_harm_by_city, warm process"}
+    assert len(measured["warm_attacks_per_day"]["runs_s"]) == 3
     assert "| build | 10k |" in (tmp_path / "R.md").read_text()
