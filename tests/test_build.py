@@ -163,6 +163,17 @@ def _row_groups(processed: Path) -> list:
     return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
 
 
+@pytest.mark.parametrize("chosen, expected", [(None, "jemalloc"), ("system", "system")])
+def test_arrow_uses_jemalloc_unless_the_user_chose_a_memory_pool(chosen, expected):
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    code = ("import pyarrow as pa; from analysis import storage; storage.prefer_jemalloc(); "
+            "print(pa.default_memory_pool().backend_name)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
+
+
 def test_build_never_modifies_raw_files(raw_dir, tmp_path):
     before = {p.name: (_sha(p), p.stat().st_mtime_ns) for p in raw_dir.iterdir()}
     build(raw_dir, tmp_path / "processed")

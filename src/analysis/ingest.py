@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config, schemas
+from analysis import config, schemas, storage
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout
@@ -190,6 +190,7 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
     repeats from ``accepted`` to ``merged`` and checks that the ledger balances.
     ``opened`` is the result of :func:`open_file`, for callers that opened the file already.
     """
+    storage.prefer_jemalloc()
     opened = opened or open_file(path, forced_format)
     header, reader, layout = opened.header, opened.reader, opened.layout
     table = schemas.TABLES[reader.TARGET]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import config
+from analysis import config, storage
 from analysis.errors import DataNotBuiltError
 
 
@@ -34,6 +34,7 @@ def _read_table(name: str, processed_dir: Path | None, columns, build: bool) -> 
     path = _processed(processed_dir) / name
     if not path.exists():
         raise DataNotBuiltError(f"{path} does not exist; run `analysis build` first")
+    storage.prefer_jemalloc()
     return pd.read_parquet(path, columns=list(columns) if columns else None)
 
 
