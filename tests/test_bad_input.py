@@ -5,10 +5,14 @@ Each case runs the real console entry point (in-process) on a small file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from analysis.sources import csvfile
 from conftest import ACLED_ROW, acled_rows, to_csv_text
 
 
@@ -259,3 +263,20 @@ def test_validate_merges_repeats_across_the_files_it_is_given(cli, tmp_path):
     assert results[1]["merged_rows"][0] == {"line": 2, "event_id": "acled:UKR1002", "merged_into_line": 4,
                                             "merged_into_file": str(first), "is_identical": True}
     assert code == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=60), noise=st.binary(max_size=4), at=st.integers(min_value=0), block=st.integers(1, 9))
+def test_the_background_scan_judges_utf8_as_python_does_at_any_block_size(tmp_path_factory, text, noise, at, block):
+    data = text.encode("utf-8")
+    data = data[: at % (len(data) + 1)] + noise + data[at % (len(data) + 1):]  # perhaps broken bytes anywhere
+    path = tmp_path_factory.mktemp("scan") / "f.csv"
+    path.write_bytes(data)
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    scan = csvfile.scan_file(path, block_size=block)
+    assert scan.is_utf8 == expected
+    assert (scan.size_bytes, scan.sha256) == (len(data), hashlib.sha256(data).hexdigest())

@@ -33,12 +33,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 @dataclass(frozen=True)
 class FileScan:
-    """What one pass over a file's bytes tells: hash, size, whether it is UTF-8, line count."""
+    """What one pass over a file's bytes tells: hash, size and whether it is UTF-8."""
 
     sha256: str
     size_bytes: int
     is_utf8: bool
-    newline_count: int
 
 
 @dataclass(frozen=True)
@@ -90,28 +89,45 @@ def sniff(path: Path) -> FileSniff:
                      estimated_rows=int(size * lines / max(len(head), 1)) - 1)
 
 
-def scan_file(path: Path) -> FileScan:
-    """Hash the file and check that it is UTF-8, in one streaming pass (run it in a thread)."""
+def scan_file(path: Path, block_size: int = _BLOCK) -> FileScan:
+    """Hash the file and check that it is UTF-8, in one streaming pass (run it in a thread).
+
+    Both steps release the GIL (hashlib on large blocks, pyarrow's UTF-8
+    validation), so the pass runs beside the parser without slowing it.
+    """
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    is_utf8 = True
-    size = newlines = 0
+    is_utf8, size, carry = True, 0, b""
     with open(path, "rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)  # releases the GIL: runs beside the parser on another core
+        while block := handle.read(block_size):
+            digest.update(block)
             size += len(block)
-            newlines += block.count(b"\n")
             if is_utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    is_utf8 = False
-    if is_utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            is_utf8 = False
-    return FileScan(sha256=digest.hexdigest(), size_bytes=size, is_utf8=is_utf8, newline_count=newlines)
+                text = carry + block
+                cut = _utf8_boundary(text)
+                is_utf8, carry = _valid_utf8(text[:cut]), text[cut:]
+    is_utf8 = is_utf8 and _valid_utf8(carry)  # an incomplete last character is not UTF-8
+    return FileScan(sha256=digest.hexdigest(), size_bytes=size, is_utf8=is_utf8)
+
+
+def _utf8_boundary(data: bytes) -> int:
+    """Length of the longest prefix of ``data`` that does not end inside a UTF-8 character."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte: a character starts here
+            length = 1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+            return len(data) if length <= back else len(data) - back
+    return len(data)  # four continuation bytes in a row: not UTF-8, let validation say so
+
+
+def _valid_utf8(data: bytes) -> bool:
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def check_not_binary(path: Path) -> None:
