@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +76,11 @@ def _remove_leftovers(processed_dir: Path) -> None:
 # ---------------------------------------------------------------- reading
 def _read_all(files: list[Path], work: Path, progress_mode: str) -> _Collected:
     collected = _Collected()
+    from analysis import places
     from analysis.progress import file_progress
+
+    # the gazetteer loads while the first chunk is parsed (match_places waits for it; an error surfaces there)
+    threading.Thread(target=places.prepare, name="gazetteer", daemon=True).start()
 
     with file_progress(progress_mode) as progress:
         for number, path in enumerate(files):

@@ -375,6 +375,21 @@ def load_gazetteer() -> pd.DataFrame:
     return frame
 
 
+_PREPARE_LOCK = threading.Lock()
+
+
+def prepare() -> None:
+    """Load the gazetteer, its name keys and the oblast spellings (once per process, about 0.5 s).
+
+    Thread-safe: the build calls it in a background thread while the first
+    chunk of a file is parsed, and :func:`match_places` waits for it.
+    """
+    with _PREPARE_LOCK:
+        _gazetteer()
+        _key_tables()
+        _oblast_lookup()
+
+
 @functools.lru_cache(maxsize=1)
 def _key_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(exact key -> geonameid, tier 0/1), (loose key -> geonameid), one row per key and place."""
@@ -655,6 +670,7 @@ def match_places(events: pd.DataFrame) -> pd.DataFrame:
     the input: no row is dropped or repeated.  See the module docstring for
     the matching rules.
     """
+    prepare()
     out = events.copy()
     columns, admin1 = _place_columns(events, normalise_admin1(events["admin1"]))
     out["admin1"] = admin1

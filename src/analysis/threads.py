@@ -22,37 +22,40 @@ _POLL_S = 0.05
 def read_ahead(items: Iterator[T], name: str = "read-ahead") -> Iterator[T]:
     """Yield the items of ``items`` while a background thread produces the next one.
 
-    The producer starts item k+1 once the caller has taken item k, so at most
-    two items exist at a time.  An exception raised by ``items`` is raised
-    here, after the items before it.  If the caller stops early (or fails), the
-    producer stops after the item it is working on and ``items`` is closed.
+    At most one item beyond the one the caller holds exists at a time.  An
+    exception raised by ``items`` is raised here, after the items before
+    it.  If the caller stops early (or fails), the producer stops after the
+    item it is working on and ``items`` is closed.
     """
-    handoff: queue.Queue = queue.Queue(maxsize=1)
-    taken = threading.Semaphore(0)
+    source = iter(items)
+    handoff: queue.Queue = queue.Queue()
+    free = threading.Semaphore(1)  # the producer may make one item before the caller takes it
     stop = threading.Event()
 
-    def hand_over(entry) -> bool:
-        handoff.put(entry)
-        while not taken.acquire(timeout=_POLL_S):
+    def wait_for_room() -> bool:
+        while not free.acquire(timeout=_POLL_S):
             if stop.is_set():
                 return False
-        return True
+        return not stop.is_set()
 
     def produce() -> None:
         try:
-            for item in items:
-                if not hand_over((True, item)):
+            while wait_for_room():
+                try:
+                    item = next(source)
+                except StopIteration:
+                    handoff.put((False, _DONE))
                     return
-            hand_over((False, _DONE))
+                handoff.put((True, item))
         except BaseException as exc:  # handed to the consumer, raised there
-            hand_over((False, exc))
+            handoff.put((False, exc))
 
     thread = threading.Thread(target=produce, name=name, daemon=True)
     thread.start()
     try:
         while True:
             is_item, value = handoff.get()
-            taken.release()
+            free.release()
             if is_item:
                 yield value
             elif value is _DONE:
