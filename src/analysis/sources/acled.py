@@ -81,10 +81,9 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
     synthetic = _synthetic_flag(raw, failures)
     event_type = base.clean_text(raw["event_type"])
     sub_event_type = base.clean_text(raw["sub_event_type"])
-    prefix = np.where(synthetic, "synthetic-acled:", "acled:")
     return pd.DataFrame(
         {
-            "event_id": pd.Series(prefix, index=raw.index).str.cat(raw["event_id_cnty"].str.strip()),
+            "event_id": base.prefixed_ids(raw["event_id_cnty"].str.strip(), "acled", synthetic),
             "source_dataset": NAME,
             "source_event_id": base.clean_text(raw["event_id_cnty"]),
             "event_date": event_date,

@@ -354,8 +354,7 @@ def _report_id(raw: pd.DataFrame, start: pd.Series, end: pd.Series, synthetic: n
            for c in ("model", "launch_place", "target", "source")},
     }).astype("str")
     hashes = pd.util.hash_pandas_object(key, index=False).to_numpy(np.uint64)
-    prefix = np.where(synthetic, "synthetic-airforce:", "airforce:")
-    return pd.Series(prefix, index=raw.index, dtype="str").str.cat(pd.Series(_hex(hashes), index=raw.index))
+    return base.prefixed_ids(pd.Series(_hex(hashes), index=raw.index), "airforce", synthetic)
 
 
 def _hex(hashes: np.ndarray) -> np.ndarray:

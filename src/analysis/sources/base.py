@@ -93,6 +93,12 @@ def _as_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- text
+def prefixed_ids(ids: pd.Series, prefix: str, synthetic: np.ndarray) -> pd.Series:
+    """``prefix:id``, or ``synthetic-prefix:id`` where ``synthetic`` (Arrow string concatenation, no Python loop)."""
+    ids = ids.astype("str")
+    return (f"{prefix}:" + ids).where(~np.asarray(synthetic, dtype=bool), f"synthetic-{prefix}:" + ids)
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Strip whitespace; empty strings become missing."""
     out = values.str.strip()
