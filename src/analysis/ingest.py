@@ -6,8 +6,10 @@ For every chunk of raw records the steps are:
 2. reject records with too many fields or absurdly long fields;
 3. ``reader.parse``: vectorised parsing into typed columns; values that do not
    parse are recorded as failures and their rows quarantined;
-4. pandera (``lazy=True``) validates the typed rows against the target schema;
-   rows that fail are quarantined too;
+4. the typed rows are validated against the target's pandera schema (its
+   rules applied by :mod:`analysis.rowchecks`, vectorised, which tests keep in
+   agreement with ``schema.validate(lazy=True)``); rows that fail are
+   quarantined too;
 5. rows whose id was already accepted (in this file or an earlier one) become
    merged duplicates pointing at the kept row.
 
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config, schemas, storage
+from analysis import config, rowchecks, schemas, storage
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout
@@ -228,7 +230,10 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
 
     failures = Failures()
     _reject_long_fields(raw, failures)
-    known = layout.schema.validate(raw[[c for c in raw.columns if c in layout.known]])
+    known = raw[[c for c in raw.columns if c in layout.known]]
+    broken = schema_failures(known, layout.schema)  # text as written, every cell present: else a parser bug
+    if len(broken):
+        raise rowchecks.SchemaMismatch(f"raw chunk does not fit {layout.schema.name}:\n{broken.head().to_string()}")
     typed = reader.parse(known, failures)
     typed = typed.assign(raw_file=raw_file, raw_line=lines.astype("int64"))[list(table.schema.columns)]
     parse_failed = failures.frame()
@@ -249,31 +254,54 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
 
 def _validate(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame,
               source_columns: dict[str, str]) -> pd.DataFrame:
-    """Run pandera on typed rows; return failures as (row, column, value, rule, message).
+    """Validate typed rows against ``schema``; return failures as (row, column, value, rule, message).
 
     Columns and values are reported as written in the raw file (``source_columns``
     maps canonical names to the reader's raw names), so users can find them.
     """
     if typed.empty:
         return Failures().frame()
-    try:
-        schema.validate(typed, lazy=True)
+    cases = schema_failures(typed, schema)
+    if cases.empty:
         return Failures().frame()
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    if cases["index"].isna().any():  # a dtype or column problem: a bug in a reader, not bad input
-        raise AssertionError(f"reader produced a frame that does not fit {schema.name}:\n{cases.to_string()}")
-    rows = cases["index"].astype("int64").to_numpy()
-    rule = cases["check"].map(_rule_name).astype("str").to_numpy()
+    rule = cases["rule"].map(_rule_name).astype("str").to_numpy()
     canonical = cases["column"].astype("str").to_numpy()
     for name, columns in _FRAME_RULE_COLUMNS.items():
         canonical = np.where(rule == name, ",".join(columns), canonical)
-    out = pd.DataFrame({"row": rows, "canonical": canonical, "rule": rule}).drop_duplicates()
+    out = pd.DataFrame({"row": cases["row"].to_numpy(), "canonical": canonical, "rule": rule}).drop_duplicates()
     names = {c: ",".join(source_columns.get(p, p) for p in c.split(",")) for c in out["canonical"].unique()}
     out["column"] = out["canonical"].map(names)
     out["value"] = _raw_values(raw, out)
     out["message"] = "'" + out["column"] + "' = '" + out["value"].str.slice(0, 80) + "' breaks rule " + out["rule"]
     return out[["row", "column", "value", "rule", "message"]].reset_index(drop=True)
+
+
+def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """(row, column, rule) wherever ``frame`` breaks ``schema``, in pandera's names for rules.
+
+    :mod:`analysis.rowchecks` applies the schema's rules with plain pandas
+    (several times faster on large chunks); schemas it cannot translate go
+    through pandera itself.  Tests check that both find the same failures.
+    """
+    try:
+        return rowchecks.failures(frame, schema)
+    except rowchecks.Unsupported:
+        return pandera_failures(frame, schema)
+
+
+def pandera_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """:func:`schema_failures` computed by ``schema.validate(lazy=True)``."""
+    try:
+        schema.validate(frame, lazy=True)
+        cases = pd.DataFrame({"index": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
+                              "check": pd.Series(dtype="str")})
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    if cases["index"].isna().any():  # a dtype or column problem: a bug in a reader, not bad input
+        raise rowchecks.SchemaMismatch(f"the frame does not fit {schema.name}:\n{cases.to_string()}")
+    return pd.DataFrame({"row": cases["index"].astype("int64").to_numpy(),
+                         "column": cases["column"].astype("str").to_numpy(),
+                         "rule": cases["check"].astype("str").to_numpy()})
 
 
 def _raw_values(raw: pd.DataFrame, failed: pd.DataFrame) -> pd.Series:
