@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import vocabulary
+from analysis import rowchecks, vocabulary
 
 CONTRACTS_FILE = Path(__file__).with_name("contracts.json")
 
@@ -62,27 +62,6 @@ def contracts() -> dict:
     return json.loads(CONTRACTS_FILE.read_text(encoding="utf-8"))
 
 
-_VALUE_CHECKS = {
-    "greater_than_or_equal_to": lambda s, c: s >= c["min_value"],
-    "in_range": lambda s, c: s.between(c["min_value"], c["max_value"],
-                                       inclusive=_inclusive(c["include_min"], c["include_max"])),
-    "isin": lambda s, c: s.isin(c["allowed_values"]),
-}
-
-
-def _inclusive(low: bool, high: bool) -> str:
-    return {(True, True): "both", (True, False): "left", (False, True): "right", (False, False): "neither"}[(low, high)]
-
-
-def _dtype_ok(series: pd.Series, expected: str) -> bool:
-    actual = str(series.dtype)
-    if expected.startswith("datetime64"):
-        return actual.startswith("datetime64")  # pandera, too, accepts any unit
-    if expected in ("str", "string[pyarrow]", "string"):
-        return isinstance(series.dtype, pd.StringDtype)
-    return actual == expected
-
-
 def problems(frame: pd.DataFrame, name: str) -> list[str]:
     """What in ``frame`` breaks the compiled schema ``name`` (empty when it conforms)."""
     spec, found = contracts()[name], []
@@ -92,14 +71,14 @@ def problems(frame: pd.DataFrame, name: str) -> list[str]:
                 found.append(f"column {column!r} is missing")
             continue
         series = frame[column]
-        if not _dtype_ok(series, rules["dtype"]):
+        if not rowchecks.dtype_ok(series, rules["dtype"]):
             found.append(f"{column}: dtype {series.dtype} is not {rules['dtype']}")
             continue
         present = series.notna()
         if not rules["nullable"] and not present.all():
             found.append(f"{column}: {int((~present).sum())} missing values")
         for check in rules["checks"]:
-            ok = _VALUE_CHECKS[check["name"]](series[present], check)
+            ok = rowchecks.value_test(check["name"], check)(series[present])
             if not bool(np.asarray(ok, dtype=bool).all()):
                 found.append(f"{column}: breaks {check['name']}")
     if spec["strict"]:

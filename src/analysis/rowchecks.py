@@ -51,26 +51,27 @@ class _Compiled:
     ordered: bool
 
 
-def _inclusive(low: bool, high: bool) -> str:
+def inclusive(low: bool, high: bool) -> str:
+    """pandas' ``between(inclusive=...)`` for pandera's include_min/include_max."""
     return {(True, True): "both", (True, False): "left", (False, True): "right", (False, False): "neither"}[(low, high)]
 
 
-def _value_test(check) -> Callable[[pd.Series], pd.Series]:
-    stats = check.statistics or {}
-    if check.name == "isin":
+def value_test(name: str, stats: dict) -> Callable[[pd.Series], pd.Series]:
+    """The test of a pandera value check (by name and statistics) as a function of the present values."""
+    if name == "isin":
         allowed = list(stats["allowed_values"])
         return lambda s: s.isin(allowed)
-    if check.name == "str_matches":
-        pattern = stats["pattern"]
-        return lambda s: s.str.match(getattr(pattern, "pattern", pattern), na=False)
-    if check.name == "greater_than_or_equal_to":
+    if name == "str_matches":
+        pattern = getattr(stats["pattern"], "pattern", stats["pattern"])
+        return lambda s: s.str.match(pattern, na=False)
+    if name == "greater_than_or_equal_to":
         return lambda s: s >= stats["min_value"]
-    if check.name == "less_than_or_equal_to":
+    if name == "less_than_or_equal_to":
         return lambda s: s <= stats["max_value"]
-    if check.name == "in_range":
-        inclusive = _inclusive(stats["include_min"], stats["include_max"])
-        return lambda s: s.between(stats["min_value"], stats["max_value"], inclusive=inclusive)
-    raise Unsupported(f"check {check.name!r} is not translated")
+    if name == "in_range":
+        between = inclusive(stats["include_min"], stats["include_max"])
+        return lambda s: s.between(stats["min_value"], stats["max_value"], inclusive=between)
+    raise Unsupported(f"check {name!r} is not translated")
 
 
 def _supported_check(check) -> None:
@@ -100,7 +101,7 @@ def _compile_now(schema) -> _Compiled:
         for check in column.checks:
             _supported_check(check)
         columns.append(_Column(column.name, str(column.dtype), column.nullable, column.required,
-                               tuple((str(c.error), _value_test(c)) for c in column.checks)))
+                               tuple((str(c.error), value_test(c.name, c.statistics or {})) for c in column.checks)))
     for check in schema.checks:
         _supported_check(check)
         if not callable(getattr(check, "_check_fn", None)):
@@ -111,7 +112,8 @@ def _compile_now(schema) -> _Compiled:
                      schema.strict is True, bool(schema.ordered))
 
 
-def _dtype_ok(series: pd.Series, expected: str) -> bool:
+def dtype_ok(series: pd.Series, expected: str) -> bool:
+    """Whether ``series`` has the dtype pandera names ``expected`` (any datetime unit, any pandas string)."""
     actual = str(series.dtype)
     if expected.startswith("datetime64"):
         return actual.startswith("datetime64")  # pandera, too, accepts any unit
@@ -127,7 +129,7 @@ def _check_structure(frame: pd.DataFrame, compiled: _Compiled, name: str) -> Non
     order = [c for c in frame.columns if c in expected]
     wrong_order = compiled.ordered and order != [c for c in expected if c in frame]
     wrong_dtype = [f"{c.name}: {frame[c.name].dtype} is not {c.dtype}" for c in compiled.columns
-                   if c.name in frame and not _dtype_ok(frame[c.name], c.dtype)]
+                   if c.name in frame and not dtype_ok(frame[c.name], c.dtype)]
     if missing or extra or wrong_order or wrong_dtype:
         raise SchemaMismatch(f"the frame does not fit {name}: missing {missing}, unexpected {extra}, "
                              f"columns out of order: {wrong_order}, dtypes: {wrong_dtype}")
