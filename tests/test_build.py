@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -172,6 +173,26 @@ def test_arrow_uses_jemalloc_unless_the_user_chose_a_memory_pool(chosen, expecte
             "print(pa.default_memory_pool().backend_name)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_a_gazetteer_failure_in_the_background_is_retried_in_the_main_thread_not_printed(
+        raw_dir, tmp_path, monkeypatch, capsys):
+    from analysis import places
+
+    calls, real = [], places.prepare
+
+    def flaky() -> None:
+        calls.append(threading.current_thread().name)
+        if calls[-1] == "gazetteer":
+            raise OSError("gazetteer cache unreadable")
+        real()
+
+    unhandled = []
+    monkeypatch.setattr(places, "prepare", flaky)
+    monkeypatch.setattr(threading, "excepthook", unhandled.append)  # where a thread's uncaught error would go
+    report = build(raw_dir, tmp_path / "processed")
+    assert report.ok and "gazetteer" in calls and "MainThread" in calls
+    assert not unhandled and "Traceback" not in capsys.readouterr().err
 
 
 def test_build_never_modifies_raw_files(raw_dir, tmp_path):

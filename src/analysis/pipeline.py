@@ -76,11 +76,9 @@ def _remove_leftovers(processed_dir: Path) -> None:
 # ---------------------------------------------------------------- reading
 def _read_all(files: list[Path], work: Path, progress_mode: str) -> _Collected:
     collected = _Collected()
-    from analysis import places
     from analysis.progress import file_progress
 
-    # the gazetteer loads while the first chunk is parsed (match_places waits for it; an error surfaces there)
-    threading.Thread(target=places.prepare, name="gazetteer", daemon=True).start()
+    threading.Thread(target=_prepare_places, name="gazetteer", daemon=True).start()
 
     with file_progress(progress_mode) as progress:
         for number, path in enumerate(files):
@@ -89,6 +87,20 @@ def _read_all(files: list[Path], work: Path, progress_mode: str) -> _Collected:
             except InputError as exc:
                 collected.file_errors.append({"path": path.name, "line": exc.line, "error": exc.reason})
     return collected
+
+
+def _prepare_places() -> None:
+    """Load the gazetteer while the first chunk is parsed; match_places waits for it.
+
+    A failure here is not printed: match_places runs prepare() again and the
+    error surfaces there, in the main thread, as a clear message.
+    """
+    from analysis import places
+
+    try:
+        places.prepare()
+    except Exception:  # noqa: BLE001 - reported by the second attempt
+        pass
 
 
 def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
