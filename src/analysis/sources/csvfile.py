@@ -212,9 +212,10 @@ def iter_records(
                                  convert_options=convert_options)
         for batch in batches:
             frame = batch.to_pandas(types_mapper=lambda t: _STR if t == pa.string() else None)
-            yield _checked(path, numbering.chunk(frame, malformed))
+            yield _checked(path, numbering.chunk(frame, malformed, _embedded_newlines(batch)))
         if malformed:  # malformed records after the last valid one
-            yield _checked(path, numbering.chunk(pd.DataFrame({n: pd.Series(dtype="str") for n in names}), malformed))
+            empty = pd.DataFrame({n: pd.Series(dtype="str") for n in names})
+            yield _checked(path, numbering.chunk(empty, malformed, np.zeros(0, dtype=np.int64)))
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower().replace("-", "") and encoding.startswith("utf"):
             raise EncodingChanged(str(exc)) from None
@@ -249,11 +250,12 @@ class _Numbering:
         self.line = first_line  # line where the next record starts
         self.record = first_record  # number of the next record (the header is record 1)
 
-    def chunk(self, frame: pd.DataFrame, malformed: list) -> RawChunk:
+    def chunk(self, frame: pd.DataFrame, malformed: list, newlines: np.ndarray) -> RawChunk:
         """Number this chunk's valid records and the malformed records interleaved with them.
 
         ``malformed`` holds (record number, fields, text) reported by the parser so
         far; those that fall inside this chunk's span of records are taken from it.
+        ``newlines`` counts the newlines inside each valid record's quoted fields.
         """
         assert all(number is not None for number, _, _ in malformed), "parser did not number a record"
         valid, taken = len(frame), 0
@@ -265,7 +267,7 @@ class _Numbering:
         is_bad = np.zeros(total, dtype=bool)
         is_bad[bad_pos] = True
         spans = np.ones(total, dtype=np.int64)
-        spans[~is_bad] += _embedded_newlines(frame)
+        spans[~is_bad] += newlines
         spans[bad_pos] += np.array([text.count("\n") for _, _, text in mine], dtype=np.int64)
         starts = self.line + np.concatenate(([0], np.cumsum(spans)[:-1])).astype(np.int64)
         self.line += int(spans.sum())
@@ -274,13 +276,19 @@ class _Numbering:
         return RawChunk(frame=frame, lines=starts[~is_bad], malformed=bad)
 
 
-def _embedded_newlines(frame: pd.DataFrame) -> np.ndarray:
-    """Newlines inside quoted fields, per record (vectorised over columns)."""
-    counts = np.zeros(len(frame), dtype=np.int64)
-    for column in frame.columns:  # loop over columns, not rows
-        values = frame[column]
-        if values.str.contains("\n", regex=False).any():
-            counts += values.str.count("\n").to_numpy(dtype=np.int64)
+def _embedded_newlines(batch) -> np.ndarray:
+    """Newlines inside quoted fields, per record of an Arrow batch of string columns.
+
+    A column's bytes are searched in one pass (NumPy, no per-value work); only
+    columns that hold a newline somewhere are counted value by value.
+    """
+    import pyarrow.compute as pc
+
+    counts = np.zeros(batch.num_rows, dtype=np.int64)
+    for column in batch.columns:  # loop over columns, not rows
+        data = column.buffers()[2]  # the characters of every value (of a slice: perhaps more)
+        if data is not None and (np.frombuffer(data, dtype=np.uint8) == ord("\n")).any():
+            counts += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
     return counts
 
 
