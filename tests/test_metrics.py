@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import metrics, provenance
 from analysis.errors import ParameterError
@@ -173,3 +175,21 @@ def test_seed_kramatorsk_railway_station_strike(seed_events):
     assert incidents["civilians_killed"].tolist() == [58]
     assert incidents["settlement"].tolist() == ["Kramatorsk"]
     assert pd.isna(incidents.loc[0, "civilians_injured"])  # not given in the report, so unknown
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["b", "a", "A", "é", "z1", "z10", "z2", "ß"]),
+                               st.sampled_from([None, 0, 1, 3]), st.sampled_from([None, True, False]),
+                               st.sampled_from([None, "Donetsk", "Kharkiv"])), min_size=1, max_size=25),
+       admin1=st.sampled_from([None, "Donetsk"]))
+def test_civilian_harm_incidents_are_the_harm_rows_in_date_then_id_order(rows, admin1):
+    events = events_frame([{"event_date": pd.Timestamp("2023-03-01") + pd.Timedelta(days=d), "event_id": f"acled:{i}-{n}",
+                            "civilians_killed": k, "is_civilian_targeting": t, "admin1": a, "raw_line": n + 2}
+                           for n, (d, i, k, t, a) in enumerate(rows)])
+    expected = events[events["is_civilian_targeting"].fillna(False).astype(bool) | events["civilians_killed"].gt(0)
+                      .fillna(False)]
+    if admin1 is not None:
+        expected = expected[expected["admin1"] == admin1]
+    expected = expected.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
+    found = metrics.civilian_harm_incidents(events, admin1=admin1)
+    pd.testing.assert_frame_equal(found, expected)
