@@ -21,11 +21,11 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from analysis import config, schemas, storage
+from analysis import config, rowchecks, schemas, storage
 from analysis.build import BuildReport, _version, raw_files
 from analysis.errors import InputError
 from analysis.ingest import (ChunkResult, Ledger, first_positions, iter_ingest, merged_rows, open_file,
-                             reopened_as_cp1252, settle_duplicates)
+                             reopened_as_cp1252, schema_failures, settle_duplicates)
 from analysis.sources.csvfile import EncodingChanged
 from analysis.threads import WriteBehind
 
@@ -153,7 +153,9 @@ def _finish(target: str, item: ChunkResult) -> pd.DataFrame:
     from analysis import places
 
     accepted = places.match_places(item.accepted)
-    _PLACE_SCHEMA.validate(accepted[list(_PLACE_SCHEMA.columns)], lazy=False)
+    broken = schema_failures(accepted[list(_PLACE_SCHEMA.columns)], _PLACE_SCHEMA)  # the same checks as on ingest
+    if len(broken):
+        raise rowchecks.SchemaMismatch(f"place matching broke its schema:\n{broken.head().to_string()}")
     return accepted
 
 
