@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis.ingest import IdRegistry, ingest_file
@@ -73,6 +73,7 @@ def _record_start_lines(text: str) -> list[int]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corrupted=corrupted_files())
+@example(corrupted=([[""], [acled_rows(1)[0][c] for c in COLUMNS]], "\n"))  # '""': one empty field is a blank record
 def test_every_record_is_accepted_rejected_or_merged_exactly_once(corrupted, tmp_path):
     path, text = _write(*corrupted, tmp_path=tmp_path)
     result = ingest_file(path, "corrupted.csv", IdRegistry())

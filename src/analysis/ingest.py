@@ -20,6 +20,7 @@ Every data row ends as exactly one of accepted, rejected or merged, and
 from __future__ import annotations
 
 import difflib
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -35,6 +36,9 @@ from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout
 from analysis.threads import read_ahead
+
+# What a record with only empty fields is made of, whatever its number of fields.
+_BLANK_RECORD = re.compile(r'[",\r\n]')
 
 # Frame-level rules of the schemas and the columns they are about.
 _FRAME_RULE_COLUMNS = {
@@ -221,12 +225,14 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
     if first and len(raw):
         hxl[0] = _is_hxl_row(raw.iloc[0])
     keep = ~(blank | hxl)
-    ledger.blank_rows += int(blank.sum())
+    empty = [m for m in chunk.malformed if not _BLANK_RECORD.sub("", m[2])]  # e.g. '""': every field empty
+    ledger.blank_rows += int(blank.sum()) + len(empty)
     ledger.hxl_rows += int(hxl.sum())
     raw, lines = raw[keep].reset_index(drop=True), lines[keep]
-    ledger.rows += len(raw) + len(chunk.malformed)
-    ledger.rejected += len(chunk.malformed)
-    malformed = _malformed_rejects(chunk.malformed, len(raw.columns), raw_file)
+    bad = [m for m in chunk.malformed if _BLANK_RECORD.sub("", m[2])]
+    ledger.rows += len(raw) + len(bad)
+    ledger.rejected += len(bad)
+    malformed = _malformed_rejects(bad, len(raw.columns), raw_file)
 
     failures = Failures()
     _reject_long_fields(raw, failures)
