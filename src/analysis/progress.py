@@ -29,6 +29,7 @@ class _PlainProgress:
     def advance(self, task: int, rows: int) -> None:
         entry = self._tasks[task]
         entry[2] += rows
+        entry[1] = max(entry[1], entry[2])  # the estimate from the file's start may be low: never "1,000 of ~990"
         if entry[1] > config.CSV_CHUNK_ROWS and not self._silent:
             print(f"  {entry[0]}: {entry[2]:,} of ~{entry[1]:,} rows", file=sys.stderr, flush=True)
 
@@ -45,6 +46,9 @@ class _RichProgress:
 
     def advance(self, task: int, rows: int) -> None:
         self._progress.advance(task, rows)
+        state = self._progress.tasks[task]
+        if state.completed > state.total:  # the estimate was low: the total is at least what was read
+            self._progress.update(task, total=state.completed)
 
     def finish(self, task: int) -> None:
         total = self._progress.tasks[task].total if task < len(self._progress.tasks) else None
