@@ -22,7 +22,7 @@ def attacks_per_day(processed: str) -> None:
 def civilian_harm_by_city(processed: str) -> None:
     from analysis import loaders, metrics
 
-    events = loaders.load_events(metrics.CIVILIAN_HARM_COLUMNS, processed_dir=processed, build=False)
+    events = loaders.load_events(metrics.CIVILIAN_HARM_BY_CITY_COLUMNS, processed_dir=processed, build=False)
     result = metrics.civilian_harm_by_city(events)
     print(len(result), int(result["incidents"].sum()))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analysis import metrics, provenance
@@ -193,3 +193,49 @@ def test_civilian_harm_incidents_are_the_harm_rows_in_date_then_id_order(rows, a
     expected = expected.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
     found = metrics.civilian_harm_incidents(events, admin1=admin1)
     pd.testing.assert_frame_equal(found, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries({
+    "day": st.integers(0, 4), "settlement": st.sampled_from([None, "Kramatorsk", "ß"]),
+    "location": st.sampled_from([None, "Kramatorsk", "b"]),  # few values, so that groups tie on every sort key
+    "admin1": st.sampled_from([None, "Donetsk", "Kharkiv"]), "geonameid": st.sampled_from([None, 1, 704508]),
+    "is_place_matched": st.booleans(), "killed": st.sampled_from([None, 0, 1, 3]),
+    "injured": st.sampled_from([None, 0, 2]), "targeting": st.sampled_from([None, True, False]),
+    "dataset": st.sampled_from(["acled", "ucdp_ged"])}), min_size=1, max_size=30),
+    period=st.tuples(st.integers(0, 4), st.integers(0, 4)))
+@example(rows=[{"day": 0, "settlement": "ß", "location": None, "admin1": "Donetsk", "geonameid": 1,
+                "is_place_matched": matched, "killed": None, "injured": None, "targeting": True, "dataset": "acled"}
+               for matched in (False, True)], period=(0, 4))  # groups that differ only in is_place_matched
+def test_civilian_harm_by_city_is_the_plain_group_by_of_the_harm_rows(rows, period):
+    events = events_frame([{"event_date": D("2023-03-01") + pd.Timedelta(days=r["day"]), "settlement": r["settlement"],
+                            "location": r["location"], "admin1": r["admin1"], "geonameid": r["geonameid"],
+                            "is_place_matched": r["is_place_matched"], "civilians_killed": r["killed"],
+                            "civilians_injured": r["injured"], "is_civilian_targeting": r["targeting"],
+                            "source_dataset": r["dataset"]} for r in rows])
+    start, end = (D("2023-03-01") + pd.Timedelta(days=d) for d in sorted(period))
+    start, end = max(start, events["event_date"].min()), min(end, events["event_date"].max())
+    if end < start:
+        return
+    harm = events[(events["is_civilian_targeting"].fillna(False) | events["civilians_killed"].gt(0).fillna(False)
+                   | events["civilians_injured"].gt(0).fillna(False)) & events["event_date"].between(start, end)]
+    place = harm["settlement"].fillna(harm["location"]).fillna("(no place given)")
+    groups = harm.assign(place=place).groupby(["place", "admin1", "geonameid", "is_place_matched"], dropna=False)
+    expected = pd.DataFrame({
+        "incidents": groups.size(),
+        "civilians_killed": groups["civilians_killed"].sum(min_count=1),
+        "civilians_injured": groups["civilians_injured"].sum(min_count=1),
+        "incidents_killed_unknown": groups["civilians_killed"].agg(lambda v: v.isna().sum()),
+        "incidents_injured_unknown": groups["civilians_injured"].agg(lambda v: v.isna().sum()),
+        "first_date": groups["event_date"].min(), "last_date": groups["event_date"].max(),
+    }).reset_index().rename(columns={"place": "settlement"})
+    expected = expected.sort_values(["civilians_killed", "incidents", "settlement", "admin1", "geonameid",
+                                     "is_place_matched"], ascending=[False, False, True, True, True, False],
+                                    na_position="last").reset_index(drop=True)
+    found = metrics.civilian_harm_by_city(events, start=start, end=end)
+    assert len(found) == len(expected) and found["incidents"].sum() == len(harm)
+    for column in expected.columns:
+        assert found[column].astype(object).where(found[column].notna(), None).tolist() == \
+            expected[column].astype(object).where(expected[column].notna(), None).tolist(), column
+    sources = provenance.get(found).sources if len(harm) else ()
+    assert set(sources) == {{"acled": "ACLED", "ucdp_ged": "UCDP GED"}[d] for d in harm["source_dataset"]}

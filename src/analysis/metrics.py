@@ -49,6 +49,7 @@ ATTACKS_PER_DAY_COLUMNS = ["event_date", "event_end_date", "is_attack", "date_pr
 CIVILIAN_HARM_COLUMNS = ["event_id", "event_date", "event_end_date", "is_civilian_targeting", "civilians_killed",
                          "civilians_injured", "settlement", "location", "admin1", "geonameid", "is_place_matched",
                          *_PROVENANCE_COLUMNS]
+CIVILIAN_HARM_BY_CITY_COLUMNS = [c for c in CIVILIAN_HARM_COLUMNS if c != "event_id"]
 
 _CIVILIAN_HARM_ORDER = ["settlement", "admin1", "geonameid", "is_place_matched", "incidents", "civilians_killed",
                         "civilians_injured", "incidents_killed_unknown", "incidents_injured_unknown", "first_date",
@@ -193,11 +194,11 @@ def _attack_rows(events: pd.DataFrame, first: pd.Timestamp, end: pd.Timestamp, b
 
 
 def _masked_provenance(events: pd.DataFrame, mask: np.ndarray) -> provenance.Provenance:
-    """Provenance of the rows where ``mask`` holds, without selecting string columns."""
+    """Provenance of the rows where ``mask`` holds (a boolean mask: Arrow strings filter fast, take slowly)."""
     if not mask.any():
         return provenance.Provenance((), None, None, False)
-    codes, datasets = pd.factorize(events["source_dataset"])
-    return provenance.from_parts(datasets[np.unique(codes[mask])], events["event_date"].to_numpy()[mask].min(),
+    datasets = events["source_dataset"][mask].dropna().unique()
+    return provenance.from_parts(datasets, events["event_date"].to_numpy()[mask].min(),
                                  events["event_end_date"].to_numpy()[mask].max(),
                                  bool(events["is_synthetic"].to_numpy()[mask].any()))
 
@@ -255,31 +256,73 @@ def civilian_harm_by_city(events: pd.DataFrame, start=None, end=None, top: int |
     """One row per settlement (with oblast): civilian-harm incidents, civilians killed and injured, dates.
 
     Unmatched places are kept under the location as written (``is_place_matched``
-    false).  Sorted by civilians killed (unknown last), then incidents, then name.
+    false).  Sorted by civilians killed (unknown last), then incidents, then
+    name, then oblast, geonameid and matched before unmatched, so that the
+    order is total and does not depend on the order of the events.
     """
-    narrow = events[[c for c in CIVILIAN_HARM_COLUMNS if c in events]]  # rows of these columns only are taken
-    incidents = civilian_harm_incidents(narrow, start, end)
-    place = incidents["settlement"].fillna(incidents["location"]).fillna("(no place given)")
-    grouped = incidents.assign(place=place, killed_unknown=incidents["civilians_killed"].isna(),
-                               injured_unknown=incidents["civilians_injured"].isna())
-    keys = ["place", "admin1", "geonameid", "is_place_matched"]
-    groups = grouped.groupby(keys, dropna=False, sort=False)
-    table = groups.agg(
-        incidents=("event_id", "size"),
-        incidents_killed_unknown=("killed_unknown", "sum"),
-        incidents_injured_unknown=("injured_unknown", "sum"),
-        first_date=("event_date", "min"),
-        last_date=("event_date", "max"),
-    ).join(groups[["civilians_killed", "civilians_injured"]].sum(min_count=1))
-    table = table.reset_index().rename(columns={"place": "settlement"})[_CIVILIAN_HARM_ORDER]
-    table = table.astype({"civilians_killed": "Int64", "civilians_injured": "Int64", "incidents": "int64",
-                          "incidents_killed_unknown": "int64", "incidents_injured_unknown": "int64",
-                          "settlement": "str", "admin1": "str", "geonameid": "Int64"})
-    table = table.sort_values(["civilians_killed", "incidents", "settlement"], ascending=[False, False, True],
+    start, end = _period(events, start, end)
+    mask = _harm_mask(events) & events["event_date"].between(start, end).to_numpy(bool)
+    keys, labels = _place_keys(events, mask)
+    table = _harm_totals(events, mask, keys)
+    table = pd.DataFrame({
+        "settlement": _take_labels(labels["settlement"], table["settlement"]),
+        "admin1": _take_labels(labels["admin1"], table["admin1"]),
+        "geonameid": pd.arrays.IntegerArray(table["geonameid"].to_numpy("int64"), table["geonameid"].lt(0).to_numpy()),
+        "is_place_matched": table["is_place_matched"].to_numpy(bool),
+        **{c: table[c] for c in _CIVILIAN_HARM_ORDER[4:]},
+    })
+    table = table.sort_values(["civilians_killed", "incidents", "settlement", "admin1", "geonameid",
+                               "is_place_matched"], ascending=[False, False, True, True, True, False],
                               na_position="last", kind="stable")
     if top is not None:
         table = table.head(top)
-    return _finish(table, "civilian_harm_by_city", incidents)
+    frame = contract.check(_dates_as_ms(table.reset_index(drop=True)), "civilian_harm_by_city")
+    return provenance.attach(frame, _masked_provenance(events, mask))
+
+
+def _harm_mask(events: pd.DataFrame) -> np.ndarray:
+    """Per event, whether it is a civilian-harm incident (see the module docstring)."""
+    return (events["is_civilian_targeting"].fillna(False).to_numpy(bool)
+            | events["civilians_killed"].fillna(0).gt(0).to_numpy(bool)
+            | events["civilians_injured"].fillna(0).gt(0).to_numpy(bool))
+
+
+def _place_keys(events: pd.DataFrame, mask: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """Integer keys of the masked rows' place (settlement, else location, else "(no place given)"), oblast, geonameid.
+
+    String columns are selected with the boolean mask (Arrow filters quickly;
+    taking rows by position is the slow part on millions of events) and then
+    factorised.  -1 codes a missing oblast or geonameid.
+    """
+    place = events["settlement"][mask].fillna(events["location"][mask]).fillna("(no place given)")
+    place, names = pd.factorize(place)
+    admin1, oblasts = pd.factorize(events["admin1"][mask])
+    keys = pd.DataFrame({"settlement": place, "admin1": admin1,
+                         "geonameid": events["geonameid"].to_numpy("int64", na_value=-1)[mask],
+                         "is_place_matched": events["is_place_matched"].to_numpy(bool)[mask]})
+    return keys, {"settlement": np.asarray(names, dtype=object), "admin1": np.asarray(oblasts, dtype=object)}
+
+
+def _harm_totals(events: pd.DataFrame, mask: np.ndarray, keys: pd.DataFrame) -> pd.DataFrame:
+    """Per place key: incidents, civilians killed and injured (sums of known numbers), unknowns, first and last date."""
+    killed = events["civilians_killed"].array[mask]
+    injured = events["civilians_injured"].array[mask]
+    frame = keys.assign(civilians_killed=killed, civilians_injured=injured,
+                        killed_unknown=pd.isna(killed), injured_unknown=pd.isna(injured),
+                        event_date=events["event_date"].to_numpy()[mask])
+    groups = frame.groupby(list(keys.columns), sort=False)
+    table = groups.agg(incidents=("event_date", "size"), incidents_killed_unknown=("killed_unknown", "sum"),
+                       incidents_injured_unknown=("injured_unknown", "sum"), first_date=("event_date", "min"),
+                       last_date=("event_date", "max"))
+    table = table.join(groups[["civilians_killed", "civilians_injured"]].sum(min_count=1)).reset_index()
+    assert int(table["incidents"].sum()) == len(keys), "an incident was lost or counted twice"
+    return table.astype({"civilians_killed": "Int64", "civilians_injured": "Int64", "incidents": "int64",
+                         "incidents_killed_unknown": "int64", "incidents_injured_unknown": "int64"})
+
+
+def _take_labels(labels: np.ndarray, codes: pd.Series) -> pd.Series:
+    """``labels[code]`` as a str Series, missing where the code is -1."""
+    return pd.Series(pd.array(list(labels), dtype="str").take(codes.to_numpy(), allow_fill=True))
 
 
 # ---------------------------------------------------------------- period comparison
