@@ -259,10 +259,22 @@ def _normalise_unique_admin1(values: pd.Series) -> pd.Series:
     return found.fillna(values.astype(object))
 
 
-@functools.lru_cache(maxsize=256)
-def _cached_normalise(uniques: tuple) -> pd.Series:
-    """Normalised spellings of a set of unique values; chunks of one file repeat the same set."""
-    return _normalise_unique_admin1(pd.Series(list(uniques), dtype="str"))
+_ADMIN1_NORMALISED: dict[str, object] = {}  # spelling -> canonical oblast (or the spelling), for the process
+_ADMIN1_LOCK = threading.Lock()
+
+
+def _normalised_uniques(uniques: list) -> np.ndarray:
+    """Normalised spelling of each unique value, remembered per value.
+
+    A large file's chunks repeat the same few dozen spellings in a different
+    order, so only spellings not seen before are normalised.
+    """
+    with _ADMIN1_LOCK:
+        new = [value for value in uniques if value not in _ADMIN1_NORMALISED]
+        if new:
+            found = _normalise_unique_admin1(pd.Series(new, dtype="str")).tolist()
+            _ADMIN1_NORMALISED.update(zip(new, found))
+        return np.asarray([_ADMIN1_NORMALISED[value] for value in uniques] + [None], dtype=object)
 
 
 def normalise_admin1(values: pd.Series) -> pd.Series:
@@ -276,8 +288,7 @@ def normalise_admin1(values: pd.Series) -> pd.Series:
     missing, the index and a string dtype are kept.  Works on unique values.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    normalised = _cached_normalise(tuple(np.asarray(uniques, dtype=object).tolist()))
-    result = np.append(normalised.to_numpy(dtype=object), None)[codes]
+    result = _normalised_uniques(np.asarray(uniques, dtype=object).tolist())[codes]
     dtype = values.dtype if isinstance(values.dtype, pd.StringDtype) else object
     missing = codes < 0
     if dtype is object and missing.any():  # keep None, nan or pd.NA as they were
