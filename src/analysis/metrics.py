@@ -227,12 +227,10 @@ def _daily_counts(attacks: pd.DataFrame, labels, start: pd.Timestamp, end: pd.Ti
 def civilian_harm_incidents(events: pd.DataFrame, start=None, end=None, admin1: str | None = None) -> pd.DataFrame:
     """The civilian-harm incidents themselves (see the module docstring), in date order."""
     start, end = _period(events, start, end)
-    harm = (events["is_civilian_targeting"].fillna(False).astype(bool)
-            | events["civilians_killed"].fillna(0).gt(0) | events["civilians_injured"].fillna(0).gt(0))
-    mask = harm & events["event_date"].between(start, end)
+    mask = _harm_mask(events) & events["event_date"].between(start, end).to_numpy(bool)
     if admin1 is not None:
-        mask &= (events["admin1"] == admin1).fillna(False)
-    positions = np.flatnonzero(mask.to_numpy(dtype=bool))
+        mask &= (events["admin1"] == admin1).fillna(False).to_numpy(bool)
+    positions = np.flatnonzero(mask)
     rows = events.take(positions[_date_then_id_order(events, positions)]).reset_index(drop=True)
     return provenance.attach(rows, provenance.of_rows(rows))
 
