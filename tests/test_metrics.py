@@ -233,6 +233,8 @@ def test_civilian_harm_by_city_is_the_plain_group_by_of_the_harm_rows(rows, peri
                                      "is_place_matched"], ascending=[False, False, True, True, True, False],
                                     na_position="last").reset_index(drop=True)
     found = metrics.civilian_harm_by_city(events, start=start, end=end)
+    narrow = metrics.civilian_harm_by_city(events[metrics.CIVILIAN_HARM_BY_CITY_COLUMNS], start=start, end=end)
+    pd.testing.assert_frame_equal(narrow, found)  # the documented columns are all it needs
     assert len(found) == len(expected) and found["incidents"].sum() == len(harm)
     for column in expected.columns:
         assert found[column].astype(object).where(found[column].notna(), None).tolist() == \

@@ -72,23 +72,21 @@ def test_write_behind_runs_calls_in_order_and_waits_for_the_last_one():
     assert done == [0, 1, 2, 3, 4]
 
 
-def test_write_behind_raises_a_failed_write_at_the_next_submit():
-    def fail():
-        raise OSError("disk full")
+def _disk_full():
+    raise OSError("disk full")
 
+
+def test_write_behind_raises_a_failed_write_at_the_next_submit():
     with pytest.raises(OSError, match="disk full"):
         with WriteBehind() as behind:
-            behind.submit(fail)
+            behind.submit(_disk_full)
             behind.submit(lambda: None)
 
 
 def test_write_behind_raises_a_failed_last_write_on_exit():
-    def fail():
-        raise OSError("disk full")
-
     with pytest.raises(OSError, match="disk full"):
         with WriteBehind() as behind:
-            behind.submit(fail)
+            behind.submit(_disk_full)
 
 
 def test_write_behind_lets_the_callers_error_win_after_the_pending_write_finished():
