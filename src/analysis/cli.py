@@ -251,24 +251,46 @@ def dictionary(out: Optional[Path] = typer.Option(None, "--out", help="Write Mar
 
 
 # ---------------------------------------------------------------- entry point
-def main() -> None:
-    """Console entry point: run the app and turn user errors into messages and exit codes."""
+def _click_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """The usage-error and abort classes of the click that typer runs on.
+
+    typer vendors its own copy of click (``typer._click``) in recent versions
+    and uses the real ``click`` in older ones; both are found from typer's
+    public ``BadParameter`` and ``Abort`` rather than from a private import.
+    """
+    usage = {c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"}
+    aborts = {typer.Abort}
     try:
-        code = app(standalone_mode=False)  # click returns the code of typer.Exit here
+        import click
+
+        usage.add(click.ClickException)
+        aborts.add(click.exceptions.Abort)
+    except ImportError:  # pragma: no cover - typer without the real click
+        pass
+    return tuple(usage), tuple(aborts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app and turn user errors into messages and exit codes.
+
+    Usage errors (unknown option, missing argument, bad value) print click's
+    usage message and exit 2, like any other error that is the user's.
+    """
+    usage_errors, aborts = _click_errors()
+    try:
+        code = app(args=argv, prog_name="analysis", standalone_mode=False)  # click returns the code of typer.Exit here
     except AnalysisError as exc:
         _echo_err(f"error: {exc}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except usage_errors as exc:
+        exc.show()
+        if getattr(exc, "ctx", None) is None:  # click knew no command to show the usage of
+            _echo_err("Try 'analysis --help' (or 'analysis COMMAND --help') for help.")
+        sys.exit(2)
+    except (KeyboardInterrupt, *aborts):
         _echo_err("interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
         if os.environ.get("ANALYSIS_DEBUG"):
             raise
         _echo_err(f"internal error: {type(exc).__name__}: {exc}\n"
