@@ -68,6 +68,8 @@ def test_bundled_synthetic_files_regenerate_from_the_documented_commands(tmp_pat
     assert {name for name, _ in commands} == {"synthetic_acled_demo.csv", "synthetic_air_force_demo.csv"}
     for name, command in commands:
         out = tmp_path / name
-        args = shlex.split(command)[1:] + ["--out", str(out)]
+        args = shlex.split(command)[1:]
+        assert args[-2:] == ["--out", f"data/raw/{name}"], command  # synth writes only where told
+        args[-1] = str(out)
         subprocess.run([sys.executable, "-m", "analysis", *args], check=True, capture_output=True)
         assert out.read_bytes() == (ROOT / "data" / "raw" / name).read_bytes(), command

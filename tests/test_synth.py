@@ -7,6 +7,7 @@ import hashlib
 import pandas as pd
 import pytest
 
+from analysis.config import PROJECT_DIR as ROOT
 from analysis.ingest import ingest_file
 from analysis.synth import OBLAST_WEIGHTS, synthetic_acled, write_synthetic_acled
 
@@ -66,3 +67,68 @@ def test_settlements_come_from_the_gazetteer(sample):
 
     gazetteer = load_gazetteer()
     assert sample["location"].isin(gazetteer["name"]).all()
+
+
+# ---------------------------------------------------------------- ids never collide, output only where told
+@pytest.mark.parametrize(("a", "b"), [
+    ({"seed": 1}, {"seed": 2}),
+    ({"seed": 1}, {"seed": 1, "rows": 301}),
+    ({"seed": 1}, {"seed": 1, "start": "2022-02-25"}),
+    ({"seed": 1}, {"seed": 1, "end": "2023-12-30"}),
+])
+def test_synthetic_files_made_differently_never_share_an_id(a, b):
+    def ids(params):
+        params = {"rows": 300, "start": "2022-02-24", "end": "2023-12-31", **params}
+        return set(synthetic_acled(**params)["event_id_cnty"])
+
+    first, second = ids(a), ids(b)
+    assert len(first) == 300 and len(second) == b.get("rows", 300)
+    assert not first & second
+
+
+def test_acled_ids_name_the_seed_size_and_dates():
+    frame = synthetic_acled(3, seed=2023, start="2023-01-01", end="2023-06-30")
+    assert frame["event_id_cnty"].str.fullmatch(r"UKR-s2023-n3-20230101-20230630-90000[0-2]").all()
+
+
+def test_air_force_files_made_differently_never_share_a_report_id(tmp_path):
+    from analysis.ingest import IdRegistry
+    from analysis.synth import write_synthetic_air_force
+
+    registry = IdRegistry()
+    made = [({"seed": 1}, "a"), ({"seed": 2}, "b"), ({"seed": 1, "end": "2023-06-29"}, "c"),
+            ({"seed": 1, "start": "2023-01-02"}, "d")]
+    results = [ingest_file(write_synthetic_air_force(tmp_path / f"{name}.csv", **params), f"{name}.csv", registry)
+               for params, name in made]
+    assert all(r.ledger.accepted > 100 and r.ledger.rejected == 0 for r in results)
+    assert [r.ledger.merged for r in results] == [0, 0, 0, 0]  # the same nights, never the same ids
+
+
+def test_synth_without_out_is_a_usage_error_and_writes_nothing(cli, tmp_path, monkeypatch):
+    from analysis import config
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    monkeypatch.setattr(config, "RAW_DIR", raw)
+    monkeypatch.chdir(tmp_path)
+    for kind in ("acled", "air-force"):
+        code, out, err = cli("synth", "--rows", "5", "--kind", kind)
+        assert code == 2 and "--out" in err and out == ""
+    assert list(tmp_path.rglob("*.csv")) == []
+    code, out, _ = cli("synth", "--rows", "5", "--out", tmp_path / "here.csv")
+    assert code == 0 and [p.name for p in tmp_path.rglob("*.csv")] == ["here.csv"]
+
+
+def test_regenerated_demo_merges_quietly_with_itself_and_never_with_another_seed(tmp_path):
+    """The bundled demo read twice: identical duplicates, merged without warnings; another seed: no merge."""
+    from analysis.ingest import IdRegistry, conflict_warnings
+
+    demo = ROOT / "data" / "raw" / "synthetic_acled_demo.csv"
+    registry = IdRegistry()
+    first = ingest_file(demo, "demo.csv", registry)
+    again = ingest_file(demo, "demo_copy.csv", registry)
+    assert first.ledger.accepted == again.ledger.merged == 750 and again.merged["is_identical"].all()
+    assert conflict_warnings(again.merged).empty
+    other = ingest_file(write_synthetic_acled(tmp_path / "o.csv", rows=750, seed=2024, start="2023-01-01",
+                                              end="2023-06-30"), "o.csv", registry)
+    assert (other.ledger.accepted, other.ledger.merged) == (750, 0)

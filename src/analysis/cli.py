@@ -194,21 +194,26 @@ def run_all(
 def synth(
     rows: int = typer.Option(1000, "--rows", min=1, help="Number of events to generate (ACLED only)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same file."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output CSV (default data/raw/synthetic_<kind>_...csv)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output CSV (required: synth never writes into "
+                                                           "data/raw/ by itself)."),
     start: str = typer.Option("2022-02-24", "--start", help="First day (YYYY-MM-DD)."),
     end: str = typer.Option("2023-12-31", "--end", help="Last day (YYYY-MM-DD)."),
     kind: str = typer.Option("acled", "--kind", help="'acled' (events) or 'air-force' (nightly reports)."),
 ) -> None:
-    """Write a deterministic synthetic file (ACLED events or Air Force reports) for demos, tests and benchmarks."""
+    """Write a deterministic synthetic file (ACLED events or Air Force reports) for demos, tests and benchmarks.
+
+    Ids carry the seed, size and dates, so files made with other parameters never share an id.
+    """
     from analysis import synth as generators
 
+    if out is None:
+        raise ParameterError("synth: give --out FILE (where to write the synthetic CSV); it never writes into "
+                             f"{config.RAW_DIR} unless told to")
     if kind == "acled":
-        target = out or config.RAW_DIR / f"synthetic_acled_{rows}_{seed}.csv"
-        path = generators.write_synthetic_acled(target, rows=rows, seed=seed, start=start, end=end)
+        path = generators.write_synthetic_acled(out, rows=rows, seed=seed, start=start, end=end)
         typer.echo(f"wrote {rows:,} synthetic ACLED events to {path}")
     elif kind == "air-force":
-        target = out or config.RAW_DIR / f"synthetic_air_force_{seed}.csv"
-        path = generators.write_synthetic_air_force(target, seed=seed, start=start, end=end)
+        path = generators.write_synthetic_air_force(out, seed=seed, start=start, end=end)
         typer.echo(f"wrote synthetic Air Force reports for {start}..{end} to {path}")
     else:
         raise ParameterError(f"--kind {kind!r}: choose 'acled' or 'air-force'")

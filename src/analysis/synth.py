@@ -5,6 +5,10 @@
 the ACLED reader turns into the ``is_synthetic`` flag and the ``synthetic-``
 id prefix, so synthetic rows can never be mistaken for, or merged with, real
 ACLED events.  The same ``rows``/``seed``/dates always give the same bytes.
+Every id also carries what made its file (:func:`file_tag`: seed, rows, first
+and last day), so two synthetic files made with different parameters never
+share an id: ``UKR-s2023-n750-20230101-20230630-900123``.  Air Force reports
+carry the tag in their ``source`` (part of their id).
 
 Distributions are rough but realistic for Ukraine since February 2022:
 * intensity varies by day (a smooth random wave around a weekly rhythm);
@@ -54,6 +58,12 @@ _VERBS = {"Shelling/artillery/missile attack": "Russian forces shelled", "Air/dr
           "Peaceful protest": "residents protested in", "Disrupted weapons use": "Ukrainian air defence shot down drones over"}
 
 
+def file_tag(seed: int, start: str, end: str, rows: int | None = None) -> str:
+    """What distinguishes one generated file from another, for its ids: ``s<seed>[-n<rows>]-<start>-<end>``."""
+    size = "" if rows is None else f"-n{rows}"
+    return f"s{seed}{size}-{pd.Timestamp(start):%Y%m%d}-{pd.Timestamp(end):%Y%m%d}"
+
+
 def synthetic_acled(rows: int, seed: int = 0, start: str = "2022-02-24", end: str = "2023-12-31") -> pd.DataFrame:
     """A frame of ``rows`` synthetic events in ACLED's current layout (strings), plus is_synthetic."""
     rng = np.random.default_rng(seed)
@@ -61,7 +71,7 @@ def synthetic_acled(rows: int, seed: int = 0, start: str = "2022-02-24", end: st
     places = _places(rng, rows)
     mix = _event_mix(rng, rows)
     fatalities = _fatalities(rng, mix)
-    frame = _assemble(rng, dates, places, mix, fatalities)
+    frame = _assemble(rng, dates, places, mix, fatalities, f"UKR-{file_tag(seed, start, end, rows)}-")
     return frame.sort_values(["event_date", "event_id_cnty"], kind="stable").reset_index(drop=True)
 
 
@@ -109,7 +119,8 @@ def _fatalities(rng: np.random.Generator, mix: pd.DataFrame) -> np.ndarray:
     return np.where(some, counts, 0)
 
 
-def _assemble(rng, dates, places: pd.DataFrame, mix: pd.DataFrame, fatalities: np.ndarray) -> pd.DataFrame:
+def _assemble(rng, dates, places: pd.DataFrame, mix: pd.DataFrame, fatalities: np.ndarray,
+              id_prefix: str) -> pd.DataFrame:
     rows = len(dates)
     day = pd.to_datetime(dates)
     near = rng.random(rows) < 0.3
@@ -122,7 +133,7 @@ def _assemble(rng, dates, places: pd.DataFrame, mix: pd.DataFrame, fatalities: n
     notes = (pd.Series(day.strftime("On %-d %B %Y, ")) + verb + " " + location + ", " + places["admin1"].to_numpy()
              + "." + np.where(unknown, " Casualties unknown.", "") + " [synthetic]")
     frame = pd.DataFrame({
-        "event_id_cnty": "UKR" + pd.Series(rng.permutation(rows) + 900000).astype(str),
+        "event_id_cnty": id_prefix + pd.Series(rng.permutation(rows) + 900000).astype(str),
         "event_date": day.strftime("%Y-%m-%d"),
         "year": day.year.astype(str),
         "time_precision": np.where(rng.random(rows) < 0.97, "1", "2"),
@@ -172,7 +183,7 @@ def synthetic_air_force(seed: int = 0, start: str = "2023-01-01", end: str = "20
         "time_end": (grid["night"] + pd.Timedelta(hours=32)).dt.strftime("%Y-%m-%d %H:%M"),
         "model": grid["model"], "launch_place": "", "target": "Ukraine",
         "launched": launched.astype(float).astype(str), "destroyed": destroyed.astype(float).astype(str),
-        "source": "kpszsu/posts/synthetic", "is_synthetic": "true",
+        "source": f"kpszsu/posts/synthetic-{file_tag(seed, start, end)}", "is_synthetic": "true",
     })
     return frame.sort_values(["time_start", "model"], kind="stable").reset_index(drop=True)
 
