@@ -120,3 +120,66 @@ def test_dashboard_day_first_dates_give_the_same_events(sample, sample_events, t
     again = ingest_file(copy, "copy.csv")
     assert again.ledger.accepted == 690
     _same_events(sample_events.accepted, again.accepted)
+
+
+# ---------------------------------------------------------------- events at sea, or just abroad
+# (location, latitude, longitude, warning rule); Ukraine's land extent is config.UKRAINE_BBOX.
+AT_SEA = [
+    ("Black Sea", "44.5", "33.0", "location_at_sea"),  # south of Crimea, inside the extent's box
+    ("Sea of Azov", "46.0", "36.5", "location_at_sea"),
+    ("Snake Island", "45.2550", "30.2040", "location_at_sea"),
+    ("Zmiinyi Island", "45.2550", "30.2040", "location_at_sea"),
+    ("Kerch Strait", "45.3000", "36.5000", "location_at_sea"),
+    ("Black Sea", "43.2", "31.5", "coordinates_outside_land_extent"),  # open sea, south of the extent
+    ("Odesa", "43.99", "30.7386", "coordinates_outside_land_extent"),  # just outside the extent
+    ("Uzhhorod", "48.62", "21.95", "coordinates_outside_land_extent"),  # just across the western border
+]
+
+
+@pytest.mark.parametrize(("location", "lat", "lon", "rule"), AT_SEA)
+def test_event_at_sea_is_kept_with_a_warning_and_no_settlement(tmp_path, location, lat, lon, rule):
+    from analysis import places
+    from conftest import acled_rows, to_csv_text
+
+    rows = acled_rows(2)
+    rows[1].update(location=location, latitude=lat, longitude=lon, admin1="")
+    (tmp_path / "sea.csv").write_text(to_csv_text(rows), encoding="utf-8")
+    result = ingest_file(tmp_path / "sea.csv", "sea.csv")
+    assert (result.ledger.accepted, result.ledger.rejected, result.ledger.warned) == (2, 0, 1)
+    warning = result.warnings.iloc[0]
+    assert (warning["raw_line"], warning["rule"]) == (3, rule)
+    assert warning["value"] == (location if rule == "location_at_sea" else f"{float(lat)},{float(lon)}")
+    matched = places.match_places(result.accepted)
+    assert matched["is_place_matched"].tolist() == [True, False]
+    assert matched["place_match"].tolist() == ["name", "unmatched"]
+    assert matched["settlement"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize(("lat", "lon"), [
+    ("37.5563", "48.7231"),  # Kramatorsk with latitude and longitude swapped: Iran
+    ("0", "0"),
+    ("-48.7231", "37.5563"),  # a stray minus sign
+    ("40.7", "-74.0"),  # New York
+    ("95", "37.5"),  # no latitude at all
+])
+def test_impossible_coordinates_are_still_rejected(tmp_path, lat, lon):
+    from conftest import acled_rows, to_csv_text
+
+    rows = acled_rows(2)
+    rows[1].update(latitude=lat, longitude=lon)
+    (tmp_path / "far.csv").write_text(to_csv_text(rows), encoding="utf-8")
+    result = ingest_file(tmp_path / "far.csv", "far.csv")
+    assert (result.ledger.accepted, result.ledger.rejected) == (1, 1)
+    assert set(result.rejects["raw_line"]) == {3}
+    assert result.rejects["rule"].iloc[0] in {"coordinates_outside_country", "latitude_out_of_range"}
+    assert result.warnings.empty
+
+
+def test_rows_of_other_countries_are_not_warned_about(tmp_path):
+    from conftest import acled_rows, to_csv_text
+
+    rows = acled_rows(1)
+    rows[0].update(country="Russia", admin1="Belgorod", location="Belgorod", latitude="50.6", longitude="36.6")
+    (tmp_path / "ru.csv").write_text(to_csv_text(rows), encoding="utf-8")
+    result = ingest_file(tmp_path / "ru.csv", "ru.csv")
+    assert (result.ledger.accepted, result.ledger.warned) == (1, 0)

@@ -514,3 +514,20 @@ def test_ucdp_sample_admin1_is_canonical(ucdp):
     ukraine = out[(raw["country"] == config.COUNTRY).to_numpy() & out["admin1"].fillna("").ne("").to_numpy()]
     assert set(ukraine["admin1"]) <= set(places.OBLASTS.values())
     assert out.loc[raw["adm_1"] == "Kiev Special Republican city", "admin1"].eq("Kyiv City").all()
+
+
+def test_no_gazetteer_name_reads_as_water():
+    """The sea/strait/Snake Island rule never hides a settlement: no name or alternate name matches it."""
+    gaz = places.load_gazetteer()
+    names = pd.concat([gaz["name"], gaz["alternatenames"].explode().dropna()]).astype("str")
+    assert not places.is_water_location(names).any()
+
+
+@pytest.mark.parametrize(("location", "water"), [
+    ("Black Sea", True), ("black-sea", True), ("Sea of Azov", True), ("Azov Sea", True), ("Kerch Strait", True),
+    ("Snake Island", True), ("Zmiinyi Island", True), ("острів Зміїний", True), ("Чорне море", True),
+    ("Dnipro-Buh Estuary", True), ("Odesa", False), ("Lyman", False), ("Prymorsk", False), ("Morske", False),
+    ("Seaside", False), ("Zatoka", False), ("Bay Buga", False), ("", False),
+])
+def test_water_locations(location, water):
+    assert places.is_water_location(pd.Series([location, None], dtype="str")).tolist() == [water, False]

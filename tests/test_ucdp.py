@@ -356,7 +356,7 @@ BAD_VALUES = [
     ("best", "2.5", "not_a_whole_number"),
     ("best", "999", "best_not_sum_of_deaths"),
     ("latitude", "95", "latitude_out_of_range"),
-    ("latitude", "52.9", "coordinates_outside_country"),
+    ("latitude", "5.29", "coordinates_outside_country"),  # a misplaced decimal point: far outside the region
     ("longitude", "30,5", "not_a_number"),
     ("year", "2013", "year_disagrees_with_date"),
     ("active_year", "maybe", "not_a_boolean"),

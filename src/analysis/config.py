@@ -48,8 +48,15 @@ ROWS_IN_ERROR_PREVIEW = 10  # rejections printed per file by `validate`
 
 # ---------------------------------------------------------------- geography
 COUNTRY = "Ukraine"
-# Ukraine's extent including Crimea, with a small margin (degrees).
+# Ukraine's land extent including Crimea, with a small margin (degrees).  A row
+# coded to Ukraine with coordinates outside it (at sea, across a border) is kept
+# with a warning and its place left unmatched.
 UKRAINE_BBOX = {"lat_min": 44.0, "lat_max": 52.6, "lon_min": 22.0, "lon_max": 40.4}
+# Where an event coded to Ukraine can be at all: the land extent, the whole Black
+# Sea and Sea of Azov, and about 1 degree beyond the land borders.  Coordinates
+# outside it are a mistake (swapped latitude/longitude always land outside it,
+# as do 0,0 and dropped minus signs or decimal points) and the row is rejected.
+UKRAINE_REGION_BBOX = {"lat_min": 40.5, "lat_max": 53.6, "lon_min": 21.0, "lon_max": 42.0}
 GAZETTEER_MIN_POPULATION = 500
 # A gazetteer candidate farther than this from the given coordinates is not
 # accepted as the place the name refers to (km).  Donetsk's city districts lie

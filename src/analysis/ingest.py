@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config, rowchecks, schemas, storage
+from analysis import config, places, rowchecks, schemas, storage
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout
@@ -116,6 +116,30 @@ def merged_rows(duplicates: pd.DataFrame, kept: pd.DataFrame, id_column: str) ->
         "is_identical": row_hash(duplicates) == row_hash(kept),
     })
     return out.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
+
+
+DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"
+
+
+def conflict_warnings(merged: pd.DataFrame) -> pd.DataFrame:
+    """A warning row (rejects columns) for every merged duplicate whose content differs from the kept row.
+
+    The row is the duplicate's (raw_file, raw_line), the row whose values are
+    not in the output; the message names the kept row's file and line.
+    Identical duplicates stay quiet merges.
+    """
+    differ = merged[~merged["is_identical"].astype(bool)]
+    kept_at = differ["merged_into_file"] + " line " + differ["merged_into_line"].astype(str)
+    same_file = differ["merged_into_file"] == differ["raw_file"]
+    out = pd.DataFrame({
+        "raw_file": differ["raw_file"], "raw_line": differ["raw_line"].astype("int64"), "column": "",
+        "value": differ["event_id"], "rule": DIFFERENT_CONTENT_RULE,
+        "message": ("id " + differ["event_id"] + " is also at " + kept_at + ", with different content; "
+                    + kept_at + " was kept and this row merged into it (its values are not in the output)"
+                    + pd.Series(np.where(same_file, "", "; two files give this id"), index=differ.index)),
+    })
+    return out.astype({c: str(d) for c, d in schemas.empty_frame(schemas.REJECTS).dtypes.items()}).reset_index(
+        drop=True)
 
 
 class IdRegistry:
@@ -241,6 +265,8 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
     if len(broken):
         raise rowchecks.SchemaMismatch(f"raw chunk does not fit {layout.schema.name}:\n{broken.head().to_string()}")
     typed = reader.parse(known, failures)
+    if table.name == "events":  # at sea or just abroad: kept with a warning (places.off_land)
+        places.warn_off_land(typed, failures, getattr(reader, "SOURCE_COLUMNS", {}))
     typed = typed.assign(raw_file=raw_file, raw_line=lines.astype("int64"))[list(table.schema.columns)]
     parse_failed = failures.frame()
     ok = ~np.isin(np.arange(len(raw)), parse_failed["row"].to_numpy())

@@ -14,6 +14,7 @@ Public API
 ``normalise_admin1``      many spellings of an oblast -> its canonical name.
 ``load_gazetteer``        the Ukrainian GeoNames places as a frame.
 ``match_places``          add the place columns of ``schemas._PLACE_COLUMNS`` to events.
+``off_land``              rows at sea or outside the land extent; ``warn_off_land`` warns about them.
 ``resolve_place``         the ranked candidate settlements of one name (notebooks).
 ``unmatched_summary``     unmatched locations with row counts (build summary).
 
@@ -22,6 +23,10 @@ How a location is matched (``match_places``)
 Only rows whose ``country`` is ``config.COUNTRY`` are matched.  Rows of other
 countries get ``place_match`` "unmatched" when they have a location and
 "no_place" when they have none; an empty location is always "no_place".
+Rows at sea or outside the country's land extent (:func:`off_land`:
+coordinates outside ``config.UKRAINE_BBOX``, or a location such as "Black
+Sea", "Sea of Azov", "Snake Island") are never matched to a settlement:
+"unmatched", and the build lists them in ``warnings.csv``.
 
 1. Keys.  A name's *exact key* is its NFKC, case-folded form without
    apostrophe-like characters, hyphens/underscores as spaces, whitespace
@@ -561,6 +566,63 @@ def _row_chunks(rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
     return [chunk for chunk in np.split(rows, np.unique(bounds)) if len(chunk)]
 
 
+# ================================================================ at sea, or outside the land extent
+# A location that names water, or an island off the coast, never a settlement (on exact keys; not
+# "bay" nor "затока": Zatoka and Blue Bay are settlements):
+# ACLED's "Black Sea", "Sea of Azov", "Kerch Strait", "Snake Island" / "Zmiinyi Island".
+_WATER_RE = (r"(?:^|\s)(?:sea|seas|strait|gulf|estuary|lagoon|море|протока)(?:\s|$)"
+             r"|(?:^|\s)(?:snake|serpent|zmi[iy]{0,2}n[iy]{1,2}|zmein[iy]{1,2}) island(?:\s|$)"
+             r"|(?:^|\s)(?:ostriv zmi|остр[іо]в зм|зміїний|змеиный)")
+WARN_OUTSIDE_LAND = "coordinates_outside_land_extent"
+WARN_WATER_LOCATION = "location_at_sea"
+
+
+def is_water_location(locations: pd.Series) -> np.ndarray:
+    """Per row: the location names a sea, strait, gulf, estuary or lagoon, or Snake Island."""
+    codes, uniques = pd.factorize(locations, use_na_sentinel=True)
+    if not len(uniques):
+        return np.zeros(len(codes), dtype=bool)
+    keys = _exact_keys(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    water = np.append(keys.str.contains(_WATER_RE, regex=True).fillna(False).to_numpy(dtype=bool), False)
+    return water[codes]
+
+
+def off_land(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows coded to ``config.COUNTRY``: (coordinates outside its land extent, location naming water).
+
+    The land extent is ``config.UKRAINE_BBOX``; farther than
+    ``config.UKRAINE_REGION_BBOX`` the schema rejects the row, so what is
+    flagged here lies at sea or just across a border.  Inside the extent,
+    events at sea are told by their location names (no coastline is shipped).
+    Such rows are kept, warned about, and never matched to a settlement.
+    """
+    in_country = events["country"].eq(config.COUNTRY).fillna(False).to_numpy(dtype=bool)
+    lat, lon, box = _coordinates(events, "latitude"), _coordinates(events, "longitude"), config.UKRAINE_BBOX
+    with np.errstate(invalid="ignore"):
+        inside = (lat >= box["lat_min"]) & (lat <= box["lat_max"]) & (lon >= box["lon_min"]) & (lon <= box["lon_max"])
+    outside = in_country & ~np.isnan(lat) & ~np.isnan(lon) & ~inside
+    return outside, in_country & is_water_location(events["location"])
+
+
+def warn_off_land(events: pd.DataFrame, failures, source_columns: dict[str, str]) -> None:
+    """Record a warning (kept, not rejected) for every row :func:`off_land` flags.
+
+    ``events`` are a reader's typed rows, aligned with ``failures``' rows;
+    ``source_columns`` maps canonical column names to the raw file's.
+    """
+    outside, water = off_land(events)
+    lat, lon, location = (source_columns.get(c, c) for c in ("latitude", "longitude", "location"))
+    if outside.any():
+        shown = events["latitude"].astype("str") + "," + events["longitude"].astype("str")
+        failures.warn(outside, shown, f"{lat},{lon}", WARN_OUTSIDE_LAND,
+                      f"coordinates lie outside {config.COUNTRY}'s land extent (at sea or just across a border); "
+                      "kept as the source coded it, place left unmatched")
+    if water.any():
+        failures.warn(water, events["location"], location, WARN_WATER_LOCATION,
+                      "the location names a sea, strait or island off the coast, not a settlement; kept as the "
+                      "source coded it, place left unmatched")
+
+
 # ================================================================ matching
 def _oblast_numbers(admin1: pd.Series) -> np.ndarray:
     """Per row, the GeoNames admin1 code of a canonical oblast as a number (0 = none)."""
@@ -634,7 +696,8 @@ def _place_columns(events: pd.DataFrame, admin1: pd.Series) -> tuple[pd.DataFram
     """The place columns of every row, and admin1 filled where it was missing and is now known."""
     loc_codes, locations, no_location = _blank_codes(events["location"])
     in_country = events["country"].eq(config.COUNTRY).fillna(False).to_numpy(dtype=bool)
-    todo = np.flatnonzero(~no_location & in_country)
+    outside, water = off_land(events)
+    todo = np.flatnonzero(~no_location & in_country & ~outside & ~water)  # at sea or abroad: no settlement
     n = len(events)
     gid, tier, dist = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
     area = np.full(n, None, dtype=object)

@@ -67,7 +67,8 @@ def _dates_ordered(df: pd.DataFrame) -> pd.Series:
 
 
 def _coordinates_in_country(df: pd.DataFrame) -> pd.Series:
-    box = config.UKRAINE_BBOX
+    """Rows coded to the country lie in its region (land, its seas, a margin); places.off_land warns nearer misses."""
+    box = config.UKRAINE_REGION_BBOX
     in_ukraine = df["country"] == config.COUNTRY
     valid = df["latitude"].between(-90, 90) & df["longitude"].between(-180, 180)  # else another rule fails
     has = (df["latitude"].notna() & df["longitude"].notna() & valid).fillna(False)
