@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 from analysis import config, rowchecks, schemas, storage
 from analysis.build import BuildReport, _version, raw_files
 from analysis.errors import InputError
-from analysis.ingest import (ChunkResult, Ledger, first_positions, iter_ingest, merged_rows, open_file,
-                             reopened_as_cp1252, schema_failures, settle_duplicates)
+from analysis.ingest import (ChunkResult, Ledger, conflict_warnings, first_positions, iter_ingest, merged_rows,
+                             open_file, reopened_as_cp1252, schema_failures, settle_duplicates)
 from analysis.sources.csvfile import EncodingChanged
 from analysis.threads import WriteBehind
 
@@ -181,7 +181,8 @@ def _resolve_duplicates(collected: _Collected) -> None:
     for ledger in collected.ledgers:
         settle_duplicates(ledger, merged, warnings)
     repeated = pd.MultiIndex.from_frame(merged[["raw_file", "raw_line"]])
-    collected.warnings = [warnings[~pd.MultiIndex.from_frame(warnings[["raw_file", "raw_line"]]).isin(repeated)]]
+    collected.warnings = [warnings[~pd.MultiIndex.from_frame(warnings[["raw_file", "raw_line"]]).isin(repeated)],
+                          conflict_warnings(merged)]  # merged rows keep only this warning: their values differ
 
 
 def _merge_repeats(parts: list[Path], id_column: str) -> pd.DataFrame:

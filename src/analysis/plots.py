@@ -1169,9 +1169,10 @@ def _metadata(fmt: str, record: ChartRecord, alt: str) -> dict:
 
 
 def _write_table(path: Path, frame: pd.DataFrame) -> None:
-    """CSV: UTF-8, '\\n' line ends, 6 significant digits for floats, the index only when it is named."""
+    """CSV: UTF-8, '\\n' line ends, 6 significant digits for floats, the index only when it is named,
+    formula-like text neutralised (:func:`analysis.storage.write_csv`)."""
     named = any(name is not None for name in frame.index.names)
-    frame.to_csv(path, index=named, lineterminator="\n", encoding="utf-8", float_format="%.6g")
+    storage.write_csv(path, frame, index=named, float_format="%.6g")
 
 
 def _targets(stem: Path, formats: Sequence[str]) -> dict[str, Path]:

@@ -3,7 +3,9 @@
 Every output file is written to a temporary file in the same folder and then
 renamed over the target (``os.replace``), so a reader or an interrupted run
 never sees a half-written file.  Tables are written so that the same data give
-the same bytes: fixed Parquet options, no index, ``\\n`` line endings.
+the same bytes: fixed Parquet options, no index, ``\\n`` line endings.  Every CSV
+goes through :func:`write_csv`, which neutralises text cells a spreadsheet
+would run as formulas (:func:`neutralise_formulas`).
 """
 
 from __future__ import annotations
@@ -65,9 +67,133 @@ def write_json(target: Path, obj) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
-def write_csv(target: Path, frame) -> None:
+# Spreadsheet formula injection (OWASP "CSV injection"): a cell that starts with
+# one of these is run as a formula by Excel, LibreOffice or Google Sheets.  The
+# full-width forms are read as formulas by Excel in East Asian locales.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A text cell that is a plain number ("-3", "+2.5", "-1e-5") is left alone: a
+# spreadsheet reads it as that number, nothing runs.
+_PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def neutralise_formulas(frame, index: bool = False):
+    """``frame`` with every formula-like text cell prefixed by ``'``; ``frame`` itself when none is.
+
+    The rule (one home for every CSV the package writes): a *text* cell (in an
+    object, string or categorical column, in the header, or in the index when
+    ``index``) that starts with ``= + - @``, tab, carriage return or their
+    full-width forms gets a leading ``'``, unless the whole cell is a plain
+    number such as ``-3`` or ``+2.5e3``.  Numeric, boolean and date columns are
+    never changed, so a -3 stays -3.  Vectorised: pandas string methods per column.
+    """
+    changed = {position: safe for position in range(frame.shape[1])
+               if (safe := _safe_text(frame.iloc[:, position])) is not None}
+    labels = frame.columns.map(_safe_label)
+    rows = _safe_index(frame.index) if index else None
+    if not changed and labels.equals(frame.columns) and rows is None:
+        return frame
+    out = frame.copy(deep=False)
+    for position, values in changed.items():
+        out.isetitem(position, values)
+    out.columns = labels
+    if rows is not None:
+        out.index = rows
+    return out
+
+
+def _formula_mask(values):
+    """Per cell: a string that starts like a formula and is not a plain number."""
+    text = values.str
+    starts = text.startswith(FORMULA_START).fillna(False).astype(bool)
+    if not starts.any():
+        return starts
+    return starts & ~text.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
+
+
+def _safe_text(values):
+    """``values`` with formula-like strings quoted, or None when there are none (or it is not text)."""
+    import pandas as pd
+
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        safe = _safe_text(pd.Series(dtype.categories, dtype=object))
+        if safe is None:
+            return None
+        if safe.is_unique:
+            return values.cat.rename_categories(safe.tolist())
+        return _safe_text(values.astype(object))
+    if not (dtype == object or isinstance(dtype, pd.StringDtype)):
+        return None
+    try:
+        mask = _formula_mask(values)
+    except AttributeError:  # an object column without any string (.str refuses it)
+        return None
+    if not mask.any():
+        return None
+    out = values.copy()
+    out[mask] = "'" + values[mask].astype(str)
+    return out
+
+
+def _safe_label(label):
+    if isinstance(label, tuple):
+        return tuple(_safe_label(part) for part in label)
+    if isinstance(label, str) and label.startswith(FORMULA_START):
+        import re
+
+        return label if re.fullmatch(_PLAIN_NUMBER, label) else "'" + label
+    return label
+
+
+def _safe_index(index):
+    """The index with formula-like values and names quoted, or None when there are none."""
+    import pandas as pd
+
+    levels = [index.get_level_values(i).to_series(index=range(len(index))) for i in range(index.nlevels)]
+    safe = [_safe_text(level) for level in levels]
+    names = [_safe_label(name) for name in index.names]
+    if all(s is None for s in safe) and names == list(index.names):
+        return None
+    safe = [level if s is None else s for s, level in zip(safe, levels)]
+    if index.nlevels == 1:
+        return pd.Index(safe[0], name=names[0])
+    return pd.MultiIndex.from_arrays(safe, names=names)
+
+
+def _holds_carriage_return(frame, index: bool) -> bool:
+    """Whether a text cell (or label) holds ``\\r``, which the csv module leaves unquoted with ``\\n`` line ends."""
+    import pandas as pd
+
+    texts = [frame[name] for name in frame.columns if frame[name].dtype == object
+             or isinstance(frame[name].dtype, (pd.StringDtype, pd.CategoricalDtype))]
+    if index:
+        texts += [frame.index.get_level_values(i).to_series() for i in range(frame.index.nlevels)]
+    texts.append(pd.Series([str(label) for label in frame.columns], dtype=object))
+    for values in texts:
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = pd.Series(values.cat.categories, dtype=object)
+        try:
+            if values.str.contains("\r", regex=False).fillna(False).astype(bool).any():
+                return True
+        except AttributeError:  # no strings in this column
+            continue
+    return False
+
+
+def write_csv(target: Path, frame, index: bool = False, float_format: str | None = None) -> None:
+    """Write ``frame`` as UTF-8 CSV with ``\\n`` line ends, formula-like text neutralised
+    (:func:`neutralise_formulas`); the index only when ``index``.
+
+    Fields are quoted where needed; when some text holds a carriage return every
+    field is quoted (the csv module would leave a lone ``\\r`` unquoted and break the row).
+    """
+    import csv
+
+    safe = neutralise_formulas(frame, index=index)
+    quoting = csv.QUOTE_ALL if _holds_carriage_return(safe, index) else csv.QUOTE_MINIMAL
     with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+        safe.to_csv(tmp, index=index, lineterminator="\n", encoding="utf-8", float_format=float_format,
+                    quoting=quoting)
 
 
 PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}

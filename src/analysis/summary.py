@@ -6,6 +6,8 @@ from pathlib import Path
 
 from analysis import config
 
+DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"  # the rule of ingest.conflict_warnings
+
 
 def build_summary(report, processed_dir: Path, top: int = 10) -> str:
     """What the build read, kept, rejected and could not place, in a few lines."""
@@ -23,7 +25,7 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
                      f"see {processed_dir / 'warnings.csv'}")
     for err in m.get("file_errors", []):
         lines.append(f"UNREADABLE {err['path']}: {err['error']}")
-    lines += _rejections(processed_dir, top) + _unmatched(processed_dir, top)
+    lines += _conflicting_ids(processed_dir, top) + _rejections(processed_dir, top) + _unmatched(processed_dir, top)
     if m.get("is_synthetic"):
         lines += ["", "NOTE: the build includes SYNTHETIC events (analysis synth); every figure and report made "
                       "from them is marked as such."]
@@ -33,6 +35,28 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
         f"{c['first_date']} to {c['last_date']}" for c in m.get("coverage", [])]
     lines += ["", f"outputs in {processed_dir}: " + ", ".join(sorted(m["outputs"])) + f", {config.MANIFEST_FILE}"]
     return "\n".join(lines)
+
+
+def _conflicting_ids(processed_dir: Path, top: int) -> list[str]:
+    """Loud: ids that two rows (of one file or two) give different content; only the first row was kept."""
+    import pandas as pd
+
+    path = processed_dir / config.MERGED_FILE
+    if not path.exists():
+        return []
+    merged = pd.read_csv(path, dtype=str, keep_default_na=False)
+    differ = merged[merged["is_identical"].str.lower() != "true"]
+    if differ.empty:
+        return []
+    pairs = differ.groupby(["raw_file", "merged_into_file"])["event_id"].nunique().sort_values(ascending=False)
+    ids = differ["event_id"].nunique()
+    files = "two files" if (differ["raw_file"] != differ["merged_into_file"]).any() else "two rows of one file"
+    out = ["", f"WARNING: {ids:,} id{'' if ids == 1 else 's'} appear{'s' if ids == 1 else ''} in {files} with "
+               f"different content: the first row was kept, the other merged and its values dropped "
+               f"(rule {DIFFERENT_CONTENT_RULE} in {processed_dir / 'warnings.csv'}; pairs in {path}):"]
+    out += [f"  {n:>7,}  {dup}{' (within the file)' if dup == kept else ' repeats ids of ' + kept}"
+            for (dup, kept), n in pairs.head(top).items()]
+    return out
 
 
 def _rejections(processed_dir: Path, top: int) -> list[str]:
