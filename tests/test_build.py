@@ -205,7 +205,7 @@ def test_unreadable_file_is_reported_and_the_rest_is_built(raw_dir, tmp_path, cl
     (raw_dir / "broken.csv").write_text("a;b;c\n1;2;3\n")
     out = tmp_path / "processed"
     code, stdout, stderr = cli("build", "--raw-dir", raw_dir, "--processed-dir", out)
-    assert code == 1
+    assert code == 2
     assert "UNREADABLE broken.csv" in stdout and "semicolon" in stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["file_errors"][0]["path"] == "broken.csv"

@@ -48,11 +48,40 @@ class BuildReport:
 
 # ---------------------------------------------------------------- fingerprints (light imports only)
 def raw_files(raw_dir: Path) -> list[Path]:
-    """Raw input files: visible files with a CSV-like suffix, sorted by name."""
+    """Raw input files: visible regular files ending in .csv (any case), sorted by name."""
+    return [path for path, reason in _raw_entries(raw_dir) if reason is None]
+
+
+def skipped_raw_entries(raw_dir: Path) -> list[dict]:
+    """Visible entries of the raw folder that are not read, each with the reason (for the summary and manifest).
+
+    Folders (even one named ``x.csv``), files not ending in .csv (a README.txt,
+    an .xlsx workbook) and special files are skipped, not a failed build;
+    hidden files (``.gitkeep``) are ignored without a note.
+    """
+    return [{"path": path.name, "reason": reason} for path, reason in _raw_entries(raw_dir) if reason is not None]
+
+
+def _raw_entries(raw_dir: Path) -> list[tuple[Path, str | None]]:
+    """(entry, None if it is a raw input file else why it is skipped), sorted by name."""
     if not raw_dir.is_dir():
         return []
-    return sorted(p for p in raw_dir.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in config.RAW_SUFFIXES)
+    entries = []
+    for path in sorted(p for p in raw_dir.iterdir() if not p.name.startswith(".")):
+        if path.is_dir():
+            reason = "a folder, not a file (folders in the raw-data folder are not read)"
+        elif not path.is_file():
+            reason = "not a regular file (a pipe, socket or broken link)"
+        elif path.suffix.lower() not in config.RAW_SUFFIXES:
+            hint = "; export it as CSV (comma-separated) to use it" if path.suffix.lower() in _EXPORTABLE else ""
+            reason = f"not a {'/'.join(config.RAW_SUFFIXES)} file{hint}"
+        else:
+            reason = None
+        entries.append((path, reason))
+    return entries
+
+
+_EXPORTABLE = (".xlsx", ".xls", ".xlsm", ".ods", ".tsv", ".json", ".parquet")
 
 
 def code_fingerprint() -> str:
@@ -126,11 +155,27 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
 
     from analysis.pipeline import run_build
 
-    processed_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(processed_dir / ".build.lock"):  # another process may be building the same folder
-        manifest = read_manifest(processed_dir)
-        if not force and is_up_to_date(raw_dir, processed_dir, manifest):
-            return BuildReport(skipped=True, manifest=manifest)
-        bar = sys.stderr.isatty() if progress is None else progress
-        mode = "off" if quiet else "bar" if bar else "lines"
-        return run_build(raw_dir, processed_dir, code_fingerprint(), progress=mode)
+    try:
+        processed_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(processed_dir / ".build.lock"):  # another process may be building the same folder
+            manifest = read_manifest(processed_dir)
+            if not force and is_up_to_date(raw_dir, processed_dir, manifest):
+                return BuildReport(skipped=True, manifest=manifest)
+            bar = sys.stderr.isatty() if progress is None else progress
+            mode = "off" if quiet else "bar" if bar else "lines"
+            return run_build(raw_dir, processed_dir, code_fingerprint(), progress=mode)
+    except OSError as exc:
+        if not _is_within(exc.filename, processed_dir):
+            raise
+        from analysis.errors import OutputError
+
+        raise OutputError(processed_dir, f"cannot write the processed data ({exc.strerror or exc}: {exc.filename}); "
+                                         "make the folder writable or choose another with --processed-dir") from None
+
+
+def _is_within(filename, folder: Path) -> bool:
+    """Whether an OSError's ``filename`` is ``folder`` or lies inside it (or is one of its parents being created)."""
+    if not filename:
+        return False
+    path, folder = Path(os.fsdecode(filename)).absolute(), folder.absolute()
+    return path == folder or folder in path.parents or path in folder.parents

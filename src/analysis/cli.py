@@ -72,7 +72,7 @@ def build(
         from analysis.summary import build_summary
 
         typer.echo(build_summary(report, processed_dir))
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(0 if report.ok else 2)  # a raw file could not be read (the rest was built)
 
 
 # ---------------------------------------------------------------- reports

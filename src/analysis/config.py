@@ -33,8 +33,9 @@ MERGED_FILE = "merged.csv"
 MANIFEST_FILE = "manifest.json"
 UNMATCHED_PLACES_FILE = "unmatched_places.csv"
 
-# Raw files the build reads: everything in RAW_DIR with these suffixes.
-RAW_SUFFIXES = (".csv", ".tsv", ".txt")
+# Raw files the build reads: everything in RAW_DIR with these suffixes; other entries
+# (a README.txt, a folder) are skipped and listed in the build summary and manifest.
+RAW_SUFFIXES = (".csv",)
 
 # ---------------------------------------------------------------- versions
 # Bump SCHEMA_VERSION whenever a column of a processed table changes meaning.

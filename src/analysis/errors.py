@@ -24,6 +24,14 @@ class InputError(AnalysisError):
         self.reason = message
 
 
+class OutputError(AnalysisError):
+    """An output folder cannot be written (read-only, not a folder, no permission): the user's to fix."""
+
+    def __init__(self, path, message: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
 class ParameterError(AnalysisError):
     """A report or CLI parameter is invalid; raised before any work starts."""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -181,11 +182,12 @@ class OpenedFile:
 def open_file(path: Path, forced_format: str | None = None, encoding: str | None = None) -> OpenedFile:
     """Check the file as a whole and choose its reader; start hashing it in a background thread."""
     path = Path(path)
-    csvfile.check_not_binary(path)
-    sniffed = csvfile.sniff(path)
-    if encoding:
-        sniffed = replace(sniffed, encoding=encoding)
-    header = csvfile.read_header(path, sniffed.encoding)
+    with os_errors_as_input_errors(path):
+        csvfile.check_not_binary(path)
+        sniffed = csvfile.sniff(path)
+        if encoding:
+            sniffed = replace(sniffed, encoding=encoding)
+        header = csvfile.read_header(path, sniffed.encoding)
     reader, layout = detect(path, header.names, forced_format)
     if getattr(reader, "STRICT_COLUMNS", False):
         _refuse_unknown_columns(path, header, layout)
@@ -193,6 +195,20 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
 
 
 _SCANNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan")
+
+
+@contextmanager
+def os_errors_as_input_errors(path: Path) -> Iterator[None]:
+    """An operating-system error while *reading* ``path`` (no permission, a folder, an I/O error,
+    the file vanished) is a problem of that input file, reported as such: never an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, IsADirectoryError):
+            reason = "it is a folder, not a file"
+        else:
+            reason = exc.strerror or str(exc)
+        raise InputError(path, f"the file cannot be read: {reason}") from None
 
 
 def reopened_as_cp1252(opened: OpenedFile, forced_format: str | None = None) -> OpenedFile:
@@ -228,11 +244,12 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
                     sha256="", size_bytes=opened.sniff.size_bytes,
                     warnings=_header_warnings(header, layout, opened.sniff))
     first = True
-    for chunk in read_ahead(csvfile.iter_records(path, header, opened.encoding, chunk_rows), name="csv-read"):
-        result = _ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
-        first = False
-        yield result
-    scan = opened.scan.result()
+    with os_errors_as_input_errors(path):
+        for chunk in read_ahead(csvfile.iter_records(path, header, opened.encoding, chunk_rows), name="csv-read"):
+            result = _ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
+            first = False
+            yield result
+        scan = opened.scan.result()
     if opened.encoding.startswith("utf") and not scan.is_utf8:
         raise csvfile.EncodingChanged("bytes that are not UTF-8 after the first megabytes")
     ledger.sha256 = scan.sha256
@@ -260,6 +277,7 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
 
     failures = Failures()
     _reject_long_fields(raw, failures)
+    _reject_nul_bytes(raw, failures)
     known = raw[[c for c in raw.columns if c in layout.known]]
     broken = schema_failures(known, layout.schema)  # text as written, every cell present: else a parser bug
     if len(broken):
@@ -374,12 +392,34 @@ def _reject_long_fields(raw: pd.DataFrame, failures: Failures) -> None:
                      "(often an unclosed quote upstream)")
 
 
+def _reject_nul_bytes(raw: pd.DataFrame, failures: Failures) -> None:
+    """Reject records holding a NUL byte (a corrupted or binary stretch of the file), wherever they are.
+
+    Each column's characters are searched in one pass (a NumPy minimum: NUL is
+    the smallest byte); only a column holding one is searched value by value.
+    """
+    import pyarrow as pa
+
+    for column in raw.columns:
+        if not _holds_nul(pa.array(raw[column])):
+            continue
+        failures.add(raw[column].str.contains("\x00", regex=False).to_numpy(dtype=bool), raw[column], column,
+                     "nul_byte", f"'{column}' contains a NUL byte (\\x00): the file is corrupted or partly binary "
+                     "here; remove the NUL bytes (e.g. tr -d '\\000') or fix the export")
+
+
+def _holds_nul(array) -> bool:
+    data = array.buffers()[-1]  # the characters of every value (of a slice: perhaps more)
+    return data is not None and data.size > 0 and np.frombuffer(data, dtype=np.uint8).min() == 0
+
+
 def _rejects_frame(failed: pd.DataFrame, lines: np.ndarray, raw_file: str) -> pd.DataFrame:
     out = pd.DataFrame({
         "raw_file": raw_file,
         "raw_line": lines[failed["row"].to_numpy()].astype("int64"),
         "column": failed["column"].to_numpy(),
-        "value": failed["value"].str.slice(0, base.MAX_VALUE_CHARS).to_numpy(),
+        "value": failed["value"].str.replace("\x00", "\\x00", regex=False).str.slice(0, base.MAX_VALUE_CHARS)
+                                .to_numpy(),
         "rule": failed["rule"].to_numpy(),
         "message": failed["message"].to_numpy(),
     })
@@ -394,8 +434,9 @@ def _malformed_rejects(malformed: list, width: int, raw_file: str) -> pd.DataFra
     fields = np.array(fields)
     rule = np.where(fields > width, "too_many_fields", "too_few_fields")
     message = [f"the row has {n} fields, the header {width}" for n in fields]
+    shown = [t.replace("\x00", "\\x00")[:base.MAX_VALUE_CHARS] for t in texts]
     return pd.DataFrame({"raw_file": raw_file, "raw_line": np.array(lines, dtype="int64"), "column": "",
-                         "value": [t[:base.MAX_VALUE_CHARS] for t in texts], "rule": rule, "message": message}
+                         "value": shown, "rule": rule, "message": message}
                         ).astype({"raw_file": "str", "column": "str", "value": "str", "rule": "str", "message": "str"})
 
 

@@ -22,7 +22,7 @@ import pandera.pandas as pa
 import pyarrow.parquet as pq
 
 from analysis import config, rowchecks, schemas, storage
-from analysis.build import BuildReport, _version, raw_files
+from analysis.build import BuildReport, _version, raw_files, skipped_raw_entries
 from analysis.errors import InputError
 from analysis.ingest import (ChunkResult, Ledger, conflict_warnings, first_positions, iter_ingest, merged_rows,
                              open_file, reopened_as_cp1252, schema_failures, settle_duplicates)
@@ -48,8 +48,10 @@ class _Collected:
 def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: str = "lines") -> BuildReport:
     files = raw_files(raw_dir)
     if not files:
+        skipped = "".join(f"; skipped {e['path']}: {e['reason']}" for e in skipped_raw_entries(raw_dir)[:5])
         raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; put ACLED, "
-                                  "UCDP GED, Air Force daily-report or news/claims-template CSV files there")
+                                  "UCDP GED, Air Force daily-report or news/claims-template CSV files there"
+                                  + skipped)
     processed_dir.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(processed_dir)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
@@ -302,6 +304,7 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
                       "min_city_population": config.GAZETTEER_MIN_POPULATION},
         "inputs": sorted(ledgers, key=lambda e: e["path"]),
         "file_errors": collected.file_errors,
+        "skipped_files": skipped_raw_entries(files[0].parent),
         "totals": totals,
         "is_synthetic": any(c["is_synthetic"] for c in coverage),
         "coverage": coverage,

@@ -25,6 +25,8 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
                      f"see {processed_dir / 'warnings.csv'}")
     for err in m.get("file_errors", []):
         lines.append(f"UNREADABLE {err['path']}: {err['error']}")
+    for entry in m.get("skipped_files", []):
+        lines.append(f"skipped {entry['path']}: {entry['reason']}")
     lines += _conflicting_ids(processed_dir, top) + _rejections(processed_dir, top) + _unmatched(processed_dir, top)
     if m.get("is_synthetic"):
         lines += ["", "NOTE: the build includes SYNTHETIC events (analysis synth); every figure and report made "

@@ -26,7 +26,9 @@ def _validate_one(path: Path, forced_format: str | None, registries: dict) -> di
               "rejected": 0, "merged": 0, "warned": 0, "blank_rows": 0, "warnings": [], "errors": [],
               "row_warnings": [], "error": None}
     if not path.is_file():
-        return {**result, "error": f"{path}: no such file", "exit_code": EXIT_UNREADABLE}
+        what = ("is a folder, not a file" if path.is_dir() else "is not a regular file" if path.exists()
+                else "no such file")
+        return {**result, "error": f"{path}: {what}", "exit_code": EXIT_UNREADABLE}
     try:
         from analysis.ingest import open_file
 

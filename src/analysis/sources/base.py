@@ -119,11 +119,24 @@ def require(raw: pd.DataFrame, columns: Iterable[str], failures: Failures, what:
 
 
 # ---------------------------------------------------------------- numbers
-def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(stripped text, float64 numbers with NaN where empty or not a number), vectorised.
+# Numbers as written in the files: ASCII digits, an optional sign, decimal point and
+# exponent ('3', '-2', '123.0', '48.72', '1e+05' as R writes 100000).  Thousands
+# separators ('1,000'), decimal commas, full-width or other non-ASCII digits, hex,
+# 'nan' and 'inf' are not numbers here.
+NUMBER_PATTERN = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+# Counts beyond this are rejected (count_out_of_range): no count of people, buildings,
+# weapons or claimed events comes near a billion, every count up to it is exact in
+# float64 and int64, and sums of a billion of them still fit in int64.
+MAX_COUNT = 1_000_000_000
+_DECIMAL_FRACTION = r"^[+-]?[0-9]*\.[0-9]*[1-9][0-9]*$"  # '2.0000000000000001': float64 would say 2.0
 
-    Arrow's cast handles the common all-valid column; only a column with some
-    bad value goes through pandas' slower coercing parser.
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(stripped text, float64 numbers: NaN where empty or not a number), vectorised.
+
+    Arrow's cast handles the common all-valid column; a column with some bad
+    value is cast again with only the values of :data:`NUMBER_PATTERN`.  Arrow
+    also reads 'nan' and 'inf': callers treat non-finite numbers as not numbers.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -131,32 +144,46 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.str.strip()
     arrow = pa.array(text.where(text != "", None), type=pa.large_string())
     try:
-        numbers = pc.cast(arrow, pa.float64()).to_numpy(zero_copy_only=False)
-        return text, pd.Series(numbers, index=values.index)
+        numbers = pc.cast(arrow, pa.float64())
     except pa.ArrowInvalid:
-        return text, pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
+        numbers = pc.cast(pc.if_else(pc.match_substring_regex(arrow, NUMBER_PATTERN), arrow, None), pa.float64())
+    return text, numbers.to_numpy(zero_copy_only=False)
 
 
 def parse_count(values: pd.Series, column: str, failures: Failures) -> pd.Series:
-    """Parse a whole-number count ('3', '3.0'); empty stays unknown (<NA>).
+    """Parse a whole-number count ('3', '3.0', '1e+05'); empty stays unknown (<NA>).
 
-    Non-numbers and fractions are failures; negative numbers are returned as
-    they are, for the schema's ``negative_count`` check to name.
+    The one place where every count column of every format becomes an integer.
+    Rejected: non-numbers ('three', '1,000', '１２', 'nan', 'inf'; ``not_a_number``),
+    magnitudes beyond :data:`MAX_COUNT` (``count_out_of_range``) and fractions
+    (``not_a_whole_number``).  Negative numbers are returned as they are, for the
+    schema's ``negative_count`` check to name; '-0' is 0.
     """
     text, numbers = _numbers(values)
-    bad_number = numbers.isna().to_numpy() & (text != "").to_numpy()
-    failures.add(bad_number, values, column, "not_a_number", f"'{column}' must be a whole number or empty")
-    fraction = (numbers.notna() & (numbers % 1 != 0)).to_numpy(dtype=bool)
-    failures.add(fraction, values, column, "not_a_whole_number", f"'{column}' must be a whole number")
-    numbers = numbers.where(~fraction & ~bad_number)
-    return numbers.round().astype("Int64")
+    given = (text != "").to_numpy(dtype=bool)
+    finite = np.isfinite(numbers)
+    failures.add(given & ~finite, values, column, "not_a_number",
+                 f"'{column}' must be a whole number written with the digits 0-9 (no thousands separators) or empty")
+    with np.errstate(invalid="ignore"):
+        in_range = finite & (np.abs(numbers) <= MAX_COUNT)
+        whole = in_range & (numbers % 1 == 0)
+    failures.add(finite & ~in_range, values, column, "count_out_of_range",
+                 f"'{column}' is beyond {MAX_COUNT:,}, more than any real count")
+    if whole.any():  # a decimal fraction too small for float64 is still a fraction
+        whole &= ~text.str.match(_DECIMAL_FRACTION, na=False).to_numpy(dtype=bool)
+    failures.add(in_range & ~whole, values, column, "not_a_whole_number", f"'{column}' must be a whole number")
+    return pd.Series(np.where(whole, numbers, np.nan), index=values.index).astype("Int64")
 
 
 def parse_float(values: pd.Series, column: str, failures: Failures) -> pd.Series:
+    """Parse a decimal number ('48.72'); empty stays unknown (<NA>); 'nan' and non-numbers fail.
+
+    Infinite and huge values pass through, for the schema's range checks to name.
+    """
     text, numbers = _numbers(values)
-    bad = numbers.isna().to_numpy() & (text != "").to_numpy()
+    bad = np.isnan(numbers) & (text != "").to_numpy(dtype=bool)
     failures.add(bad, values, column, "not_a_number", f"'{column}' must be a decimal number or empty")
-    return numbers.astype("Float64")
+    return pd.Series(numbers, index=values.index).astype("Float64")
 
 
 def parse_bool(values: pd.Series, column: str, failures: Failures,

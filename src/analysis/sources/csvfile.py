@@ -130,23 +130,39 @@ def _valid_utf8(data: bytes) -> bool:
     return True
 
 
+# Signatures of files that are plainly not CSV text, and what to tell the user.
+_SIGNATURES = (
+    (_ZIP_MAGIC, "this is a zip archive or an Excel .xlsx workbook, not a CSV file; "
+                 "export the sheet as CSV (comma-separated) first"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "this is an old Excel .xls workbook (or another Office file), not a CSV "
+                                          "file; export the sheet as CSV (comma-separated) first"),
+    (b"\xff\xfe", "this is UTF-16 text (Excel's 'Unicode Text'), not a CSV UTF-8 file; re-save it as 'CSV UTF-8'"),
+    (b"\xfe\xff", "this is UTF-16 text, not a CSV UTF-8 file; re-save it as 'CSV UTF-8'"),
+    (b"\x1f\x8b", "this is a gzip-compressed file; decompress it first"),
+    (b"PAR1", "this is a Parquet file, not a CSV file"),
+    (b"%PDF", "this is a PDF document, not a CSV file"),
+)
+
+
 def check_not_binary(path: Path) -> None:
-    """Refuse files that are plainly not text: spreadsheets, archives, images."""
+    """Refuse files that are plainly not text: spreadsheets, archives, UTF-16, a header with NUL bytes.
+
+    A NUL byte further on is not judged here, wherever it is: the record holding
+    it is rejected (rule ``nul_byte``) and the rest of the file is read.
+    """
     with open(path, "rb") as handle:
         head = handle.read(config.SNIFF_BYTES)
     if not head.strip():
         raise InputError(path, "the file is empty; expected a CSV file with a header row")
-    if head.startswith(_ZIP_MAGIC):
+    for magic, message in _SIGNATURES:
+        if head.startswith(magic):
+            raise InputError(path, message)
+    if b"\x00" in head.split(b"\n", 1)[0]:
         raise InputError(
             path,
-            "this is a zip archive or an Excel .xlsx workbook, not a CSV file; "
-            "export the sheet as CSV (comma-separated) first",
-        )
-    if b"\x00" in head:
-        raise InputError(
-            path,
-            "this looks like a binary file (it contains NUL bytes), not a CSV text file; "
+            "this looks like a binary file (its first line contains NUL bytes), not a CSV text file; "
             "if it was saved as UTF-16 by Excel, re-save it as 'CSV UTF-8'",
+            line=1,
         )
 
 
@@ -162,6 +178,8 @@ def read_header(path: Path, encoding: str) -> CsvHeader:
             raise InputError(path, f"the header row cannot be parsed as CSV ({exc})", line=1) from None
         lines = reader.line_num
     names = tuple(name.strip().lower() for name in original)
+    if any("\x00" in name for name in names):
+        raise InputError(path, "the header row contains NUL bytes: not a CSV text file", line=1)
     if not any(names):
         raise InputError(path, "the first line is blank; expected a header row naming the columns", line=1)
     if len(names) == 1:
