@@ -5,15 +5,22 @@ Each case runs the real console entry point (in-process) on a small file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis import config
+from analysis.ingest import ingest_file
 from analysis.sources import csvfile
 from conftest import ACLED_ROW, acled_rows, to_csv_text
+from hostile import FORMATS, HOSTILE_COUNTS, valid_rows
 
 
 def _json(cli, path):
@@ -280,3 +287,240 @@ def test_the_background_scan_judges_utf8_as_python_does_at_any_block_size(tmp_pa
     scan = csvfile.scan_file(path, block_size=block)
     assert scan.is_utf8 == expected
     assert (scan.size_bytes, scan.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+# ---------------------------------------------------------------- hostile numbers, in every count column
+_COUNT_CASES = [(fmt, column) for fmt, (_, _, columns) in FORMATS.items() for column in columns]
+
+
+@pytest.mark.parametrize("fmt, column", _COUNT_CASES, ids=[f"{f}-{c}" for f, c in _COUNT_CASES])
+def test_hostile_counts_are_rejected_by_rule_in_every_count_column(tmp_path, fmt, column):
+    """One home for counts: every count column of every format rejects the same values by the same rules."""
+    values = list(HOSTILE_COUNTS)
+    rows = valid_rows(fmt, len(values) + 2)
+    for row, value in zip(rows[1:], values):
+        row[column] = value
+    path = tmp_path / f"{fmt}.csv"
+    path.write_text(to_csv_text(rows), encoding="utf-8")
+    result = ingest_file(path, path.name)
+    ledger = result.ledger
+    assert (ledger.format, ledger.rows, ledger.accepted, ledger.rejected) == (fmt, len(rows), 2, len(values))
+    found = {(r.raw_line, r.column, r.value, r.rule) for r in result.rejects.itertuples()}
+    expected = {(line, column, value, rule) for line, (value, rule) in enumerate(HOSTILE_COUNTS.items(), start=3)}
+    assert expected <= found  # line 2 is the first (valid) row
+    assert set(result.accepted["raw_line"]) == {2, len(rows) + 1}
+
+
+@pytest.mark.parametrize("value, expected", [("-0", 0), ("+5", 5), (" 7 ", 7), ("1e+05", 100_000), ("12.000", 12),
+                                             ("1000000000", 1_000_000_000), ("", None)])
+def test_whole_numbers_in_other_spellings_are_read(write_csv, value, expected):
+    rows = acled_rows(2)
+    rows[1]["fatalities"] = value
+    result = ingest_file(write_csv(rows), "f.csv")
+    assert result.ledger.accepted == 2
+    got = result.accepted["fatalities"].iloc[1]
+    assert (got is pd.NA) if expected is None else got == expected
+
+
+@pytest.mark.parametrize("column, value, rule", [
+    ("latitude", "1e308", "latitude_out_of_range"), ("latitude", "-1e309", "latitude_out_of_range"),
+    ("longitude", "inf", "longitude_out_of_range"), ("latitude", "nan", "not_a_number"),
+    ("latitude", "４８.７", "not_a_number"), ("event_date", "99999-01-01", "unparseable_date"),
+    ("year", "99999", "year_disagrees_with_date"), ("year", "1e19", "count_out_of_range"),
+    ("time_precision", "1e19", "unknown_code"), ("geo_precision", "99999999999999999999", "unknown_code"),
+])
+def test_hostile_numbers_in_coordinate_date_and_code_columns(cli, write_csv, column, value, rule):
+    errors = _reject(cli, write_csv, {column: value})
+    assert [(e["line"], e["column"], e["value"], e["rule"]) for e in errors] == [(3, column, value, rule)]
+
+
+def test_huge_count_through_the_cli_validate_and_build(cli, tmp_path):
+    """The reported crash: 'internal error: TypeError: cannot safely cast non-equivalent float64 to int64'."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rows = acled_rows(4)
+    rows[2]["fatalities"] = "99999999999999999999"
+    (raw / "acled.csv").write_text(to_csv_text(rows), encoding="utf-8")
+    code, out, err = cli("validate", raw / "acled.csv")
+    assert code == 1 and "internal error" not in err
+    assert "line 4: fatalities = '99999999999999999999': count_out_of_range" in out
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "processed")
+    assert code == 0 and "internal error" not in err, err
+    manifest = json.loads((tmp_path / "processed" / "manifest.json").read_text())
+    assert [(e["rows"], e["accepted"], e["rejected"]) for e in manifest["inputs"]] == [(4, 3, 1)]
+    rejects = pd.read_csv(tmp_path / "processed" / "rejects.csv", dtype=str)
+    assert rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
+        ["4", "fatalities", "99999999999999999999", "count_out_of_range"]]
+
+
+# ---------------------------------------------------------------- NUL bytes
+def _with_nul_at_line(rows: int, line: int, column: str = "notes") -> str:
+    records = acled_rows(rows)
+    records[line - 2][column] = "before\x00after"
+    return to_csv_text(records)
+
+
+@pytest.mark.parametrize("rows, line", [(5, 3), (400, 380), (400, 2), (400, 401)],
+                         ids=["first-64KiB", "after-64KiB", "first-row", "last-row"])
+def test_a_nul_byte_rejects_its_record_wherever_it_is(tmp_path, rows, line):
+    text = _with_nul_at_line(rows, line)
+    offset = text.encode().index(b"\x00")
+    assert (offset < config.SNIFF_BYTES) == (rows == 5 or line == 2)
+    path = tmp_path / "nul.csv"
+    path.write_bytes(text.encode())
+    result = ingest_file(path, "nul.csv")
+    assert (result.ledger.rows, result.ledger.accepted, result.ledger.rejected) == (rows, rows - 1, 1)
+    assert result.rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
+        [line, "notes", "before\\x00after", "nul_byte"]]
+
+
+def test_a_zero_filled_tail_is_rejected_and_the_rows_before_it_kept(cli, tmp_path):
+    """What a crash during a copy leaves: the file ends in a block of NUL bytes."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    path = raw / "tail.csv"
+    path.write_bytes(to_csv_text(acled_rows(300)).encode() + b"\x00" * 70_000)
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "processed")
+    assert code == 0 and "internal error" not in err
+    entry = json.loads((tmp_path / "processed" / "manifest.json").read_text())["inputs"][0]
+    assert (entry["rows"], entry["accepted"], entry["rejected"]) == (301, 300, 1)
+    rejects = pd.read_csv(tmp_path / "processed" / "rejects.csv", dtype=str, keep_default_na=False)
+    assert rejects[["raw_line", "rule"]].values.tolist() == [["302", "too_few_fields"]]
+    assert rejects["value"].iloc[0].startswith("\\x00\\x00") and "\x00" not in rejects["value"].iloc[0]
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"event_id_cnty,event\x00_date\n", "first line contains NUL bytes"),
+    ("event_id_cnty,event_date\n".encode("utf-16-le"), "first line contains NUL bytes"),
+    (b"\xff\xfe" + "event_id_cnty\n".encode("utf-16-le"), "UTF-16"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls workbook"),
+    (b"\x1f\x8b\x08\x00" + b"\x00" * 100, "gzip"),
+])
+def test_binary_and_utf16_files_are_file_errors(cli, tmp_path, content, fragment):
+    path = tmp_path / "bin.csv"
+    path.write_bytes(content)
+    code, out, err = cli("validate", path)
+    assert code == 2 and fragment in out and "internal error" not in err
+
+
+# ---------------------------------------------------------------- folders, other files, unreadable files
+def test_folders_and_non_csv_files_in_the_raw_folder_are_skipped_with_a_note(cli, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "acled.csv").write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    (raw / "x.csv").mkdir()
+    (raw / "README.txt").write_text("These files come from ACLED.\n")
+    (raw / "events.xlsx").write_bytes(b"PK\x03\x04")
+    (raw / ".gitkeep").write_text("")
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "processed")
+    assert code == 0, out + err
+    manifest = json.loads((tmp_path / "processed" / "manifest.json").read_text())
+    assert [e["path"] for e in manifest["inputs"]] == ["acled.csv"] and manifest["file_errors"] == []
+    assert manifest["skipped_files"] == [
+        {"path": "README.txt", "reason": "not a .csv file"},
+        {"path": "events.xlsx", "reason": "not a .csv file; export it as CSV (comma-separated) to use it"},
+        {"path": "x.csv", "reason": "a folder, not a file (folders in the raw-data folder are not read)"},
+    ]
+    assert "skipped x.csv: a folder, not a file" in out and "skipped README.txt: not a .csv file" in out
+
+
+def test_a_raw_folder_without_csv_files_names_what_it_skipped(cli, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "README.txt").write_text("notes\n")
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "processed")
+    assert code == 2 and "no raw files" in err and "skipped README.txt: not a .csv file" in err
+
+
+def test_validate_a_folder_or_a_missing_file(cli, tmp_path):
+    (tmp_path / "x.csv").mkdir()
+    code, out, err = cli("validate", tmp_path / "x.csv", tmp_path / "missing.csv")
+    assert code == 2 and "internal error" not in err
+    assert f"{tmp_path / 'x.csv'}: is a folder, not a file" in out and "missing.csv: no such file" in out
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="running as root: chmod 000 does not stop root from reading (see the monkeypatched test)")
+def test_a_file_without_read_permission(cli, tmp_path):
+    path = tmp_path / "secret.csv"
+    path.write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    path.chmod(0)
+    try:
+        code, out, err = cli("validate", path)
+    finally:
+        path.chmod(0o644)
+    assert code == 2 and "cannot be read: Permission denied" in out and "internal error" not in err
+
+
+def _denied(path, *args, **kwargs):
+    raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+
+def test_an_unreadable_raw_file_is_exit_2_and_the_rest_is_built(cli, tmp_path, monkeypatch):
+    """Permission denied, simulated where the file is first opened (tests may run as root)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a_good.csv").write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    (raw / "b_secret.csv").write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    real = csvfile.check_not_binary
+    monkeypatch.setattr(csvfile, "check_not_binary", lambda p: _denied(p) if p.name == "b_secret.csv" else real(p))
+    code, out, err = cli("validate", raw / "b_secret.csv")
+    assert code == 2 and "b_secret.csv: the file cannot be read: Permission denied" in out
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "processed")
+    assert code == 2 and "internal error" not in err
+    assert "UNREADABLE b_secret.csv: the file cannot be read: Permission denied" in out
+    manifest = json.loads((tmp_path / "processed" / "manifest.json").read_text())
+    assert [e["path"] for e in manifest["inputs"]] == ["a_good.csv"]
+
+
+def test_an_io_error_half_way_through_a_file_drops_that_file_only(tmp_path, monkeypatch):
+    from analysis.build import build
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a_good.csv").write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    (raw / "b_bad_disk.csv").write_text(to_csv_text(acled_rows(3)), encoding="utf-8")
+    real = csvfile.iter_records
+
+    def failing(path, *args, **kwargs):
+        for chunk in real(path, *args, **kwargs):
+            yield chunk
+            if path.name == "b_bad_disk.csv":
+                raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(csvfile, "iter_records", failing)
+    report = build(raw, tmp_path / "processed")
+    assert report.file_errors == [{"path": "b_bad_disk.csv", "line": None,
+                                   "error": "the file cannot be read: Input/output error"}]
+    assert pd.read_parquet(tmp_path / "processed" / "events.parquet")["raw_file"].tolist() == ["a_good.csv"] * 2
+
+
+def test_an_unwritable_processed_folder_is_exit_2(cli, tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "acled.csv").write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    (tmp_path / "file").write_text("")
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "file" / "processed")
+    assert code == 2 and "cannot write the processed data" in err and "internal error" not in err
+
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda prefix="", dir=None: _denied(Path(dir) / f"{prefix}x"))
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "processed")
+    assert code == 2 and "internal error" not in err
+    assert f"{tmp_path / 'processed'}: cannot write the processed data (Permission denied" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="running as root: a read-only folder does not stop root from writing (see the test above)")
+def test_a_read_only_processed_folder_is_exit_2(cli, tmp_path):
+    raw, out_dir = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    out_dir.mkdir()
+    (raw / "acled.csv").write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    out_dir.chmod(0o555)
+    try:
+        code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", out_dir)
+    finally:
+        out_dir.chmod(0o755)
+    assert code == 2 and "cannot write the processed data" in err and "internal error" not in err
