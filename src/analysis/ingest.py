@@ -182,7 +182,7 @@ class OpenedFile:
 def open_file(path: Path, forced_format: str | None = None, encoding: str | None = None) -> OpenedFile:
     """Check the file as a whole and choose its reader; start hashing it in a background thread."""
     path = Path(path)
-    with os_errors_as_input_errors(path):
+    with reading_errors_as_input_errors(path):
         csvfile.check_not_binary(path)
         sniffed = csvfile.sniff(path)
         if encoding:
@@ -198,17 +198,22 @@ _SCANNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan")
 
 
 @contextmanager
-def os_errors_as_input_errors(path: Path) -> Iterator[None]:
-    """An operating-system error while *reading* ``path`` (no permission, a folder, an I/O error,
-    the file vanished) is a problem of that input file, reported as such: never an internal error."""
+def reading_errors_as_input_errors(path: Path) -> Iterator[None]:
+    """Errors while *reading* ``path`` are problems of that input file, reported as such (never internal errors).
+
+    Operating-system errors: no permission, a folder, an I/O error, the file
+    vanished.  Decoding errors: a file that is not UTF-8 holds a byte that
+    Windows-1252 leaves undefined either (0x81, 0x8D, 0x8F, 0x90, 0x9D).
+    """
     try:
         yield
     except OSError as exc:
-        if isinstance(exc, IsADirectoryError):
-            reason = "it is a folder, not a file"
-        else:
-            reason = exc.strerror or str(exc)
+        reason = "it is a folder, not a file" if isinstance(exc, IsADirectoryError) else exc.strerror or str(exc)
         raise InputError(path, f"the file cannot be read: {reason}") from None
+    except UnicodeDecodeError:
+        line, byte = csvfile.first_undefined_cp1252_byte(path)
+        raise InputError(path, f"the file is neither UTF-8 nor Windows-1252: byte 0x{byte:02x} means nothing in "
+                               "either; re-save it as 'CSV UTF-8'", line=line) from None
 
 
 def reopened_as_cp1252(opened: OpenedFile, forced_format: str | None = None) -> OpenedFile:
@@ -244,7 +249,7 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
                     sha256="", size_bytes=opened.sniff.size_bytes,
                     warnings=_header_warnings(header, layout, opened.sniff))
     first = True
-    with os_errors_as_input_errors(path):
+    with reading_errors_as_input_errors(path):
         for chunk in read_ahead(csvfile.iter_records(path, header, opened.encoding, chunk_rows), name="csv-read"):
             result = _ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
             first = False

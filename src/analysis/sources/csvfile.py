@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -142,6 +143,21 @@ _SIGNATURES = (
     (b"PAR1", "this is a Parquet file, not a CSV file"),
     (b"%PDF", "this is a PDF document, not a CSV file"),
 )
+
+
+_UNDEFINED_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def first_undefined_cp1252_byte(path: Path, block_size: int = _BLOCK) -> tuple[int | None, int]:
+    """(line, byte) of the first byte Windows-1252 does not define, for an error message ((None, 0) if none)."""
+    line = 1
+    with open(path, "rb") as handle:
+        while block := handle.read(block_size):
+            found = _UNDEFINED_CP1252.search(block)
+            if found:
+                return line + block.count(b"\n", 0, found.start()), block[found.start()]
+            line += block.count(b"\n")
+    return None, 0
 
 
 def check_not_binary(path: Path) -> None:
