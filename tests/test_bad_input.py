@@ -9,18 +9,22 @@ import errno
 import hashlib
 import json
 import os
+import re
+import decimal
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analysis import config
 from analysis.ingest import ingest_file
 from analysis.sources import csvfile
+from analysis.sources.base import MAX_COUNT, Failures, parse_count
 from conftest import ACLED_ROW, acled_rows, to_csv_text
-from hostile import FORMATS, HOSTILE_COUNTS, valid_rows
+from hostile import FORMATS, HOSTILE_COUNTS, HOSTILE_NUMBERS, valid_rows
 
 
 def _json(cli, path):
@@ -524,3 +528,51 @@ def test_a_read_only_processed_folder_is_exit_2(cli, tmp_path):
     finally:
         out_dir.chmod(0o755)
     assert code == 2 and "cannot write the processed data" in err and "internal error" not in err
+
+
+# ---------------------------------------------------------------- counts against an exact reference
+_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _reference_count(value: str):
+    """What a count cell must become, computed exactly with Decimal: an int, None (empty) or a rule."""
+    text = value.strip()
+    if not text:
+        return None
+    if not _ASCII_NUMBER.fullmatch(text):
+        return "not_a_number"
+    number = Decimal(text)
+    with decimal.localcontext(decimal.Context(Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)):
+        fraction = number != number.to_integral_value()
+    if number.copy_abs() > MAX_COUNT:
+        # a fraction a hair above the limit reads as the limit in float64: either rule names it rightly
+        return "count_out_of_range" if not fraction or abs(number) >= MAX_COUNT + 1 else "either"
+    return "not_a_whole_number" if fraction else int(number)
+
+
+_NUMBERISH = st.one_of(
+    st.integers(-3 * MAX_COUNT, 3 * MAX_COUNT).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.floats().map(repr),
+    st.from_regex(_ASCII_NUMBER, fullmatch=True),
+    st.text(alphabet="0123456789+-.eE,_ xnaIf١", max_size=10),
+    st.sampled_from(HOSTILE_NUMBERS),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(_NUMBERISH, min_size=1, max_size=20))
+@example(values=["1e-400", "2.0000000000000001", "100e-2", "1e400", "1000000000.0000000001", "0e999999999999"])
+def test_parse_count_agrees_with_an_exact_reference(values):
+    failures = Failures()
+    parsed = parse_count(pd.Series(values, dtype="str"), "n", failures)
+    rejected = failures.frame().set_index("row")["rule"]
+    for row, value in enumerate(values):
+        expected = _reference_count(value)
+        if expected == "either":
+            assert rejected.get(row) in ("count_out_of_range", "not_a_whole_number") and parsed[row] is pd.NA
+        elif isinstance(expected, str):
+            assert rejected.get(row) == expected and parsed[row] is pd.NA, (value, expected)
+        else:
+            assert row not in rejected.index, (value, rejected.get(row))
+            assert (parsed[row] is pd.NA) if expected is None else parsed[row] == expected, (value, parsed[row])

@@ -128,7 +128,6 @@ NUMBER_PATTERN = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 # weapons or claimed events comes near a billion, every count up to it is exact in
 # float64 and int64, and sums of a billion of them still fit in int64.
 MAX_COUNT = 1_000_000_000
-_DECIMAL_FRACTION = r"^[+-]?[0-9]*\.[0-9]*[1-9][0-9]*$"  # '2.0000000000000001': float64 would say 2.0
 
 
 def _numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -146,7 +145,11 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     try:
         numbers = pc.cast(arrow, pa.float64())
     except pa.ArrowInvalid:
-        numbers = pc.cast(pc.if_else(pc.match_substring_regex(arrow, NUMBER_PATTERN), arrow, None), pa.float64())
+        valid = pc.if_else(pc.match_substring_regex(arrow, NUMBER_PATTERN), arrow, None)
+        try:
+            numbers = pc.cast(valid, pa.float64())
+        except pa.ArrowInvalid:  # a spelling the pattern allows but Arrow does not (none known)
+            return text, pd.to_numeric(valid.to_pandas(), errors="coerce").to_numpy(dtype="float64")
     return text, numbers.to_numpy(zero_copy_only=False)
 
 
@@ -155,24 +158,44 @@ def parse_count(values: pd.Series, column: str, failures: Failures) -> pd.Series
 
     The one place where every count column of every format becomes an integer.
     Rejected: non-numbers ('three', '1,000', '１２', 'nan', 'inf'; ``not_a_number``),
-    magnitudes beyond :data:`MAX_COUNT` (``count_out_of_range``) and fractions
-    (``not_a_whole_number``).  Negative numbers are returned as they are, for the
-    schema's ``negative_count`` check to name; '-0' is 0.
+    magnitudes beyond :data:`MAX_COUNT` ('1e19', '1e400'; ``count_out_of_range``) and
+    fractions (``not_a_whole_number``).  Negative numbers are returned as they are,
+    for the schema's ``negative_count`` check to name; '-0' is 0.
     """
     text, numbers = _numbers(values)
     given = (text != "").to_numpy(dtype=bool)
     finite = np.isfinite(numbers)
-    failures.add(given & ~finite, values, column, "not_a_number",
+    overflow = given & np.isinf(numbers)  # '1e400', but not 'inf'
+    if overflow.any():
+        overflow[overflow] = text[overflow].str.match(NUMBER_PATTERN, na=False).to_numpy(dtype=bool)
+    failures.add(given & ~finite & ~overflow, values, column, "not_a_number",
                  f"'{column}' must be a whole number written with the digits 0-9 (no thousands separators) or empty")
     with np.errstate(invalid="ignore"):
         in_range = finite & (np.abs(numbers) <= MAX_COUNT)
         whole = in_range & (numbers % 1 == 0)
-    failures.add(finite & ~in_range, values, column, "count_out_of_range",
+    failures.add((finite & ~in_range) | overflow, values, column, "count_out_of_range",
                  f"'{column}' is beyond {MAX_COUNT:,}, more than any real count")
-    if whole.any():  # a decimal fraction too small for float64 is still a fraction
-        whole &= ~text.str.match(_DECIMAL_FRACTION, na=False).to_numpy(dtype=bool)
+    # float64 may round a long fraction ('2.0000000000000001') or a tiny one ('1e-400') to a whole
+    # number; such values (rare: over 15 characters, or an exponent) are judged by their digits.
+    exact = whole & ((text.str.len().to_numpy() > 15) | text.str.contains("e", case=False, regex=False).to_numpy(bool))
+    if exact.any():
+        whole[exact] = _whole_by_digits(text[exact])
     failures.add(in_range & ~whole, values, column, "not_a_whole_number", f"'{column}' must be a whole number")
     return pd.Series(np.where(whole, numbers, np.nan), index=values.index).astype("Int64")
+
+
+def _whole_by_digits(text: pd.Series) -> np.ndarray:
+    """Whether numbers written as in :data:`NUMBER_PATTERN` are whole, exactly, from their digits (vectorised).
+
+    'I.Fe±X' is int(I + F) * 10 ** (X - len(F)): whole when X - len(F) plus the
+    trailing zeros of I + F is not negative, or when every digit is 0.
+    """
+    parts = text.str.extract(r"^[+-]?([0-9]*)\.?([0-9]*)(?:[eE]([+-]?[0-9]+))?$").fillna("")
+    digits = parts[0] + parts[1]
+    trailing_zeros = digits.str.len() - digits.str.rstrip("0").str.len()
+    exponent = pd.to_numeric(parts[2].where(parts[2] != "", "0"), errors="coerce")  # float: huge is just huge
+    nonzero = digits.str.contains("[1-9]", regex=True)
+    return (~nonzero | (exponent - parts[1].str.len() + trailing_zeros >= 0)).to_numpy(dtype=bool)
 
 
 def parse_float(values: pd.Series, column: str, failures: Failures) -> pd.Series:
