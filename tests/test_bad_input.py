@@ -576,3 +576,14 @@ def test_parse_count_agrees_with_an_exact_reference(values):
         else:
             assert row not in rejected.index, (value, rejected.get(row))
             assert (parsed[row] is pd.NA) if expected is None else parsed[row] == expected, (value, parsed[row])
+
+
+def test_control_characters_of_a_raw_file_never_reach_the_terminal(cli, write_csv):
+    rows = acled_rows(3)
+    rows[1]["event_type"] = "Bombing\x1b[2J\x07"
+    rows[2]["notes"] = "ok\x00"
+    code, out, err = cli("validate", write_csv(rows, columns=[*rows[0], "extra\x1b]0;title\x07"]))
+    assert code == 1
+    assert "\x1b" not in out + err and "\x07" not in out + err and "\x00" not in out + err
+    assert "'event_type' = 'Bombing\\x1b[2J\\x07' breaks rule unknown_event_type" in out
+    assert "line 4: notes = 'ok\\\\x00': nul_byte" in out and "extra\\x1b]0;title\\x07" in out

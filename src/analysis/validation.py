@@ -6,6 +6,7 @@ A file that cannot be read at all gets ``error`` set instead of counts.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from analysis import config
@@ -68,24 +69,33 @@ def format_results(results: list[dict], show: int = config.ROWS_IN_ERROR_PREVIEW
     return "\n\n".join(blocks) + "\n"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Control characters from a raw file (NUL, escape sequences) shown as \\xNN, never sent to the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _format_one(r: dict, show: int) -> str:
     if r["error"]:
-        return f"{r['path']}\n  ERROR {r['error']}"
+        return f"{r['path']}\n  ERROR {_printable(r['error'])}"
     lines = [r["path"], f"  format    {r['variant']}  (encoding {r['encoding']})",
              f"  rows      {r['rows']:,}: {r['accepted']:,} accepted, {r['rejected']:,} rejected, "
              f"{r['merged']:,} merged duplicates"]
-    lines += [f"  note      {w}" for w in r["warnings"]]
+    lines += [f"  note      {_printable(w)}" for w in r["warnings"]]
     if r["rows"] == 0:
         lines.append("  PROBLEM   the file has a header but no data rows")
     if r["errors"]:
         lines.append(f"  first rejections ({len(r['errors']):,} problems in {r['rejected']:,} rows):")
         for e in r["errors"][:show]:
             value = e["value"] if len(e["value"]) <= 60 else e["value"][:57] + "..."
-            lines.append(f"    line {e['line']}: {e['column'] or '(row)'} = {value!r}: {e['rule']} ({e['message']})")
+            lines.append(f"    line {e['line']}: {_printable(e['column']) or '(row)'} = {value!r}: {e['rule']} "
+                         f"({_printable(e['message'])})")
     if r["row_warnings"]:
         lines.append(f"  warnings (rows kept) in {r['warned']:,} rows, e.g.:")
         for e in r["row_warnings"][:3]:
-            lines.append(f"    line {e['line']}: {e['column']} = {e['value']!r}: {e['rule']}")
+            lines.append(f"    line {e['line']}: {_printable(e['column'])} = {e['value']!r}: {e['rule']}")
     for m in r.get("merged_rows", [])[:show]:
         lines.append(f"    line {m['line']}: duplicate of {m['event_id']} (line {m['merged_into_line']}"
                      f"{'' if m['merged_into_file'] == r['path'] else ' of ' + m['merged_into_file']})"

@@ -177,7 +177,8 @@ def parse_count(values: pd.Series, column: str, failures: Failures) -> pd.Series
                  f"'{column}' is beyond {MAX_COUNT:,}, more than any real count")
     # float64 may round a long fraction ('2.0000000000000001') or a tiny one ('1e-400') to a whole
     # number; such values (rare: over 15 characters, or an exponent) are judged by their digits.
-    exact = whole & ((text.str.len().to_numpy() > 15) | text.str.contains("e", case=False, regex=False).to_numpy(bool))
+    exponent = text.str.contains("e", regex=False) | text.str.contains("E", regex=False)  # not case=False: slow
+    exact = whole & ((text.str.len().to_numpy() > 15) | exponent.to_numpy(dtype=bool))
     if exact.any():
         whole[exact] = _whole_by_digits(text[exact])
     failures.add(in_range & ~whole, values, column, "not_a_whole_number", f"'{column}' must be a whole number")
