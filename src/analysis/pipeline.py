@@ -3,12 +3,14 @@
 Each raw file is streamed chunk by chunk into its own temporary Parquet part,
 so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
-others.  The parts are then concatenated into the output tables, the ledger
-files are written, and ``manifest.json`` is written last.
+others.  The parts are then concatenated into the output tables of a new
+generation folder, the ledger files are written, ``manifest.json`` is written
+last, and ``current`` is switched to the folder in one step (see analysis.build).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -24,6 +26,7 @@ import pyarrow.parquet as pq
 from analysis import config, rowchecks, schemas, storage
 from analysis.build import BuildReport, _version, raw_files
 from analysis.errors import InputError
+from analysis.hooks import checkpoint
 from analysis.ingest import (ChunkResult, Ledger, first_positions, iter_ingest, merged_rows, open_file,
                              reopened_as_cp1252, schema_failures, settle_duplicates)
 from analysis.sources.csvfile import EncodingChanged
@@ -46,31 +49,105 @@ class _Collected:
 
 
 def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: str = "lines") -> BuildReport:
+    """Build into a new generation folder and switch ``current`` to it (called under the build lock)."""
     files = raw_files(raw_dir)
     if not files:
         raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; put ACLED, "
                                   "UCDP GED, Air Force daily-report or news/claims-template CSV files there")
     processed_dir.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(processed_dir)
+    checkpoint("leftovers_removed")
+    generation = _new_generation(processed_dir)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
+    switched = False
     try:
         collected = _read_all(files, work, progress)
+        checkpoint("read")
         _resolve_duplicates(collected)
-        outputs = _write_outputs(collected, work, processed_dir)
-        manifest = _manifest(files, collected, outputs, fingerprint, processed_dir)
-        storage.write_json(processed_dir / config.MANIFEST_FILE, manifest)
+        checkpoint("duplicates_resolved")
+        outputs = _write_outputs(collected, work, generation)
+        manifest = _manifest(files, collected, outputs, fingerprint, generation)
+        _write_manifest(generation, manifest)
+        previous = storage.current_generation(processed_dir)
+        _switch(processed_dir, generation)
+        switched = True
+        _after_switch(processed_dir, generation, previous)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return BuildReport(skipped=False, manifest=manifest, file_errors=collected.file_errors)
+        if not switched:  # a failed build leaves nothing behind; the current generation stays as it was
+            shutil.rmtree(generation, ignore_errors=True)
+    return BuildReport(skipped=False, manifest=manifest, file_errors=collected.file_errors, generation=generation)
+
+
+# Where the test hook (analysis.hooks) can stop a build; "output_written" is reached once per output file.
+STAGES = ("leftovers_removed", "read", "duplicates_resolved", "output_written", "manifest_written",
+          "before_switch", "switched", "linked", "cleaned")
 
 
 def _remove_leftovers(processed_dir: Path) -> None:
-    """Temporary files of a build that was killed: never read, safe to delete."""
+    """Temporary files and generation folders of a killed build, and generations older than the previous.
+
+    Called under the build lock: no other build is using these files, and no
+    reader can be using a generation that was never current (readers reach a
+    generation only through the ``current`` symlink).
+    """
     for path in processed_dir.glob(".build-*"):
         shutil.rmtree(path, ignore_errors=True)
     for path in processed_dir.glob(".*.tmp"):
         path.unlink(missing_ok=True)
-    # (called under the build lock: no other build is using these files)
+    current = storage.current_generation(processed_dir)
+    keep = set()
+    if current is not None and current.name.isdigit():
+        keep.add(int(current.name))
+        keep.update(sorted(n for n in _generations(processed_dir) if n < int(current.name))[-1:])  # the previous
+    _remove_generations(processed_dir, keep)
+
+
+def _generations(processed_dir: Path) -> dict[int, Path]:
+    root = processed_dir / config.GENERATIONS_DIR
+    return {int(p.name): p for p in root.iterdir() if p.name.isdigit()} if root.is_dir() else {}
+
+
+def _remove_generations(processed_dir: Path, keep: set[int]) -> None:
+    for number, path in _generations(processed_dir).items():
+        if number not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _new_generation(processed_dir: Path) -> Path:
+    """A new, empty generation folder, numbered after every existing one (and after ``current``)."""
+    current = storage.current_generation(processed_dir)
+    numbers = [*_generations(processed_dir), int(current.name) if current and current.name.isdigit() else 0]
+    path = processed_dir / config.GENERATIONS_DIR / f"{max(numbers) + 1:06d}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _write_manifest(generation: Path, manifest: dict) -> None:
+    """manifest.json, then manifest.sha256 (its sha256, in sha256sum's format)."""
+    target = generation / config.MANIFEST_FILE
+    storage.write_json(target, manifest)
+    storage.write_text(generation / config.MANIFEST_SHA_FILE, f"{storage.sha256_file(target)}  {target.name}\n")
+    checkpoint("manifest_written")
+
+
+def _switch(processed_dir: Path, generation: Path) -> None:
+    """Point ``current`` at ``generation`` in one os.replace: readers see the old build or the new one."""
+    tmp = storage.temp_symlink(processed_dir / config.CURRENT_LINK, generation.relative_to(processed_dir).as_posix())
+    checkpoint("before_switch")
+    os.replace(tmp, processed_dir / config.CURRENT_LINK)
+    checkpoint("switched")
+
+
+def _after_switch(processed_dir: Path, generation: Path, previous: Path | None) -> None:
+    """The stable names ``<name> -> current/<name>`` (made once), then every generation but these two dropped."""
+    for path in sorted(generation.iterdir()):
+        stable, target = processed_dir / path.name, f"{config.CURRENT_LINK}/{path.name}"
+        if not (stable.is_symlink() and os.readlink(stable) == target):
+            storage.replace_symlink(stable, target)
+    checkpoint("linked")
+    _remove_generations(processed_dir, {int(p.name) for p in (generation, previous) if p and p.name.isdigit()})
+    checkpoint("cleaned")
 
 
 # ---------------------------------------------------------------- reading
@@ -215,39 +292,43 @@ def _rows_at(parts: list[Path], part_of: np.ndarray, row_in_part: np.ndarray, po
 
 
 # ---------------------------------------------------------------- writing
-def _write_outputs(collected: _Collected, work: Path, processed_dir: Path) -> dict:
+def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
     outputs = {}
     for table, name in OUTPUT_FILES.items():
         schema = schemas.PROCESSED_EVENTS if table == "events" else schemas.TABLES[table].schema
-        outputs[name] = _concat_parts(collected.parts[table], schema, processed_dir / name)
+        outputs[name] = _concat_parts(collected.parts[table], schema, generation / name)
+        checkpoint("output_written")
     ledger_files = {
         config.REJECTS_FILE: (collected.rejects, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
         config.MERGED_FILE: (collected.merged, schemas.MERGED, ["raw_file", "raw_line"]),
-        "warnings.csv": (collected.warnings, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
+        config.WARNINGS_FILE: (collected.warnings, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
     }
     for name, (frames, schema, order) in ledger_files.items():
         frame = _concat(frames, schemas.empty_frame(schema)).sort_values(order, kind="stable")
-        storage.write_csv(processed_dir / name, schema.validate(frame))
-        outputs[name] = _describe(processed_dir / name, len(frame))
-    outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(processed_dir)
+        storage.write_csv(generation / name, schema.validate(frame))
+        outputs[name] = _describe(generation / name, len(frame))
+        checkpoint("output_written")
+    outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(generation)
+    checkpoint("output_written")
     from analysis import places
 
-    events = pd.read_parquet(processed_dir / config.EVENTS_FILE, columns=["country", "admin1", "location",
+    events = pd.read_parquet(generation / config.EVENTS_FILE, columns=["country", "admin1", "location",
                                                                           "place_match", "is_place_matched"])
     unmatched = places.unmatched_summary(events)
-    storage.write_csv(processed_dir / config.UNMATCHED_PLACES_FILE, unmatched)
-    outputs[config.UNMATCHED_PLACES_FILE] = _describe(processed_dir / config.UNMATCHED_PLACES_FILE, len(unmatched))
+    storage.write_csv(generation / config.UNMATCHED_PLACES_FILE, unmatched)
+    outputs[config.UNMATCHED_PLACES_FILE] = _describe(generation / config.UNMATCHED_PLACES_FILE, len(unmatched))
+    checkpoint("output_written")
     return outputs
 
 
-def _write_daily_counts(processed_dir: Path) -> dict:
+def _write_daily_counts(generation: Path) -> dict:
     """daily_counts.parquet: air-force counts and official claims in one long table."""
     from analysis import dailycounts
 
-    air = pd.read_parquet(processed_dir / OUTPUT_FILES["air_attacks"])
-    claims = pd.read_parquet(processed_dir / OUTPUT_FILES["claims"])
+    air = pd.read_parquet(generation / OUTPUT_FILES["air_attacks"])
+    claims = pd.read_parquet(generation / OUTPUT_FILES["claims"])
     daily = dailycounts.combine(dailycounts.from_air_attacks(air), dailycounts.from_claims(claims))
-    target = processed_dir / config.DAILY_COUNTS_FILE
+    target = generation / config.DAILY_COUNTS_FILE
     storage.write_parquet(target, daily)
     return _describe(target, len(daily))
 
@@ -256,8 +337,6 @@ def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
     """Concatenate Parquet parts into one file (or write an empty table)."""
     rows = 0
     if len(parts) == 1:  # one input file: its part already is the table
-        import os
-
         os.replace(parts[0], target)
         return _describe(target, pq.read_metadata(target).num_rows)
     with storage.atomic_path(target) as tmp:
@@ -284,12 +363,12 @@ def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- manifest
 def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerprint: str,
-              processed_dir: Path) -> dict:
+              generation: Path) -> dict:
     ledgers = [{**ledger.as_dict(), "mtime_ns": (files[0].parent / ledger.path).stat().st_mtime_ns,
                 "table": _table_of(ledger)} for ledger in collected.ledgers]
     totals = {key: sum(entry[key] for entry in ledgers)
               for key in ("rows", "accepted", "rejected", "merged", "blank_rows", "hxl_rows", "warned")}
-    coverage = _coverage_summary(processed_dir)
+    coverage = _coverage_summary(generation)
     return {
         "package": PACKAGE,
         "package_version": _version(PACKAGE),
@@ -318,12 +397,12 @@ _DATES = {"events": ("event_date", "event_end_date"), "claims": ("count_date", "
           "air_attacks": ("count_date", "count_date")}
 
 
-def _coverage_summary(processed_dir: Path) -> list[dict]:
+def _coverage_summary(generation: Path) -> list[dict]:
     """Per source dataset: rows and first/last date, read from the output tables."""
     frames = []
     for table, name in OUTPUT_FILES.items():
         start, end = _DATES[table]
-        frame = pd.read_parquet(processed_dir / name, columns=list(dict.fromkeys(
+        frame = pd.read_parquet(generation / name, columns=list(dict.fromkeys(
             ["source_dataset", "is_synthetic", start, end])))
         frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
             rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))
