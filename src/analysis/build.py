@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from analysis import config, storage
+from analysis import config, generations, storage
 
 # Modules whose code decides the processed data; a change to any of them rebuilds.
 _DATA_LAYER_FILES = ("config.py", "schemas.py", "vocabulary.py", "ingest.py", "places.py", "build.py", "pipeline.py", "dailycounts.py",
@@ -153,13 +153,14 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
     raw_dir = Path(raw_dir or config.RAW_DIR)
     processed_dir = Path(processed_dir or config.PROCESSED_DIR)
     if not force and (skipped := _skip(raw_dir, processed_dir)):
+        generations.remove_leftovers_if_free(processed_dir)  # of a killed build, if any
         return skipped
     from filelock import FileLock
 
     from analysis.pipeline import run_build
 
     processed_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(processed_dir / ".build.lock"):  # another process may be building the same folder
+    with FileLock(processed_dir / generations.LOCK_FILE):  # another process may be building the same folder
         if not force and (skipped := _skip(raw_dir, processed_dir)):
             return skipped
         bar = sys.stderr.isatty() if progress is None else progress

@@ -23,7 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from analysis import config, rowchecks, schemas, storage
+from analysis import config, generations, rowchecks, schemas, storage
 from analysis.build import BuildReport, _version, raw_files
 from analysis.errors import InputError
 from analysis.hooks import checkpoint
@@ -55,9 +55,9 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
         raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; put ACLED, "
                                   "UCDP GED, Air Force daily-report or news/claims-template CSV files there")
     processed_dir.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(processed_dir)
+    generations.remove_leftovers(processed_dir)  # of a killed build (we hold the build lock)
     checkpoint("leftovers_removed")
-    generation = _new_generation(processed_dir)
+    generation = generations.new(processed_dir)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
     switched = False
     try:
@@ -67,87 +67,16 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
         checkpoint("duplicates_resolved")
         outputs = _write_outputs(collected, work, generation)
         manifest = _manifest(files, collected, outputs, fingerprint, generation)
-        _write_manifest(generation, manifest)
+        generations.write_manifest(generation, manifest)
         previous = storage.current_generation(processed_dir)
-        _switch(processed_dir, generation)
+        generations.switch(processed_dir, generation)
         switched = True
-        _after_switch(processed_dir, generation, previous)
+        generations.after_switch(processed_dir, generation, previous)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if not switched:  # a failed build leaves nothing behind; the current generation stays as it was
             shutil.rmtree(generation, ignore_errors=True)
     return BuildReport(skipped=False, manifest=manifest, file_errors=collected.file_errors, generation=generation)
-
-
-# Where the test hook (analysis.hooks) can stop a build; "output_written" is reached once per output file.
-STAGES = ("leftovers_removed", "read", "duplicates_resolved", "output_written", "manifest_written",
-          "before_switch", "switched", "linked", "cleaned")
-
-
-def _remove_leftovers(processed_dir: Path) -> None:
-    """Temporary files and generation folders of a killed build, and generations older than the previous.
-
-    Called under the build lock: no other build is using these files, and no
-    reader can be using a generation that was never current (readers reach a
-    generation only through the ``current`` symlink).
-    """
-    for path in processed_dir.glob(".build-*"):
-        shutil.rmtree(path, ignore_errors=True)
-    for path in processed_dir.glob(".*.tmp"):
-        path.unlink(missing_ok=True)
-    current = storage.current_generation(processed_dir)
-    keep = set()
-    if current is not None and current.name.isdigit():
-        keep.add(int(current.name))
-        keep.update(sorted(n for n in _generations(processed_dir) if n < int(current.name))[-1:])  # the previous
-    _remove_generations(processed_dir, keep)
-
-
-def _generations(processed_dir: Path) -> dict[int, Path]:
-    root = processed_dir / config.GENERATIONS_DIR
-    return {int(p.name): p for p in root.iterdir() if p.name.isdigit()} if root.is_dir() else {}
-
-
-def _remove_generations(processed_dir: Path, keep: set[int]) -> None:
-    for number, path in _generations(processed_dir).items():
-        if number not in keep:
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _new_generation(processed_dir: Path) -> Path:
-    """A new, empty generation folder, numbered after every existing one (and after ``current``)."""
-    current = storage.current_generation(processed_dir)
-    numbers = [*_generations(processed_dir), int(current.name) if current and current.name.isdigit() else 0]
-    path = processed_dir / config.GENERATIONS_DIR / f"{max(numbers) + 1:06d}"
-    path.mkdir(parents=True)
-    return path
-
-
-def _write_manifest(generation: Path, manifest: dict) -> None:
-    """manifest.json, then manifest.sha256 (its sha256, in sha256sum's format)."""
-    target = generation / config.MANIFEST_FILE
-    storage.write_json(target, manifest)
-    storage.write_text(generation / config.MANIFEST_SHA_FILE, f"{storage.sha256_file(target)}  {target.name}\n")
-    checkpoint("manifest_written")
-
-
-def _switch(processed_dir: Path, generation: Path) -> None:
-    """Point ``current`` at ``generation`` in one os.replace: readers see the old build or the new one."""
-    tmp = storage.temp_symlink(processed_dir / config.CURRENT_LINK, generation.relative_to(processed_dir).as_posix())
-    checkpoint("before_switch")
-    os.replace(tmp, processed_dir / config.CURRENT_LINK)
-    checkpoint("switched")
-
-
-def _after_switch(processed_dir: Path, generation: Path, previous: Path | None) -> None:
-    """The stable names ``<name> -> current/<name>`` (made once), then every generation but these two dropped."""
-    for path in sorted(generation.iterdir()):
-        stable, target = processed_dir / path.name, f"{config.CURRENT_LINK}/{path.name}"
-        if not (stable.is_symlink() and os.readlink(stable) == target):
-            storage.replace_symlink(stable, target)
-    checkpoint("linked")
-    _remove_generations(processed_dir, {int(p.name) for p in (generation, previous) if p and p.name.isdigit()})
-    checkpoint("cleaned")
 
 
 # ---------------------------------------------------------------- reading
