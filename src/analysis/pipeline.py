@@ -5,7 +5,7 @@ so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
 others.  The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
-last, and ``current`` is switched to the folder in one step (see analysis.build).
+last, and ``current`` is switched to the folder in one step (see analysis.generations).
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
     from analysis import places
 
     events = pd.read_parquet(generation / config.EVENTS_FILE, columns=["country", "admin1", "location",
-                                                                          "place_match", "is_place_matched"])
+                                                                       "place_match", "is_place_matched"])
     unmatched = places.unmatched_summary(events)
     storage.write_csv(generation / config.UNMATCHED_PLACES_FILE, unmatched)
     outputs[config.UNMATCHED_PLACES_FILE] = _describe(generation / config.UNMATCHED_PLACES_FILE, len(unmatched))

@@ -83,7 +83,7 @@ def current_generation(processed_dir: Path) -> Path | None:
         target = os.readlink(Path(processed_dir) / config.CURRENT_LINK)
     except OSError:  # no link yet (or not a link: an old layout, rebuilt on first use)
         return None
-    return Path(processed_dir) / target
+    return Path(processed_dir).absolute() / target  # absolute: a later chdir does not move it
 
 
 def temp_symlink(link: Path, target: str) -> Path:
