@@ -171,3 +171,36 @@ def test_a_processed_folder_of_the_old_layout_is_rebuilt_into_generations(raws, 
     report = build(old_raw, out)
     assert not report.skipped and (out / "events.parquet").is_symlink()
     assert _inputs(_consistent_build(out)) == sorted(p.name for p in old_raw.iterdir())
+
+
+def test_a_report_reads_the_build_its_run_json_records_even_if_a_build_switches_meanwhile(seed_dirs, tmp_path,
+                                                                                         monkeypatch):
+    import nbformat
+
+    from analysis import execution, reports
+
+    raw, processed, _ = seed_dirs
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('report_dir: str = ""  # set by the runner')
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell(
+        'import analysis\nfrom analysis.reporting import Report\nreport = Report("t", {}, report_dir)\n'
+        'report.state("inputs", len(analysis.load_manifest()["inputs"]), "inputs", "input files")\n'
+        'report.state("events", len(analysis.load_events()), "events", "events")')]
+    path = tmp_path / "20-inputs.ipynb"
+    nbformat.write(nb, path)
+    real = execution.execute
+
+    def a_build_switches_first(*args, **kwargs):  # after run_report resolved its build, before the notebook runs
+        (raw / "acled_small.csv").write_text(to_csv_text(acled_rows(3)), encoding="utf-8")
+        assert not build(raw, processed).skipped
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(execution, "execute", a_build_switches_first)
+    result = reports.run_report(path, {})
+    assert result.ok, result.error
+    run = json.loads((result.report_dir / "run.json").read_text())
+    numbers = {n["name"]: n["value"] for n in json.loads((result.report_dir / "numbers.json").read_text())["numbers"]}
+    assert len(run["inputs"]) == 2 and numbers == {"inputs": 2, "events": 7}  # the seed build, as run.json says
+    assert not (result.report_dir / loaders.PIN_FILE).exists()
+    assert len(loaders.load_events()) == 10  # outside the report: the new build

@@ -22,6 +22,8 @@ from analysis import config, storage
 from analysis.errors import DataNotBuiltError
 
 _ATTEMPTS = 3  # a single load retries if two newer builds removed its generation between resolving and reading
+PIN_FILE = ".build"  # in a report's folder: the generation its run.json records (see pin_report)
+_pinned: Path | None = None
 
 
 def _processed(processed_dir: Path | None) -> Path:
@@ -81,8 +83,27 @@ class Snapshot:
         return pd.read_csv(self.path(name), dtype=str, keep_default_na=False)
 
 
+def pin_report(report_dir: Path) -> None:
+    """Read, in this process, the build named in ``report_dir/.build`` (none there: the current build).
+
+    The report runner resolves the build once, records its manifest in run.json
+    and writes its folder here; ``Report(...)`` calls this, so the notebook's
+    loads of the default folder read exactly that build.
+    """
+    global _pinned
+    try:
+        _pinned = Path((Path(report_dir) / PIN_FILE).read_text(encoding="utf-8").strip())
+    except OSError:
+        _pinned = None
+
+
 def snapshot(processed_dir: Path | None = None, *, build: bool = True) -> Snapshot:
     """The current build (built first if stale, unless ``build`` is False), resolved once."""
+    if _pinned is not None and processed_dir is None:
+        if not _pinned.is_dir():
+            raise DataNotBuiltError(f"the build this report started with ({_pinned}) was replaced by two newer "
+                                    "builds meanwhile; run the report again")
+        return Snapshot(_pinned)
     if build:
         generation = _build(None, processed_dir).generation
     else:
@@ -122,9 +143,7 @@ def load_daily_counts(columns: list[str] | None = None, *, processed_dir: Path |
 
 def load_manifest(processed_dir: Path | None = None, *, build: bool = True) -> dict:
     """The build manifest: inputs, their sha256s and ledger counts, versions, outputs."""
-    if build:
-        return ensure_built(processed_dir=processed_dir)
-    return _load(processed_dir, False, Snapshot.manifest)
+    return _load(processed_dir, build, Snapshot.manifest)
 
 
 def load_ledger_file(name: str, processed_dir: Path | None = None) -> pd.DataFrame:
