@@ -128,7 +128,8 @@ def test_a_reader_keeps_reading_its_build_while_a_new_build_switches(raws, tmp_p
         assert reader.manifest() == manifest
         for name, info in manifest["outputs"].items():
             assert _sha(reader.directory / name) == info["sha256"], name
-        assert reader.events().equals(first_events) and len(first_events) == manifest["outputs"]["events.parquet"]["rows"]
+        assert reader.events().equals(first_events)
+        assert len(first_events) == manifest["outputs"]["events.parquet"]["rows"]
         assert len(reader.ledger_file(config.MERGED_FILE)) == manifest["totals"]["merged"] == 0
     finally:
         proc.kill()
