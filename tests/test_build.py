@@ -92,12 +92,48 @@ def test_second_build_is_skipped_and_touching_does_not_rebuild(raw_dir, tmp_path
     assert not report.skipped and _sha(out / "events.parquet") != before
 
 
-def test_a_missing_or_damaged_output_triggers_a_rebuild(raw_dir, tmp_path):
+# Every file a build writes into its generation folder (a test below keeps this list complete).
+PROCESSED_FILES = ("events.parquet", "claims.parquet", "air_attacks.parquet", "daily_counts.parquet", "rejects.csv",
+                   "merged.csv", "warnings.csv", "unmatched_places.csv", "manifest.json", "manifest.sha256")
+
+
+@pytest.mark.parametrize("removed", ["current/rejects.csv", "rejects.csv"])
+def test_a_missing_output_or_stable_name_triggers_a_rebuild(raw_dir, tmp_path, removed):
     out = tmp_path / "processed"
     build(raw_dir, out)
-    (out / "rejects.csv").unlink()
+    good = (out / "rejects.csv").read_bytes()
+    (out / removed).unlink()
     assert not is_up_to_date(raw_dir, out)
-    assert not build(raw_dir, out).skipped and (out / "rejects.csv").exists()
+    assert not build(raw_dir, out).skipped and (out / "rejects.csv").read_bytes() == good
+
+
+def test_the_processed_files_are_the_outputs_of_the_manifest_and_the_manifest(raw_dir, tmp_path):
+    out = tmp_path / "processed"
+    report = build(raw_dir, out)
+    assert sorted(p.name for p in report.generation.iterdir()) == sorted(PROCESSED_FILES)
+    assert sorted(report.manifest["outputs"]) == sorted(PROCESSED_FILES[:-2])
+    for name in PROCESSED_FILES:  # the stable names read the current build
+        assert os.readlink(out / name) == f"current/{name}" and (out / name).read_bytes() == (
+            report.generation / name).read_bytes()
+    assert (out / "manifest.sha256").read_text() == f"{_sha(out / 'manifest.json')}  manifest.json\n"
+
+
+@pytest.mark.parametrize("name", PROCESSED_FILES)
+def test_a_same_size_corruption_of_any_processed_file_triggers_a_rebuild_that_restores_it(raw_dir, tmp_path, name):
+    out = tmp_path / "processed"
+    build(raw_dir, out)
+    path = out / name
+    good = path.read_bytes()
+    with open(path, "r+b") as handle:  # one bit of one byte in the middle; the size stays the same
+        handle.seek(len(good) // 2)
+        byte = handle.read(1)
+        handle.seek(len(good) // 2)
+        handle.write(bytes([byte[0] ^ 0x01]))
+    assert path.stat().st_size == len(good) and path.read_bytes() != good
+    assert not is_up_to_date(raw_dir, out)
+    report = build(raw_dir, out)
+    assert not report.skipped and path.read_bytes() == good
+    assert build(raw_dir, out).skipped
 
 
 def test_building_twice_gives_byte_identical_outputs(raw_dir, tmp_path, realdata):
@@ -224,21 +260,19 @@ def test_killed_build_leaves_previous_outputs_readable(raw_dir, tmp_path):
     previous = json.loads((out / "manifest.json").read_text())
     from analysis.synth import write_synthetic_acled
 
-    write_synthetic_acled(raw_dir / "synthetic_big.csv", rows=300_000, seed=1)
-    proc = subprocess.Popen([sys.executable, "-m", "analysis", "build", "--raw-dir", raw_dir, "--processed-dir", out,
-                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while not list(out.glob(".build-*/*.parquet")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)  # wait until the build is writing its temporary parts
-    assert proc.poll() is None, "the build finished before it could be interrupted"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    write_synthetic_acled(raw_dir / "synthetic_big.csv", rows=3_000, seed=1)
+    env = {**os.environ, "ANALYSIS_TEST_KILL_AT": "output_written:1"}  # parts written, the first output too
+    proc = subprocess.run([sys.executable, "-m", "analysis", "build", "--raw-dir", raw_dir, "--processed-dir", out,
+                           "--quiet"], env=env, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL
+    assert list(out.glob(".build-*/*.parquet")) and len(list((out / "generations").iterdir())) == 2  # killed mid-way
     assert json.loads((out / "manifest.json").read_text()) == previous
     for name, info in previous["outputs"].items():
         assert _sha(out / name) == info["sha256"], name
     assert len(pd.read_parquet(out / "events.parquet")) == previous["outputs"]["events.parquet"]["rows"]
     report = build(raw_dir, out)  # the next build completes and clears the leftovers
-    assert not report.skipped and not list(out.glob(".build-*"))
+    assert not report.skipped and report.manifest["totals"]["rows"] == previous["totals"]["rows"] + 3_000
+    assert not list(out.glob(".build-*")) and len(list((out / "generations").iterdir())) == 2  # current, previous
 
 
 def test_processed_real_acled_rows_are_normalised(raw_dir, tmp_path, realdata):

@@ -20,6 +20,7 @@ _LAZY = {
     "load_manifest": "analysis.loaders",
     "load_ledger_file": "analysis.loaders",
     "ensure_built": "analysis.loaders",
+    "snapshot": "analysis.loaders",
 }
 _SUBMODULES = {"metrics", "plots", "places", "reports", "schemas", "config", "numbers", "dailycounts"}
 

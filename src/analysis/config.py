@@ -30,8 +30,15 @@ EVENTS_FILE = "events.parquet"
 DAILY_COUNTS_FILE = "daily_counts.parquet"
 REJECTS_FILE = "rejects.csv"
 MERGED_FILE = "merged.csv"
+WARNINGS_FILE = "warnings.csv"
 MANIFEST_FILE = "manifest.json"
+MANIFEST_SHA_FILE = "manifest.sha256"  # sha256sum line of manifest.json, so its own bytes are checked too
 UNMATCHED_PLACES_FILE = "unmatched_places.csv"
+# Each build writes every file above into its own folder GENERATIONS_DIR/<number>/ and then
+# switches the symlink CURRENT_LINK to it in one os.replace; the names above, at the top of
+# PROCESSED_DIR, are symlinks to CURRENT_LINK/<name>.  Readers resolve CURRENT_LINK once.
+GENERATIONS_DIR = "generations"
+CURRENT_LINK = "current"
 
 # Raw files the build reads: everything in RAW_DIR with these suffixes; other entries
 # (a README.txt, a folder) are skipped and listed in the build summary and manifest.

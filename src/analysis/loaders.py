@@ -4,16 +4,26 @@
 when the raw files or the code changed (or nothing was built yet), then returns
 the events table with the dtypes of the ``PROCESSED_EVENTS`` schema.  Columns
 can be selected to keep memory low on large builds.
+
+Every build writes its own generation folder (see :mod:`analysis.build`); each
+``load_*`` call resolves the current one once and reads only from it.  To read
+several files of the same build, take a :func:`snapshot` and read them all from
+it: a build that finishes meanwhile does not change what it returns.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config, storage
 from analysis.errors import DataNotBuiltError
+
+_ATTEMPTS = 3  # a single load retries if two newer builds removed its generation between resolving and reading
+PIN_FILE = ".build"  # in a report's folder: the generation its run.json records (see pin_report)
+_pinned: Path | None = None
 
 
 def _processed(processed_dir: Path | None) -> Path:
@@ -22,20 +32,97 @@ def _processed(processed_dir: Path | None) -> Path:
 
 def ensure_built(raw_dir: Path | None = None, processed_dir: Path | None = None) -> dict:
     """Build if the processed data are missing or stale; return the manifest."""
+    return _build(raw_dir, processed_dir).manifest
+
+
+def _build(raw_dir: Path | None, processed_dir: Path | None):
     from analysis.build import build
 
-    report = build(raw_dir or config.RAW_DIR, _processed(processed_dir), progress=False)
-    return report.manifest
+    return build(raw_dir or config.RAW_DIR, _processed(processed_dir), progress=False)
 
 
-def _read_table(name: str, processed_dir: Path | None, columns, build: bool) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Snapshot:
+    """The files of one build (one generation folder): every read comes from the same build."""
+
+    directory: Path
+
+    def path(self, name: str) -> Path:
+        path = self.directory / name
+        if not path.exists():
+            raise DataNotBuiltError(f"{name} is not in the build {self.directory} (it was replaced by two newer "
+                                    "builds, or never built); load the data again")
+        return path
+
+    def manifest(self) -> dict:
+        """The build manifest: inputs, their sha256s and ledger counts, versions, outputs."""
+        from analysis.build import read_manifest_at
+
+        manifest = read_manifest_at(self.directory)
+        if manifest is None:
+            raise DataNotBuiltError(f"no intact manifest in {self.directory}; run `analysis build` first")
+        return manifest
+
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        storage.prefer_jemalloc()
+        return pd.read_parquet(self.path(name), columns=list(columns) if columns else None)
+
+    def events(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The processed events table; its coverage (first and last event day) is kept in ``attrs``."""
+        from analysis.metrics import with_coverage
+
+        events = self.table(config.EVENTS_FILE, columns)
+        return with_coverage(events) if {"event_date", "event_end_date"} <= set(events.columns) else events
+
+    def daily_counts(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Daily counts that are not events: air-force reports and official claims."""
+        return self.table(config.DAILY_COUNTS_FILE, columns)
+
+    def ledger_file(self, name: str) -> pd.DataFrame:
+        """One ledger CSV: rejects.csv, merged.csv, warnings.csv, unmatched_places.csv (all as text)."""
+        return pd.read_csv(self.path(name), dtype=str, keep_default_na=False)
+
+
+def pin_report(report_dir: Path) -> None:
+    """Read, in this process, the build named in ``report_dir/.build`` (none there: the current build).
+
+    The report runner resolves the build once, records its manifest in run.json
+    and writes its folder here; ``Report(...)`` calls this, so the notebook's
+    loads of the default folder read exactly that build.
+    """
+    global _pinned
+    try:
+        _pinned = Path((Path(report_dir) / PIN_FILE).read_text(encoding="utf-8").strip())
+    except OSError:
+        _pinned = None
+
+
+def snapshot(processed_dir: Path | None = None, *, build: bool = True) -> Snapshot:
+    """The current build (built first if stale, unless ``build`` is False), resolved once."""
+    if _pinned is not None and processed_dir is None:
+        if not _pinned.is_dir():
+            raise DataNotBuiltError(f"the build this report started with ({_pinned}) was replaced by two newer "
+                                    "builds meanwhile; run the report again")
+        return Snapshot(_pinned)
     if build:
-        ensure_built(processed_dir=processed_dir)
-    path = _processed(processed_dir) / name
-    if not path.exists():
-        raise DataNotBuiltError(f"{path} does not exist; run `analysis build` first")
-    storage.prefer_jemalloc()
-    return pd.read_parquet(path, columns=list(columns) if columns else None)
+        generation = _build(None, processed_dir).generation
+    else:
+        generation = storage.current_generation(_processed(processed_dir))
+    if generation is None:
+        raise DataNotBuiltError(f"nothing built in {_processed(processed_dir)}; run `analysis build` first")
+    return Snapshot(generation)
+
+
+def _load(processed_dir: Path | None, build: bool, read):
+    """``read(snapshot)`` on the current build; again on a newer one if its files were removed meanwhile."""
+    for attempt in range(_ATTEMPTS):
+        data = snapshot(processed_dir, build=build)
+        try:
+            return read(data)
+        except (DataNotBuiltError, FileNotFoundError):
+            if attempt == _ATTEMPTS - 1 or storage.current_generation(_processed(processed_dir)) == data.directory:
+                raise
+    raise AssertionError("unreachable")
 
 
 def load_events(columns: list[str] | None = None, *, processed_dir: Path | None = None,
@@ -45,33 +132,20 @@ def load_events(columns: list[str] | None = None, *, processed_dir: Path | None 
     The table's coverage (first and last event day) is recorded in ``attrs`` so
     that metrics on filtered views still know where the data end.
     """
-    from analysis.metrics import with_coverage
-
-    events = _read_table(config.EVENTS_FILE, processed_dir, columns, build)
-    return with_coverage(events) if {"event_date", "event_end_date"} <= set(events.columns) else events
+    return _load(processed_dir, build, lambda data: data.events(columns))
 
 
 def load_daily_counts(columns: list[str] | None = None, *, processed_dir: Path | None = None,
                       build: bool = True) -> pd.DataFrame:
     """Daily counts that are not events: air-force reports and official claims."""
-    return _read_table(config.DAILY_COUNTS_FILE, processed_dir, columns, build)
+    return _load(processed_dir, build, lambda data: data.daily_counts(columns))
 
 
 def load_manifest(processed_dir: Path | None = None, *, build: bool = True) -> dict:
     """The build manifest: inputs, their sha256s and ledger counts, versions, outputs."""
-    from analysis.build import read_manifest
-
-    if build:
-        return ensure_built(processed_dir=processed_dir)
-    manifest = read_manifest(_processed(processed_dir))
-    if manifest is None:
-        raise DataNotBuiltError(f"no manifest in {_processed(processed_dir)}; run `analysis build` first")
-    return manifest
+    return _load(processed_dir, build, Snapshot.manifest)
 
 
 def load_ledger_file(name: str, processed_dir: Path | None = None) -> pd.DataFrame:
     """One of the ledger CSVs of the last build: rejects.csv, merged.csv, warnings.csv, unmatched_places.csv."""
-    path = _processed(processed_dir) / name
-    if not path.exists():
-        raise DataNotBuiltError(f"{path} does not exist; run `analysis build` first")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return _load(processed_dir, False, lambda data: data.ledger_file(name))

@@ -3,12 +3,14 @@
 Each raw file is streamed chunk by chunk into its own temporary Parquet part,
 so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
-others.  The parts are then concatenated into the output tables, the ledger
-files are written, and ``manifest.json`` is written last.
+others.  The parts are then concatenated into the output tables of a new
+generation folder, the ledger files are written, ``manifest.json`` is written
+last, and ``current`` is switched to the folder in one step (see analysis.generations).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -21,9 +23,10 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from analysis import config, rowchecks, schemas, storage
+from analysis import config, generations, rowchecks, schemas, storage
 from analysis.build import BuildReport, _version, raw_files, skipped_raw_entries
 from analysis.errors import InputError
+from analysis.hooks import checkpoint
 from analysis.ingest import (ChunkResult, Ledger, conflict_warnings, first_positions, iter_ingest, merged_rows,
                              open_file, reopened_as_cp1252, schema_failures, settle_duplicates)
 from analysis.sources.csvfile import EncodingChanged
@@ -46,6 +49,7 @@ class _Collected:
 
 
 def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: str = "lines") -> BuildReport:
+    """Build into a new generation folder and switch ``current`` to it (called under the build lock)."""
     files = raw_files(raw_dir)
     if not files:
         skipped = "".join(f"; skipped {e['path']}: {e['reason']}" for e in skipped_raw_entries(raw_dir)[:5])
@@ -53,26 +57,28 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
                                   "UCDP GED, Air Force daily-report or news/claims-template CSV files there"
                                   + skipped)
     processed_dir.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(processed_dir)
+    generations.remove_leftovers(processed_dir)  # of a killed build (we hold the build lock)
+    checkpoint("leftovers_removed")
+    generation = generations.new(processed_dir)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
+    switched = False
     try:
         collected = _read_all(files, work, progress)
+        checkpoint("read")
         _resolve_duplicates(collected)
-        outputs = _write_outputs(collected, work, processed_dir)
-        manifest = _manifest(files, collected, outputs, fingerprint, processed_dir)
-        storage.write_json(processed_dir / config.MANIFEST_FILE, manifest)
+        checkpoint("duplicates_resolved")
+        outputs = _write_outputs(collected, work, generation)
+        manifest = _manifest(files, collected, outputs, fingerprint, generation)
+        generations.write_manifest(generation, manifest)
+        previous = storage.current_generation(processed_dir)
+        generations.switch(processed_dir, generation)
+        switched = True
+        generations.after_switch(processed_dir, generation, previous)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return BuildReport(skipped=False, manifest=manifest, file_errors=collected.file_errors)
-
-
-def _remove_leftovers(processed_dir: Path) -> None:
-    """Temporary files of a build that was killed: never read, safe to delete."""
-    for path in processed_dir.glob(".build-*"):
-        shutil.rmtree(path, ignore_errors=True)
-    for path in processed_dir.glob(".*.tmp"):
-        path.unlink(missing_ok=True)
-    # (called under the build lock: no other build is using these files)
+        if not switched:  # a failed build leaves nothing behind; the current generation stays as it was
+            shutil.rmtree(generation, ignore_errors=True)
+    return BuildReport(skipped=False, manifest=manifest, file_errors=collected.file_errors, generation=generation)
 
 
 # ---------------------------------------------------------------- reading
@@ -218,39 +224,43 @@ def _rows_at(parts: list[Path], part_of: np.ndarray, row_in_part: np.ndarray, po
 
 
 # ---------------------------------------------------------------- writing
-def _write_outputs(collected: _Collected, work: Path, processed_dir: Path) -> dict:
+def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
     outputs = {}
     for table, name in OUTPUT_FILES.items():
         schema = schemas.PROCESSED_EVENTS if table == "events" else schemas.TABLES[table].schema
-        outputs[name] = _concat_parts(collected.parts[table], schema, processed_dir / name)
+        outputs[name] = _concat_parts(collected.parts[table], schema, generation / name)
+        checkpoint("output_written")
     ledger_files = {
         config.REJECTS_FILE: (collected.rejects, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
         config.MERGED_FILE: (collected.merged, schemas.MERGED, ["raw_file", "raw_line"]),
-        "warnings.csv": (collected.warnings, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
+        config.WARNINGS_FILE: (collected.warnings, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
     }
     for name, (frames, schema, order) in ledger_files.items():
         frame = _concat(frames, schemas.empty_frame(schema)).sort_values(order, kind="stable")
-        storage.write_csv(processed_dir / name, schema.validate(frame))
-        outputs[name] = _describe(processed_dir / name, len(frame))
-    outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(processed_dir)
+        storage.write_csv(generation / name, schema.validate(frame))
+        outputs[name] = _describe(generation / name, len(frame))
+        checkpoint("output_written")
+    outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(generation)
+    checkpoint("output_written")
     from analysis import places
 
-    events = pd.read_parquet(processed_dir / config.EVENTS_FILE, columns=["country", "admin1", "location",
-                                                                          "place_match", "is_place_matched"])
+    events = pd.read_parquet(generation / config.EVENTS_FILE, columns=["country", "admin1", "location",
+                                                                       "place_match", "is_place_matched"])
     unmatched = places.unmatched_summary(events)
-    storage.write_csv(processed_dir / config.UNMATCHED_PLACES_FILE, unmatched)
-    outputs[config.UNMATCHED_PLACES_FILE] = _describe(processed_dir / config.UNMATCHED_PLACES_FILE, len(unmatched))
+    storage.write_csv(generation / config.UNMATCHED_PLACES_FILE, unmatched)
+    outputs[config.UNMATCHED_PLACES_FILE] = _describe(generation / config.UNMATCHED_PLACES_FILE, len(unmatched))
+    checkpoint("output_written")
     return outputs
 
 
-def _write_daily_counts(processed_dir: Path) -> dict:
+def _write_daily_counts(generation: Path) -> dict:
     """daily_counts.parquet: air-force counts and official claims in one long table."""
     from analysis import dailycounts
 
-    air = pd.read_parquet(processed_dir / OUTPUT_FILES["air_attacks"])
-    claims = pd.read_parquet(processed_dir / OUTPUT_FILES["claims"])
+    air = pd.read_parquet(generation / OUTPUT_FILES["air_attacks"])
+    claims = pd.read_parquet(generation / OUTPUT_FILES["claims"])
     daily = dailycounts.combine(dailycounts.from_air_attacks(air), dailycounts.from_claims(claims))
-    target = processed_dir / config.DAILY_COUNTS_FILE
+    target = generation / config.DAILY_COUNTS_FILE
     storage.write_parquet(target, daily)
     return _describe(target, len(daily))
 
@@ -259,8 +269,6 @@ def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
     """Concatenate Parquet parts into one file (or write an empty table)."""
     rows = 0
     if len(parts) == 1:  # one input file: its part already is the table
-        import os
-
         os.replace(parts[0], target)
         return _describe(target, pq.read_metadata(target).num_rows)
     with storage.atomic_path(target) as tmp:
@@ -287,12 +295,12 @@ def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- manifest
 def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerprint: str,
-              processed_dir: Path) -> dict:
+              generation: Path) -> dict:
     ledgers = [{**ledger.as_dict(), "mtime_ns": (files[0].parent / ledger.path).stat().st_mtime_ns,
                 "table": _table_of(ledger)} for ledger in collected.ledgers]
     totals = {key: sum(entry[key] for entry in ledgers)
               for key in ("rows", "accepted", "rejected", "merged", "blank_rows", "hxl_rows", "warned")}
-    coverage = _coverage_summary(processed_dir)
+    coverage = _coverage_summary(generation)
     return {
         "package": PACKAGE,
         "package_version": _version(PACKAGE),
@@ -322,12 +330,12 @@ _DATES = {"events": ("event_date", "event_end_date"), "claims": ("count_date", "
           "air_attacks": ("count_date", "count_date")}
 
 
-def _coverage_summary(processed_dir: Path) -> list[dict]:
+def _coverage_summary(generation: Path) -> list[dict]:
     """Per source dataset: rows and first/last date, read from the output tables."""
     frames = []
     for table, name in OUTPUT_FILES.items():
         start, end = _DATES[table]
-        frame = pd.read_parquet(processed_dir / name, columns=list(dict.fromkeys(
+        frame = pd.read_parquet(generation / name, columns=list(dict.fromkeys(
             ["source_dataset", "is_synthetic", start, end])))
         frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
             rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))

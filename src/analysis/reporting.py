@@ -61,6 +61,9 @@ class Report:
         self.parameters = {k: _plain(v) for k, v in parameters.items()}
         self.dir = Path(report_dir) if str(report_dir) else config.REPORTS_DIR / notebook / "interactive"
         self.dir.mkdir(parents=True, exist_ok=True)
+        from analysis.loaders import pin_report
+
+        pin_report(self.dir)  # under the runner: read the build run.json records
         self.numbers: list[dict] = []
         self.figures: dict[str, dict] = {}
         self._write_numbers()

@@ -249,17 +249,22 @@ def run_report(notebook: str | Path, given: dict | None = None, *, timeout_s: fl
                reports_root: Path | None = None, kernels=None, write_index: bool = True) -> RunResult:
     """Check parameters, execute the notebook with papermill, write the report files."""
     from analysis import execution
-    from analysis.loaders import ensure_built
+    from analysis.loaders import PIN_FILE, snapshot
 
     path = resolve_notebook(notebook)
-    manifest = ensure_built()
+    data = snapshot()  # one build for run.json and the notebook (which reads it through PIN_FILE)
+    manifest = data.manifest()
     values = check_parameters(path, given or {})
     out = report_dir(path, values, reports_root)
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
-    outcome = execution.execute(path, out / f"{path.stem}.ipynb", {**values, "report_dir": str(out)},
-                                timeout_s=timeout_s, kernels=kernels)
+    storage.write_text(out / PIN_FILE, f"{data.directory}\n")
+    try:
+        outcome = execution.execute(path, out / f"{path.stem}.ipynb", {**values, "report_dir": str(out)},
+                                    timeout_s=timeout_s, kernels=kernels)
+    finally:
+        (out / PIN_FILE).unlink(missing_ok=True)
     outputs = execution.write_html(out / f"{path.stem}.ipynb", out / HTML_FILE)
     result = RunResult(path.stem, values, out, "succeeded" if outcome.ok else "failed", outcome.error,
                        round(time.perf_counter() - clock, 3), outputs)

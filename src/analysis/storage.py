@@ -196,6 +196,41 @@ def write_csv(target: Path, frame, index: bool = False, float_format: str | None
                     quoting=quoting)
 
 
+# ---------------------------------------------------------------- generations (one folder per build)
+def current_generation(processed_dir: Path) -> Path | None:
+    """The generation folder the ``current`` symlink names (read once), or None before the first build.
+
+    Readers call this once and read every file from the folder it returns: a
+    build that switches meanwhile never mixes its files into what they read.
+    """
+    from analysis import config
+
+    try:
+        target = os.readlink(Path(processed_dir) / config.CURRENT_LINK)
+    except OSError:  # no link yet (or not a link: an old layout, rebuilt on first use)
+        return None
+    return Path(processed_dir).absolute() / target  # absolute: a later chdir does not move it
+
+
+def temp_symlink(link: Path, target: str) -> Path:
+    """A new symlink to ``target`` beside ``link``, named ``.<name>.<random>.tmp``; os.replace it onto ``link``."""
+    import secrets
+
+    tmp = Path(link).with_name(f".{Path(link).name}.{secrets.token_hex(6)}.tmp")
+    os.symlink(target, tmp)
+    return tmp
+
+
+def replace_symlink(link: Path, target: str) -> None:
+    """Make ``link`` a symlink to ``target`` in one atomic step (readers see the old or the new one)."""
+    tmp = temp_symlink(link, target)
+    try:
+        os.replace(tmp, link)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
 PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
 
 

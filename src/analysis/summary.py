@@ -22,12 +22,14 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
     lines.append(f"{'total':44} {'':16} {t['rows']:>9,} {t['accepted']:>9,} {t['rejected']:>9,} {t['merged']:>7,}")
     if t.get("warned"):
         lines.append(f"{t['warned']:,} accepted rows carry warnings (suspicious, not rejected): "
-                     f"see {processed_dir / 'warnings.csv'}")
+                     f"see {processed_dir / config.WARNINGS_FILE}")
     for err in m.get("file_errors", []):
         lines.append(f"UNREADABLE {err['path']}: {err['error']}")
     for entry in m.get("skipped_files", []):
         lines.append(f"skipped {entry['path']}: {entry['reason']}")
-    lines += _conflicting_ids(processed_dir, top) + _rejections(processed_dir, top) + _unmatched(processed_dir, top)
+    files = report.generation or processed_dir  # the files of this very manifest's build
+    lines += (_conflicting_ids(files, processed_dir, top) + _rejections(files, processed_dir, top)
+              + _unmatched(files, processed_dir, top))
     if m.get("is_synthetic"):
         lines += ["", "NOTE: the build includes SYNTHETIC events (analysis synth); every figure and report made "
                       "from them is marked as such."]
@@ -39,14 +41,14 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
     return "\n".join(lines)
 
 
-def _conflicting_ids(processed_dir: Path, top: int) -> list[str]:
+def _conflicting_ids(files: Path, processed_dir: Path, top: int) -> list[str]:
     """Loud: ids that two rows (of one file or two) give different content; only the first row was kept."""
     import pandas as pd
 
     path = processed_dir / config.MERGED_FILE
-    if not path.exists():
+    if not (files / config.MERGED_FILE).exists():
         return []
-    merged = pd.read_csv(path, dtype=str, keep_default_na=False)
+    merged = pd.read_csv(files / config.MERGED_FILE, dtype=str, keep_default_na=False)
     differ = merged[merged["is_identical"].str.lower() != "true"]
     if differ.empty:
         return []
@@ -55,19 +57,19 @@ def _conflicting_ids(processed_dir: Path, top: int) -> list[str]:
     files = "two files" if (differ["raw_file"] != differ["merged_into_file"]).any() else "two rows of one file"
     out = ["", f"WARNING: {ids:,} id{'' if ids == 1 else 's'} appear{'s' if ids == 1 else ''} in {files} with "
                f"different content: the first row was kept, the other merged and its values dropped "
-               f"(rule {DIFFERENT_CONTENT_RULE} in {processed_dir / 'warnings.csv'}; pairs in {path}):"]
+               f"(rule {DIFFERENT_CONTENT_RULE} in {processed_dir / config.WARNINGS_FILE}; pairs in {path}):"]
     out += [f"  {n:>7,}  {dup}{' (within the file)' if dup == kept else ' repeats ids of ' + kept}"
             for (dup, kept), n in pairs.head(top).items()]
     return out
 
 
-def _rejections(processed_dir: Path, top: int) -> list[str]:
+def _rejections(files: Path, processed_dir: Path, top: int) -> list[str]:
     import pandas as pd
 
     path = processed_dir / config.REJECTS_FILE
-    if not path.exists():
+    if not (files / config.REJECTS_FILE).exists():
         return []
-    rejects = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rejects = pd.read_csv(files / config.REJECTS_FILE, dtype=str, keep_default_na=False)
     if rejects.empty:
         return []
     by_rule = rejects.groupby(["raw_file", "rule"]).size().sort_values(ascending=False).head(top)
@@ -76,13 +78,14 @@ def _rejections(processed_dir: Path, top: int) -> list[str]:
     return out
 
 
-def _unmatched(processed_dir: Path, top: int) -> list[str]:
+def _unmatched(files: Path, processed_dir: Path, top: int) -> list[str]:
     import pandas as pd
 
     path = processed_dir / config.UNMATCHED_PLACES_FILE
-    if not path.exists():
+    if not (files / config.UNMATCHED_PLACES_FILE).exists():
         return []
-    unmatched = pd.read_csv(path, dtype={"location": str, "admin1": str, "rows": "int64"}, keep_default_na=False)
+    unmatched = pd.read_csv(files / config.UNMATCHED_PLACES_FILE,
+                            dtype={"location": str, "admin1": str, "rows": "int64"}, keep_default_na=False)
     if unmatched.empty:
         return ["", "every location matched a gazetteer settlement"]
     out = ["", f"{len(unmatched):,} location names matched no gazetteer settlement "
