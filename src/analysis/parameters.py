@@ -275,11 +275,14 @@ def report_slug(values: dict) -> str:
     120 bytes), '~' and a hash of the parameters follow, so distinct parameters
     never share a folder.
     """
+    import unicodedata
+
     if not values:
         return "default"
     parts, exact = [], True
     for name, value in values.items():
-        name_text = "".join(ch if _kept(ch) or ch == "_" else "-" for ch in str(name))
+        name_text = "".join(ch if ch == "_" or _kept(ch) and ch not in ".-+" else "-"
+                            for ch in unicodedata.normalize("NFC", str(name)))
         value_text, value_exact = _slug_value(value)
         parts.append(f"{name_text}={value_text}")
         exact = exact and value_exact and isinstance(name, str) and name.isidentifier() and name_text == name
