@@ -350,7 +350,8 @@ def met(tmp_path_factory):
     raw.mkdir()
     for path in (config.PROJECT_DIR / "data" / "raw").glob("*_rferl_*.csv"):
         shutil.copy(path, raw)
-    shutil.copy(raw / DUPLICATE_CLAIM, raw / "claims_copy.csv")
+    copy = (raw / DUPLICATE_CLAIM).read_text(encoding="utf-8").replace("genstaff-20230314", "second-coder-20230314")
+    (raw / "claims_copy.csv").write_text(copy, encoding="utf-8")  # the same claim, coded again under another id
     (raw / "news_test.csv").write_text("\n".join([NEWS_HEADER, *NEWS_ROWS]) + "\n", encoding="utf-8")
     (raw / "air_force_test.csv").write_text(AIR_FORCE, encoding="utf-8")
     patch = pytest.MonkeyPatch()
@@ -365,7 +366,7 @@ def met(tmp_path_factory):
         ("03-period-summary", {"start": "2022-05-01", "end": "2022-05-31", "breakdown": "admin1"}),
         ("04-air-attack-summary", {"start": "2023-03-05", "end": "2023-03-10"}),
     ]
-    results = reports.run_many([(NOTEBOOKS[n], p) for n, p in runs], jobs=2, progress=False)
+    results = [reports.run_report(NOTEBOOKS[n], p, write_index=False) for n, p in runs]
     yield root, results
     patch.undo()
 
@@ -446,3 +447,26 @@ def test_days_without_air_force_reports_count_zero_inside_their_coverage(met):
     assert numbers["launched"]["value"] == 0 and numbers["destroyed"]["value"] == 0
     assert numbers["launched"]["sentence"] == ("From 5 to 10 March 2023, the Air Force reported no missiles or drones "
                                                "launched.")
+
+
+@pytest.mark.parametrize("sources", [
+    [("a.csv", 2), ("b.csv", 2)],  # the same claim coded in two files, on the same line
+    [("a.csv", 2), ("a.csv", 3)],  # twice in one file under two ids
+    [("a.csv", 2), ("b.csv", 2), ("b.csv", 5), ("c.csv", 2)],
+])
+def test_every_claim_row_gets_its_own_number(tmp_path, sources):
+    from analysis.reporting import Report
+
+    claims = pd.DataFrame({
+        "count_date": pd.to_datetime(["2023-03-14"] * len(sources)), "metric": "attacks_repelled", "value": 102,
+        "claimant": "General Staff", "source_name": "RFE/RL", "source_dataset": "reported_claim",
+        "is_synthetic": False, "is_reported_claim": True,
+        "raw_file": [f for f, _ in sources], "raw_line": [line for _, line in sources]})
+    report = Report("01-daily-briefing", {"date": "2023-03-14"}, tmp_path)
+    report.state_claims(claims)
+    report.state_claims(claims.iloc[0:0])  # no claims: nothing stated
+    names = [n["name"] for n in report.numbers]
+    assert names == [f"claim:attacks_repelled:2023-03-14:{f}:{line}" for f, line in sources]
+    assert [(n["raw_file"], n["raw_line"]) for n in report.numbers] == sources
+    with pytest.raises(ValueError, match="already stated"):  # names stay unique within a report
+        report.state_claims(claims.iloc[:1])
