@@ -236,6 +236,7 @@ def two_parameter_sets(draw):
 @example(({"city": "Краматорськ"}, {"city": "Бахмут"}))
 @example(({"oblast": ""}, {"oblast": "all"}))
 @example(({"a": "x_b"}, {"a": "x-b"}))
+@example(({"a": "x_b_c=", "b": "y"}, {"a": "x", "b": "c=_b=y"}))
 @example(({"a": "x", "b_c": "y"}, {"a": "x_b", "b_c": "y"}))
 @example(({"city": "\u0439"}, {"city": "\u0438\u0306"}))  # NFC and NFD spellings of й
 @example(({"city": "a.b"}, {"city": "a..b"}))
@@ -265,13 +266,15 @@ def test_any_parameters_give_one_folder_inside_the_reports_folder(tmp_path_facto
     ({"date": "2023-03-14", "window_days": 7, "oblast": ""}, "date=2023-03-14_window_days=7_oblast=all"),
     ({"city": "Краматорськ", "start": "2023-01-01"}, "city=Краматорськ_start=2023-01-01"),
     ({"x": 3, "label": "a"}, "x=3_label=a"),
+    ({"start": "2023-03-01", "end": "2023-05-31", "breakdown": "event_type"},
+     "start=2023-03-01_end=2023-05-31_breakdown=event_type"),
     ({}, "default"),
 ])
 def test_readable_folder_names_stay_readable(values, slug):
     assert reports.report_slug(values) == slug
 
 
-@pytest.mark.parametrize("value", ["a_b", "all", "../../etc", "Kyiv/Kiev", "a..b", "x" * 200, "\u0438\u0306", " "])
+@pytest.mark.parametrize("value", ["all", "../../etc", "Kyiv/Kiev", "a..b", "x" * 200, "\u0438\u0306", " "])
 def test_lossy_folder_names_carry_a_hash_of_the_parameters(value):
     slug = reports.report_slug({"city": value})
     readable, sep, digest = slug.rpartition("~")

@@ -269,11 +269,12 @@ def report_slug(values: dict) -> str:
 
     ``name=value`` parts in declaration order joined by ``_``
     ('date=2023-03-14_window_days=7_oblast=all'; "" is written 'all').  Values keep
-    Unicode letters and digits and '.', '-', '+'; anything else becomes '-'.  When
-    that text does not give the parameters back exactly (another character, '_',
-    '..', a trailing '.', 'all' itself, a non-NFC spelling, a name longer than
-    120 bytes), '~' and a hash of the parameters follow, so distinct parameters
-    never share a folder.
+    Unicode letters and digits and '_', '.', '-', '+'; anything else becomes '-'.
+    Values hold no '=', so a notebook's names (identifiers, in a fixed order) and
+    such values can be read back.  When the text does not give the parameters back
+    exactly (another character, '..', a trailing '.', 'all' itself, a non-NFC
+    spelling, a name longer than 120 bytes), '~' and a hash of the parameters
+    follow, so distinct parameters of one notebook never share a folder.
     """
     import unicodedata
 
@@ -309,7 +310,8 @@ def _slug_value(value) -> tuple[str, bool]:
     if value == "" and isinstance(value, str):
         return "all", True
     text = repr(value) if isinstance(value, (int, float)) else str(value)
-    safe = re.sub(r"\.{2,}", ".", "".join(ch if _kept(ch) else "-" for ch in unicodedata.normalize("NFC", text)))
+    safe = "".join(ch if _kept(ch) or ch == "_" else "-" for ch in unicodedata.normalize("NFC", text))
+    safe = re.sub(r"\.{2,}", ".", safe)
     exact = isinstance(value, (str, int, float)) and safe == text and text != "all" and not text.endswith(".")
     return safe, exact
 
