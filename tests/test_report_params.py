@@ -95,6 +95,14 @@ def test_a_table_without_rows_has_no_coverage():
     assert check("02-city-profile", {"start": "2023-01-01"}, manifest)  # the events are still there
 
 
+def test_the_coverage_of_a_manifest_without_tables_comes_from_the_readers():
+    manifest = {"coverage": MANIFEST["coverage"]}  # inputs not recorded
+    assert parameters.date_coverage(NOTEBOOKS["04-air-attack-summary"], manifest) == (
+        dt.date(2023, 1, 1), dt.date(2023, 6, 29), "Air Force reports")
+    assert parameters.date_coverage(NOTEBOOKS["02-city-profile"], manifest)[:2] == (dt.date(2022, 4, 8),
+                                                                                     dt.date(2023, 6, 30))
+
+
 @pytest.mark.parametrize("spelling", ["2023-3-1", "2023-03-01", " 2023-03-01 ", dt.date(2023, 3, 1),
                                       dt.datetime(2023, 3, 1)])
 def test_days_are_canonical(spelling):

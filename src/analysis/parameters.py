@@ -210,7 +210,10 @@ def date_coverage(path: Path, manifest: dict | None = None) -> tuple:
         from analysis.loaders import load_manifest
 
         manifest = load_manifest(build=False)
-    tables = {entry.get("format"): entry.get("table") for entry in manifest.get("inputs", [])}
+    from analysis.sources import READERS
+
+    tables = {name: reader.TARGET for name, reader in READERS.items()}
+    tables.update({entry["format"]: entry["table"] for entry in manifest.get("inputs", []) if entry.get("table")})
     spans = [(c["first_date"], c["last_date"]) for c in manifest.get("coverage", [])
              if tables.get(c["source_dataset"]) == table]
     what = _TABLE_WORDS.get(table, table)
