@@ -102,12 +102,14 @@ def test_dates_places_and_ranges_are_checked(root, monkeypatch):
 
     monkeypatch.setattr(execution, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
     params = ('city: str = "Kramatorsk"  # a settlement\nstart: str = "2023-03-01"  # first day\n'
-              'end: str = "2023-03-31"  # last day\nreport_dir: str = ""  # set by the runner')
+              'end: str = "2023-03-14"  # last day\nreport_dir: str = ""  # set by the runner')
     nb = _notebook(root / "14-city.ipynb", "pass", params=params)
     cases = [({"city": "Atlantis"}, "city: 'Atlantis' is not a place in the data"),
              ({"city": "../../etc"}, "is not a place in the data"),
              ({"start": "2023-13-01"}, "start: '2023-13-01' is not a date"),
-             ({"end": "2023-02-01"}, "end 2023-02-01 is before start 2023-03-01")]
+             ({"end": "2023-02-01"}, "end 2023-02-01 is before start 2023-03-01"),
+             ({"end": "2023-03-31"}, "end: 2023-03-31 is outside the events' coverage (2022-04-08..2023-03-14)"),
+             ({"start": "2022-04-07"}, "start: 2022-04-07 is outside the events' coverage")]
     for given, fragment in cases:
         with pytest.raises(ParameterError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
             reports.run_report(nb, given)
@@ -253,3 +255,20 @@ def test_a_reused_warm_kernel_gives_the_same_report_as_a_fresh_one(root):
     executed = nbformat.read(again.report_dir / "23-warm.ipynb", as_version=4)
     counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))  # numbering starts at 1, as in a fresh kernel
+
+
+def test_an_unquoted_yaml_date_in_a_parameters_file_is_a_day(root, cli):
+    params = 'date: str = "2023-03-14"  # a day\nreport_dir: str = ""  # set by the runner'
+    body = ('from analysis.reporting import Report\nreport = Report("t", {"date": date}, report_dir)\n'
+            'report.state("day", date, f"The day is {date}.", "the date parameter")')
+    nb = _notebook(root / "24-yaml-date.ipynb", body, params=params)
+    path = root / "params.yaml"
+    path.write_text("date: 2023-03-10\n")  # YAML reads this as a date, not text
+    code, out, err = cli("report", nb, "-f", path)
+    assert code == 0, err
+    numbers = json.loads((root / "reports" / "24-yaml-date" / "date=2023-03-10" / "numbers.json").read_text())
+    assert numbers["numbers"][0]["value"] == "2023-03-10" and numbers["parameters"] == {"date": "2023-03-10"}
+    path.write_text("date:\n  - 2023-03-10\n  - 2023-03-11\n")
+    code, out, err = cli("report", nb, "-f", path)
+    assert code == 2 and "date: ['2023-03-10', '2023-03-11'] is a list; give a single str" in err
+    assert "date (str, default '2023-03-14'): a day" in err

@@ -89,19 +89,37 @@ def _pairs(args: list[str]) -> dict:
 
 
 def _given_parameters(args: list[str], params_file: Optional[Path]) -> dict:
+    """Parameters from ``-f params.yaml`` (overridden by ``-p name value``), as JSON-ready values.
+
+    YAML scalars are kept as typed values (the notebook's types decide what fits);
+    unquoted dates become 'YYYY-MM-DD' (date-times their ISO text); lists and
+    mappings are passed on for :func:`analysis.parameters.check_parameters` to refuse.
+    """
     given = {}
     if params_file:
         import yaml
 
         try:
             loaded = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ParameterError(f"cannot read parameters file {params_file}: {exc}") from None
         if not isinstance(loaded, dict):
             raise ParameterError(f"{params_file} must hold a mapping of parameter names to values")
-        given.update(loaded)
+        for name, value in loaded.items():
+            if not isinstance(name, str):
+                raise ParameterError(f"{params_file}: parameter names are text, not {name!r}")
+            given[name] = json.loads(json.dumps(value, default=_yaml_text))
     given.update(_pairs(args))
     return given
+
+
+def _yaml_text(value) -> str:
+    """Text for the YAML values JSON lacks: dates as analysis.parameters.date_text writes them, the rest as repr."""
+    import datetime
+
+    from analysis.parameters import date_text
+
+    return date_text(value) if isinstance(value, datetime.date) else repr(value)
 
 
 def _runner_choice(no_runner: bool) -> None:

@@ -418,7 +418,8 @@ def summarise_events(events: pd.DataFrame, freq: str = "month", by=("event_type"
 
 
 def _complete_grid(table: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    levels = [sorted(frame["period_start_date"].unique())] + [sorted(frame[k].unique()) for k in keys]
+    levels = [pd.Index(sorted(frame[c].unique()), dtype=frame[c].dtype)  # dtypes kept when the range is empty
+              for c in ["period_start_date", *keys]]
     index = pd.MultiIndex.from_product(levels, names=["period_start_date", *keys]) if keys else \
         pd.Index(levels[0], name="period_start_date")
     full = table.reindex(index)
@@ -442,7 +443,8 @@ def air_attacks_per_day(daily_counts: pd.DataFrame, start=None, end=None, by: st
     air = air[air["count_date"].between(start, end)]
     wide = air.pivot_table(index=["raw_file", "raw_line", "count_date", "weapon_category"], columns="metric",
                            values="value", aggfunc="sum").reset_index().rename_axis(columns=None)
-    wide = wide[wide.get("launched", pd.Series(dtype="Int64")).notna()] if "launched" in wide else wide.iloc[0:0]
+    wide = wide.reindex(columns=wide.columns.union(["launched", "destroyed"], sort=False))  # none in the range
+    wide = wide[wide["launched"].notna()]
     category = wide["weapon_category"] if by else pd.Series("all", index=wide.index)
     sums = wide.assign(group=category).groupby(["count_date", "group"])[["launched", "destroyed"]].sum(min_count=0)
     groups = sorted(set(category)) or ["all"]

@@ -120,7 +120,11 @@ class Report:
             self.note(f"... and {len(incidents) - limit} more incidents (all in the table below).")
 
     def state_claims(self, claims: pd.DataFrame) -> None:
-        """One sentence per officially reported number, labelled as a claim and not a count of events."""
+        """One sentence per officially reported number, labelled as a claim and not a count of events.
+
+        Each is named after its source row ('claim:<metric>:<day>:<raw_file>:<raw_line>'), so the
+        same claim coded in two files is stated twice, each with its own source.
+        """
         from analysis import wording
 
         for row in claims.itertuples():
@@ -128,7 +132,7 @@ class Report:
             sentence = (f"{claimant} reported {row.value:,} {row.metric.replace('_', ' ')} on "
                         f"{wording.day(row.count_date)} (a reported claim, not a count of events; "
                         f"source: {row.source_name}).")
-            self.state(f"claim:{row.metric}:{row.count_date:%Y-%m-%d}:{row.raw_line}", row.value, sentence,
+            self.state(f"claim:{row.metric}:{row.count_date:%Y-%m-%d}:{row.raw_file}:{row.raw_line}", row.value, sentence,
                        f"Number claimed by {row.claimant}; not verified and not derived from events.",
                        data=_rows(claims, claims.index == row.Index), is_reported_claim=True,
                        raw_file=row.raw_file, raw_line=row.raw_line)

@@ -8,16 +8,23 @@ A run writes, atomically:
 * ``numbers.json``      every number the report states, with definition and parameters;
 * ``run.json``          parameters, input sha256s, versions, start time, duration, status.
 
-Parameters are checked before any kernel starts (:func:`check_parameters`):
-unknown names, wrong types, unparseable dates, an end before its start, a city
-or oblast that is not in the data, each give a :class:`ParameterError` that
-lists the notebook's parameters.  Checks follow the parameter's name:
+Parameters are checked before any kernel starts (:func:`analysis.parameters.check_parameters`):
+unknown names, wrong types, lists or mappings, unparseable dates, an end before
+its start, days outside the data's coverage, a city or oblast that is not in the
+data, each give a :class:`ParameterError` that lists the notebook's parameters.
+Checks follow the parameter's name:
 
-* ``date``, ``start``, ``end`` and ``*_date``: ``YYYY-MM-DD``; ``end >= start``;
+* ``date``, ``start``, ``end`` and ``*_date``: ``YYYY-MM-DD`` (a YAML date too),
+  ``end >= start``, inside the coverage the build recorded (``date_coverage``);
+  with ``window_days``, the whole window ending on ``date``;
 * ``city``: a settlement (or location) present in the processed events;
-* ``oblast``: an oblast present in the processed events, or ``""`` for all;
+* ``oblast``: an oblast present in the processed events, or ``""`` (also written
+  ``all``) for all;
 * ``breakdown``: one of :data:`analysis.metrics.GROUPABLE`;
 * ``*_days``: a whole number >= 1.
+
+Checked values are canonical (days as ``YYYY-MM-DD``, every oblast as ``""``), and
+``report_slug`` gives distinct parameters distinct folders.
 
 Notebooks run in the project's own kernel (:data:`KERNEL_NAME`, registered in
 this environment on first use), never whatever the notebook's metadata names,
@@ -28,40 +35,25 @@ Python literals; nothing is pasted into code as text.
 
 from __future__ import annotations
 
-import ast
-import io
 import json
 import re
 import sys
 import time
-import tokenize
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import config, storage
 from analysis.errors import ParameterError
+from analysis.parameters import (RESERVED, NotebookParameter, check_parameters, date_coverage,  # noqa: F401
+                                 notebook_parameters, report_dir, report_slug)
 
 KERNEL_NAME = "conflict-analysis"
-RESERVED = ("report_dir",)  # set by the runner, not by users
 HTML_FILE, RUN_FILE = "report.html", "run.json"
 DEFAULT_TIMEOUT_S = 600
-_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
-_SLUG_MAX = 120
 
 
-# ---------------------------------------------------------------- notebooks and their parameters
-@dataclass(frozen=True)
-class NotebookParameter:
-    name: str
-    type_name: str  # str, int, float or bool
-    default: object
-    help: str
-
-    def describe(self) -> str:
-        return f"{self.name} ({self.type_name}, default {self.default!r}): {self.help}"
-
-
+# ---------------------------------------------------------------- notebooks
 def list_notebooks() -> list[Path]:
     """Report notebooks: numbered notebooks in notebooks/ that declare a report_dir parameter."""
     found = []
@@ -83,150 +75,6 @@ def resolve_notebook(name: str | Path) -> Path:
             return path.resolve()
     known = ", ".join(p.stem for p in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")))
     raise ParameterError(f"no notebook {str(name)!r}; notebooks: {known}")
-
-
-def notebook_parameters(path: Path) -> list[NotebookParameter]:
-    """The typed parameters declared in the cell tagged 'parameters' (``name: type = value  # help``)."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ParameterError(f"{path.name}: expected one cell tagged 'parameters', found {len(cells)}")
-    source = "".join(cells[0]["source"])
-    comments = _line_comments(source)
-    params = []
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            type_name = ast.unparse(node.annotation)
-            if type_name not in _TYPES:
-                raise ParameterError(f"{path.name}: parameter {node.target.id} has type {type_name}; "
-                                     f"use one of {', '.join(_TYPES)}")
-            params.append(NotebookParameter(node.target.id, type_name, ast.literal_eval(node.value),
-                                            comments.get(node.lineno, "")))
-    return params
-
-
-def _line_comments(source: str) -> dict[int, str]:
-    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
-    return {tok.start[0]: tok.string.lstrip("# ").strip() for tok in tokens if tok.type == tokenize.COMMENT}
-
-
-# ---------------------------------------------------------------- checking parameters
-def check_parameters(path: Path, given: dict, events_columns=None) -> dict:
-    """Typed, checked parameter values (defaults filled in), or a ParameterError listing the parameters."""
-    declared = {p.name: p for p in notebook_parameters(path)}
-    listing = "\n  ".join(p.describe() for p in declared.values() if p.name not in RESERVED)
-    problems = []
-    for name in given:
-        if name not in declared or name in RESERVED:
-            problems.append(f"unknown parameter {name!r}")
-    values = {}
-    for name, param in declared.items():
-        if name in RESERVED:
-            continue
-        raw = given.get(name, param.default)
-        try:
-            values[name] = _convert(raw, param)
-        except ValueError as exc:
-            problems.append(f"{name}: {exc}")
-    if not problems:
-        problems = _check_meaning(values, events_columns)
-    if problems:
-        raise ParameterError(f"{path.stem}: " + "; ".join(problems) + f"\nparameters of {path.stem}:\n  {listing}")
-    return values
-
-
-def _convert(raw, param: NotebookParameter):
-    kind = _TYPES[param.type_name]
-    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
-        return raw
-    if not isinstance(raw, str):
-        if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
-            return float(raw)
-        raise ValueError(f"{raw!r} is not a {param.type_name}")
-    text = raw.strip()
-    if kind is bool:
-        if text.lower() in ("true", "yes", "1"):
-            return True
-        if text.lower() in ("false", "no", "0"):
-            return False
-        raise ValueError(f"{raw!r} is not true/false")
-    try:
-        return kind(text)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a{'n' if param.type_name == 'int' else ''} {param.type_name}") from None
-
-
-def _is_date_name(name: str) -> bool:
-    return name in ("date", "start", "end") or name.endswith("_date")
-
-
-def _check_meaning(values: dict, events_columns) -> list[str]:
-    import pandas as pd
-
-    problems, dates = [], {}
-    for name, value in values.items():
-        if _is_date_name(name):
-            try:
-                dates[name] = pd.to_datetime(value, format="%Y-%m-%d")
-            except (ValueError, TypeError):
-                problems.append(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD")
-        elif name.endswith("_days") and (not isinstance(value, int) or value < 1):
-            problems.append(f"{name}: must be a whole number of days >= 1, not {value!r}")
-        elif name == "breakdown":
-            from analysis.metrics import GROUPABLE
-
-            if value not in GROUPABLE:
-                problems.append(f"breakdown: {value!r} is not one of {', '.join(GROUPABLE)}")
-    if "start" in dates and "end" in dates and dates["end"] < dates["start"]:
-        problems.append(f"end {values['end']} is before start {values['start']}")
-    return problems + _check_places(values, events_columns)
-
-
-def _check_places(values: dict, events_columns) -> list[str]:
-    if "city" not in values and not values.get("oblast"):
-        return []
-    places = events_columns if events_columns is not None else _places_in_data()
-    problems = []
-    if "city" in values:
-        known = set(places["settlement"].dropna()) | set(places["location"].dropna())
-        if values["city"] not in known:
-            close = sorted(n for n in known if str(values["city"]).lower()[:4] in n.lower())[:5]
-            problems.append(f"city: {values['city']!r} is not a place in the data"
-                            + (f" (did you mean {', '.join(close)}?)" if close else ""))
-    if values.get("oblast") and values["oblast"] not in set(places["admin1"].dropna()):
-        problems.append(f"oblast: {values['oblast']!r} is not an oblast in the data; "
-                        f"known: {', '.join(sorted(set(places['admin1'].dropna())))}")
-    return problems
-
-
-def _places_in_data():
-    from analysis.loaders import load_events
-
-    return load_events(["settlement", "location", "admin1"]).drop_duplicates()
-
-
-# ---------------------------------------------------------------- where a report goes
-def report_slug(values: dict) -> str:
-    """A file-system-safe name from the parameters, in declaration order ('date=2023-03-14_window_days=7')."""
-    parts = []
-    for name, value in values.items():
-        text = "all" if value == "" else (str(value).lower() if isinstance(value, bool) else str(value))
-        parts.append(f"{name}={text}")
-    slug = re.sub(r"[^A-Za-z0-9._=-]+", "-", "_".join(parts)).strip(".-_") or "default"
-    slug = re.sub(r"\.{2,}", ".", slug)  # no '..' anywhere
-    if len(slug) > _SLUG_MAX:
-        import hashlib
-
-        slug = slug[: _SLUG_MAX - 9] + "-" + hashlib.sha1(slug.encode()).hexdigest()[:8]
-    return slug
-
-
-def report_dir(notebook: Path, values: dict, reports_root: Path | None = None) -> Path:
-    root = Path(reports_root or config.REPORTS_DIR).resolve()
-    target = (root / notebook.stem / report_slug(values)).resolve()
-    if not target.is_relative_to(root) or target.parent.parent != root:
-        raise ParameterError(f"parameters {values} would write outside {root}")
-    return target
 
 
 # ---------------------------------------------------------------- running
@@ -254,7 +102,7 @@ def run_report(notebook: str | Path, given: dict | None = None, *, timeout_s: fl
     path = resolve_notebook(notebook)
     data = snapshot()  # one build for run.json and the notebook (which reads it through PIN_FILE)
     manifest = data.manifest()
-    values = check_parameters(path, given or {})
+    values = check_parameters(path, given or {}, manifest=manifest)
     out = report_dir(path, values, reports_root)
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
