@@ -28,8 +28,10 @@ body { overflow-wrap: break-word; }
                 word-break: normal; overflow-wrap: break-word; color: #444; margin: .3em 0 1em; }
 .analysis-alt summary { cursor: pointer; }
 .analysis-table { overflow-x: auto; max-width: 100%; }
-.analysis-table td, .analysis-table th { white-space: normal; word-break: normal; overflow-wrap: normal;
-                                         text-align: left; vertical-align: top; }
+.jp-RenderedHTMLCommon .analysis-table td, .jp-RenderedHTMLCommon .analysis-table th {
+  white-space: normal; word-break: normal; overflow-wrap: normal; text-align: left; vertical-align: top; }
+.jp-RenderedHTMLCommon .analysis-table .number { text-align: right; }
+.jp-RenderedHTMLCommon .analysis-table .date { white-space: nowrap; }
 .jp-OutputArea-output { overflow-x: auto; }
 """
 _TEMPLATE = """{%- extends 'index.html.j2' -%}

@@ -218,13 +218,24 @@ def _cell(value) -> str:
     return escaping.html(escaping.plain(value))
 
 
+def _column_class(column: pd.Series) -> str:
+    """'number' (right-aligned), 'date' (never broken at its hyphens) or 'text'."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return "text"
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return "number"
+    return "date" if pd.api.types.is_datetime64_any_dtype(column.dtype) else "text"
+
+
 def table_html(frame: pd.DataFrame, limit: int = 200) -> str:
     """A frame as an HTML table for readers (see :meth:`Report.table`); every header and cell escaped."""
     named = any(name is not None for name in frame.index.names)
     shown = (frame.reset_index() if named else frame.reset_index(drop=True)).head(limit)
-    header = "".join(f"<th>{escaping.html(escaping.plain(str(c).replace('_', ' ')))}</th>" for c in shown.columns)
+    kinds = [_column_class(shown[c]) for c in shown.columns]
+    header = "".join(f'<th class="{k}">{escaping.html(escaping.plain(str(c).replace("_", " ")))}</th>'
+                     for c, k in zip(shown.columns, kinds))
     cells = shown.astype(object).map(_cell) if len(shown.columns) else shown
-    body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f'<td class="{k}">{v}</td>' for v, k in zip(row, kinds)) + "</tr>"
                    for row in cells.itertuples(index=False))  # a table for readers: at most `limit` rows
     more = (f'<p class="analysis-more">First {limit:,} of {len(frame):,} rows.</p>' if len(frame) > limit else "")
     return (f'<div class="analysis-table" style="overflow-x:auto"><table><thead><tr>{header}</tr></thead>'
