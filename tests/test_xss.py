@@ -274,14 +274,15 @@ def hostile_raw_folder(raw: Path) -> None:
 
     n = len(PAYLOADS)
     pick = lambda i: PAYLOADS[i % n]  # noqa: E731
+    day = lambda i: pd.Timestamp("2023-03-01") + pd.Timedelta(days=i * 30 // (n - 1))  # noqa: E731  (March)
     news_rows = []
     for i in range(n):
         row = {c: pick(i + j) for j, c in enumerate(news.TEMPLATE_COLUMNS)}
-        row.update({"event_id": f"n{i}", "date": f"2023-03-{8 + i % 7:02d}", "end_date": "", "oblast": OBLAST,
+        row.update({"event_id": f"n{i}", "date": f"{day(i):%Y-%m-%d}", "end_date": "", "oblast": OBLAST,
                     "place": CITY if i % 3 == 0 else pick(i), "event_type": "Explosions/Remote violence",
                     "sub_event_type": "Shelling/artillery/missile attack", "killed": "2", "injured": "",
                     "civilians_killed": "1" if i % 2 else "", "civilians_injured": "3", "buildings_damaged": "",
-                    "source_url": "", "publication_date": "2023-03-14"})
+                    "source_url": "", "publication_date": "2023-03-31"})
         news_rows.append(row)
     bad = {**news_rows[0], "event_id": "bad1", "event_type": pick(1)}  # rejected: shown in the quality report
     news_rows += [bad, {**news_rows[0], "event_id": "bad2", "source_url": "javascript:alert(1)"},
@@ -293,7 +294,7 @@ def hostile_raw_folder(raw: Path) -> None:
     claim_rows.append({**claim_rows[0], "claim_id": "bad", "metric": pick(3)})
     _write(raw / "claims_payloads.csv", claim_rows)
     acled_rows = [{**{c: pick(i + j) if c in _ACLED_TEXT else v for j, (c, v) in enumerate(ACLED_ROW.items())},
-                   "event_id_cnty": f"UKR{900 + i}", "event_date": f"2023-03-{8 + i % 7:02d}", "admin1": OBLAST,
+                   "event_id_cnty": f"UKR{900 + i}", "event_date": f"{day(i):%Y-%m-%d}", "admin1": OBLAST,
                    "location": CITY if i % 2 else pick(i)} for i in range(n)]
     _write(raw / "acled_payloads.csv", acled_rows)
     ucdp = [{"id": str(900000 + i), "type_of_violence": "1", "side_a": pick(i), "side_b": pick(i + 1),
@@ -304,7 +305,7 @@ def hostile_raw_folder(raw: Path) -> None:
              "conflict_name": pick(i + 7), "dyad_name": pick(i + 8), "source_article": pick(i + 9)}
             for i in range(5)]
     _write(raw / "ucdp_payloads.csv", ucdp)
-    air = [{"time_start": f"2023-03-{7 + i % 7:02d} 18:00", "time_end": f"2023-03-{8 + i % 7:02d} 08:00",
+    air = [{"time_start": f"{day(i) - pd.Timedelta(days=1):%Y-%m-%d} 18:00", "time_end": f"{day(i):%Y-%m-%d} 08:00",
             "model": pick(i) if i % 2 else "Shahed-136/131", "launch_place": pick(i + 1), "target": pick(i + 2),
             "launched": "3", "destroyed": "2", "source": pick(i + 3)} for i in range(n)]
     _write(raw / "air_force_payloads.csv", air)
@@ -325,12 +326,12 @@ def test_every_report_shows_hostile_data_and_parameters_as_text(tmp_path, monkey
     monkeypatch.setattr(config, "RAW_DIR", raw)
     monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
-    runs = [("01-daily-briefing", {"date": "2023-03-14", "oblast": OBLAST}),
+    runs = [("01-daily-briefing", {"date": "2023-03-31", "window_days": 31, "oblast": OBLAST}),
             ("02-city-profile", {"city": CITY, "start": "2023-03-01", "end": "2023-03-31"}),
-            ("03-period-summary", {"start": "2023-03-01", "end": "2023-03-31", "breakdown": "settlement"}),
+            ("03-period-summary", {"start": "2023-03-17", "end": "2023-03-31", "breakdown": "settlement"}),
             ("04-air-attack-summary", {"start": "2023-03-01", "end": "2023-03-31"}),
             ("05-data-quality", {})]
-    results = reports.run_many([(reports.resolve_notebook(n), p) for n, p in runs], jobs=2, progress=False)
+    results = [reports.run_report(n, p) for n, p in runs]  # one kernel each, one after the other
     for result in results:
         assert result.ok, f"{result.notebook}: {result.error}"
     texts = {}
