@@ -19,7 +19,7 @@ from pathlib import Path
 from analysis import storage
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+       "base-uri 'none'; form-action 'none'")  # frame-ancestors is ignored in a <meta>
 _CSS = """
 body { overflow-wrap: break-word; }
 .jp-Notebook { padding: 1em; max-width: 60em; }
