@@ -358,3 +358,19 @@ def test_every_report_shows_hostile_data_and_parameters_as_text(tmp_path, monkey
     index = (config.REPORTS_DIR / "index.html").read_text(encoding="utf-8")
     _assert_inert(index, INDEX_TAGS, "index.html")
     assert flat(OBLAST) in _text(BeautifulSoup(index, "html.parser"))
+
+
+def test_the_failure_banner_quotes_the_error_message_as_text(tmp_path):
+    """A failing cell's message (which may quote data) is escaped in the banner Markdown cell too."""
+    from analysis import execution
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x")]
+    nb.cells[0].metadata["papermill"] = {"status": "running"}
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    message = f"execution stopped: ValueError: {PAYLOADS[1]} {PAYLOADS[3]}"
+    execution._mark_failure(tmp_path / "t.ipynb", message)
+    banner = nbformat.read(tmp_path / "t.ipynb", as_version=4).cells[0].source
+    soup = _assert_inert(_markdown_html(banner), {"p", "span", "strong"}, "banner")
+    assert soup.strong.get_text() == "This report did not finish."
+    assert f"In cell 1: {' '.join(message.split())}" in _text(soup)

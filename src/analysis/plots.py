@@ -454,8 +454,9 @@ def _legend_columns(fig: Figure, labels: list[str], available_in: float) -> int:
     em = prop.get_size_in_points() / 72
     extra = (mpl.rcParams["legend.handlelength"] + mpl.rcParams["legend.handletextpad"]
              + mpl.rcParams["legend.columnspacing"]) * em
-    widths = np.array([renderer.get_text_width_height_descent(label, prop, ismath=False)[0] / renderer.dpi
-                       for label in labels]) + extra
+    widths = np.array([max(renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+                           for line in label.split("\n")) / renderer.dpi
+                       for label in labels]) + extra  # labels from the data may hold line breaks
     for ncols in range(len(labels), 1, -1):
         rows = -(-len(labels) // ncols)
         padded = np.append(widths, np.zeros(rows * ncols - len(widths))).reshape(rows, ncols)
