@@ -22,17 +22,17 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src d
        "base-uri 'none'; form-action 'none'")  # frame-ancestors is ignored in a <meta>
 _CSS = """
 body { overflow-wrap: break-word; }
-.jp-Notebook { padding: 1em; max-width: 60em; }
 .analysis-figure img { max-width: 100%; height: auto; }
 .analysis-alt { font-family: var(--jp-content-font-family, sans-serif); white-space: normal;
                 word-break: normal; overflow-wrap: break-word; color: #444; margin: .3em 0 1em; }
 .analysis-alt summary { cursor: pointer; }
 .analysis-table { overflow-x: auto; max-width: 100%; }
-.jp-RenderedHTMLCommon .analysis-table td, .jp-RenderedHTMLCommon .analysis-table th {
-  white-space: normal; word-break: normal; overflow-wrap: normal; text-align: left; vertical-align: top; }
-.jp-RenderedHTMLCommon .analysis-table .number { text-align: right; }
-.jp-RenderedHTMLCommon .analysis-table .date { white-space: nowrap; }
 .jp-OutputArea-output { overflow-x: auto; }
+/* more specific than nbconvert's ':not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td' */
+body .jp-RenderedHTMLCommon div.analysis-table td, body .jp-RenderedHTMLCommon div.analysis-table th {
+  white-space: normal; word-break: normal; overflow-wrap: normal; text-align: left; vertical-align: top; }
+body .jp-RenderedHTMLCommon div.analysis-table .number { text-align: right; }
+body .jp-RenderedHTMLCommon div.analysis-table .date { white-space: nowrap; }
 """
 _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
