@@ -341,6 +341,9 @@ def test_every_report_shows_hostile_data_and_parameters_as_text(tmp_path, monkey
         for a in soup.find_all("a"):
             assert a["href"].startswith("#"), f"{result.notebook}: link {a}"  # heading anchors only
         assert not soup.find_all("script")
+        for img in soup.find_all("img"):  # every figure described in its alt attribute, not in monospace text
+            assert len(img.get("alt", "")) > 40 and img["alt"] != "No description has been provided for this image"
+            assert not any(img["alt"] in pre.get_text() for pre in soup.find_all("pre"))
         texts[result.notebook] = _text(soup)
         executed = nbformat.read(result.report_dir / f"{result.notebook}.ipynb", as_version=4)
         for cell in executed.cells:  # escaped at the source, not only defused by write_html
