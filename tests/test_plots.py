@@ -517,3 +517,42 @@ def test_builders_take_what_the_metrics_return(tmp_path):
     dots = sum(len(c.get_offsets()) for c in figures["map"].axes[0].collections
                if (c.get_gid() or "").startswith("analysis-events"))
     assert dots == 4
+
+
+# ---------------------------------------------------------------- count axes and text from the data
+@pytest.mark.parametrize("peak, expected", [(0, [0, 1]), (1, [0, 1]), (2, [0, 1, 2]), (3, [0, 1, 2, 3]),
+                                            (9, [0, 2, 4, 6, 8]), (14, [0, 5, 10])])
+def test_count_axes_tick_whole_numbers_only(peak, expected):
+    """A maximum of 1 gave ticks 0, 0.25, 0.5, ... labelled '0, 0, 0, 1, 1'; now only whole numbers."""
+    frame = attacks_daily(rolling=False).head(10).assign(attacks=0, attacks_imprecise_date=0)
+    frame.loc[3, "attacks"] = peak
+    for fig in (plots.attacks_per_day_chart(frame), plots.air_attacks_chart(air_daily().assign(
+            launched=lambda f: np.where(f.index == 1, peak, 0), destroyed=0))):
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        lo, hi = ax.get_ylim()
+        ticks = [t for t in ax.get_yticks() if lo <= t <= hi]
+        assert ticks == expected
+        labels = [t.get_text() for t in ax.get_yticklabels() if lo <= t.get_position()[1] <= hi]
+        assert labels == [f"{t:,}" for t in expected]  # no label repeated, none fractional
+
+
+DATA_TEXT = "$\\frac{1}{0}$ <b>x</b> & 50% ^_^ $x"  # mathtext that would not even parse
+
+
+def test_text_from_the_data_is_drawn_literally_never_as_mathtext(tmp_path):
+    by_city = harm_by_city()
+    by_city.loc[2, "settlement"] = DATA_TEXT  # Uman, the settlement with most killed (named in the alt text)
+    fig = plots.civilian_harm_chart(by_city)
+    assert f"{DATA_TEXT} (Cherkasy)" in texts(fig)
+    paths = plots.save_figure(fig, tmp_path / "harm")  # a mathtext parse would raise here
+    assert DATA_TEXT in paths["alt"].read_text()
+    groups = attacks_by_type().replace({"Battles": DATA_TEXT})
+    fig = plots.breakdown_chart(provenance.attach(groups, ACLED_UCDP), by="event_type")
+    assert any(t.startswith(DATA_TEXT) for t in texts(fig))
+    paths = plots.save_figure(fig, tmp_path / "breakdown")
+    import xml.etree.ElementTree as ET
+
+    ET.parse(paths["svg"])  # the alt text in the SVG's metadata is escaped XML
+    assert DATA_TEXT in ET.tostring(ET.parse(paths["svg"]).getroot(), encoding="unicode").replace("&amp;", "&") \
+        .replace("&lt;", "<").replace("&gt;", ">")

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import config, storage
+from analysis import config, escaping, storage
 
 KERNEL_NAME = "conflict-analysis"
 KERNEL_ENV = {"PYTHONHASHSEED": "0"}
@@ -203,7 +203,8 @@ def _mark_failure(path: Path, message: str) -> None:
         cell.metadata.papermill.update(status="failed", exception=True)
         cell.outputs.append(nbformat.v4.new_output("error", ename="ReportInterrupted", evalue=message, traceback=[message]))
     banner = nbformat.v4.new_markdown_cell(
-        f'<span style="color:red; font-size:1.5em">**This report did not finish.** {where}{message}</span>')
+        f'<span style="color:red; font-size:1.5em">**This report did not finish.** {where}'
+        f'{escaping.markdown(message)}</span>')  # the message may quote data
     banner.metadata["tags"] = ["report-failure"]
     nb.cells.insert(0, banner)
     nb.metadata.setdefault("papermill", {})["exception"] = True
@@ -211,13 +212,7 @@ def _mark_failure(path: Path, message: str) -> None:
 
 
 def write_html(executed: Path, target: Path) -> dict:
-    """The executed notebook as HTML without code cells' input or prompts."""
-    import nbformat
-    from nbconvert import HTMLExporter
+    """The executed notebook as HTML without code, scripts or remote resources (see :mod:`analysis.report_html`)."""
+    from analysis import report_html
 
-    nb = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    title = nb.metadata.get("title") or executed.stem
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    storage.write_text(target, body)
-    return {"html": target}
+    return report_html.write_html(executed, target)

@@ -435,9 +435,10 @@ def _period_axis(ax: Axes, starts: pd.DatetimeIndex, step: int) -> tuple[np.ndar
 
 
 def _count_axis(ax: Axes, top: float) -> None:
-    """Whole-number y-axis from 0 with thousands separators."""
+    """Whole-number y-axis from 0 with thousands separators (a maximum of 1 gives ticks 0 and 1, never 0.5)."""
     ax.set_ylim(0, max(float(top), 1.0) * 1.06)
-    ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=5, integer=True, min_n_ticks=3))
+    # min_n_ticks=2: with 3, MaxNLocator falls back to steps below 1 on small counts (0, 0.5, 1 shown as 0, 0, 1)
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=5, steps=[1, 2, 5, 10], integer=True, min_n_ticks=2))
     ax.yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.0f}"))
 
 
@@ -453,8 +454,9 @@ def _legend_columns(fig: Figure, labels: list[str], available_in: float) -> int:
     em = prop.get_size_in_points() / 72
     extra = (mpl.rcParams["legend.handlelength"] + mpl.rcParams["legend.handletextpad"]
              + mpl.rcParams["legend.columnspacing"]) * em
-    widths = np.array([renderer.get_text_width_height_descent(label, prop, ismath=False)[0] / renderer.dpi
-                       for label in labels]) + extra
+    widths = np.array([max(renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+                           for line in label.split("\n")) / renderer.dpi
+                       for label in labels]) + extra  # labels from the data may hold line breaks
     for ncols in range(len(labels), 1, -1):
         rows = -(-len(labels) // ncols)
         padded = np.append(widths, np.zeros(rows * ncols - len(widths))).reshape(rows, ncols)
@@ -800,6 +802,8 @@ def civilian_harm_chart(by_city: pd.DataFrame, top: int = 15, title: str | None 
     ax.set_xlim(0, _harm_xmax(fig, values, texts, ticklabels))
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_yticks(y, labels=ticklabels)
+    for label in ax.get_yticklabels():
+        label.set_parse_math(False)  # place names from the data: '$' is a character, not mathtext
     ax.xaxis.set_visible(False)
     ax.grid(False)
     ax.spines[["bottom", "left"]].set_visible(False)

@@ -14,7 +14,12 @@ which prints the sentence and records name, value, definition, parameters and
 provenance in the report's ``numbers.json``, so a fact-checker can trace every
 number.  ``report.figure(fig, "attacks-per-day", data)`` saves the figure with
 :func:`analysis.plots.save_figure` into ``figures/`` and shows the saved PNG
-(the exact bytes that were published).
+(the exact bytes that were published), with its alt text in the image's
+``alt`` attribute.  ``report.table(frame)`` shows a table for readers.
+
+Sentences and notes are plain text: whatever they contain (a place name or a
+source from the data, a parameter) is shown literally, never as Markdown or
+HTML (:mod:`analysis.escaping`).
 
 Under ``analysis report`` the runner passes ``report_dir``; run interactively in
 JupyterLab (``report_dir = ""``), outputs go to ``reports/<notebook>/interactive/``.
@@ -27,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import config, provenance, storage
+from analysis import config, escaping, provenance, storage
 
 NUMBERS_FILE = "numbers.json"
 FIGURES_DIR = "figures"
@@ -90,7 +95,9 @@ class Report:
         self.numbers.append(entry)
         self._write_numbers()
         if show:
-            self._show_markdown(sentence + (" *(synthetic data)*" if entry["is_synthetic"] else ""))
+            synthetic = entry["is_synthetic"]
+            self._show_markdown(escaping.markdown(sentence) + (" *(synthetic data)*" if synthetic else ""),
+                                sentence + (" (synthetic data)" if synthetic else ""))
 
     def state_incidents(self, incidents: pd.DataFrame, limit: int = 20) -> None:
         """One sentence per civilian-harm incident (killed and injured recorded as numbers).
@@ -155,24 +162,88 @@ class Report:
         self._show_png(paths["png"], paths.get("alt"))
 
     def note(self, text: str) -> None:
-        """Show a line of Markdown (for context that is not a stated number)."""
-        self._show_markdown(text)
+        """Show a line of plain text (context that is not a stated number), escaped like sentences."""
+        self._show_markdown(escaping.markdown(text), text)
+
+    def table(self, frame: pd.DataFrame, limit: int = 200) -> None:
+        """Show a table for readers: no bare index, 'unknown' for missing values, text escaped.
+
+        A named index becomes a column; at most ``limit`` rows are shown, with
+        a line saying how many were left out.
+        """
+        _display({"text/html": table_html(frame, limit), "text/plain": frame.head(limit).to_string()})
 
     @staticmethod
-    def _show_markdown(text: str) -> None:
-        try:
-            from IPython.display import Markdown, display
-        except ImportError:  # pragma: no cover - outside IPython
-            print(text)
-            return
-        display(Markdown(text))
+    def _show_markdown(markdown: str, plain: str) -> None:
+        """Display Markdown whose data parts are already escaped (:func:`analysis.escaping.markdown`)."""
+        _display({"text/markdown": markdown, "text/plain": plain})
 
     @staticmethod
     def _show_png(path: Path, alt_path: Path | None) -> None:
-        try:
-            from IPython.display import Image, display
-        except ImportError:  # pragma: no cover
-            return
-        display(Image(data=Path(path).read_bytes(), format="png"))
-        if alt_path and Path(alt_path).exists():
-            display({"text/plain": Path(alt_path).read_text(encoding="utf-8")}, raw=True)
+        alt = escaping.plain(Path(alt_path).read_text(encoding="utf-8")) if alt_path and Path(alt_path).exists() else ""
+        _display({"text/html": figure_html(Path(path).read_bytes(), alt), "text/plain": alt or "(figure)"})
+
+
+def _display(bundle: dict) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - outside IPython
+        print(bundle["text/plain"])
+        return
+    display(bundle, raw=True)
+
+
+# ---------------------------------------------------------------- HTML for figures and tables
+_CSS_PX_PER_PNG_PX = 96 / 200  # figures are saved at 200 dpi; CSS pixels are 1/96 inch
+
+
+def figure_html(png: bytes, alt: str) -> str:
+    """The PNG embedded in an <img> with ``alt`` as its alt text, and the same text in a closed <details>."""
+    import base64
+
+    width = round(int.from_bytes(png[16:20], "big") * _CSS_PX_PER_PNG_PX)  # IHDR width
+    text = escaping.html(alt)
+    return (f'<figure class="analysis-figure" style="margin:0">'
+            f'<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" alt="{text}" '
+            f'width="{width}" style="max-width:100%;height:auto">'
+            f'<figcaption><details class="analysis-alt"><summary>Description of the chart</summary>'
+            f'<p>{text}</p></details></figcaption></figure>')
+
+
+def _cell(value) -> str:
+    """One table cell as escaped text: 'unknown' for missing, dates without midnight, numbers with commas."""
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
+        return "unknown"
+    if isinstance(value, pd.Timestamp):
+        value = value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
+    elif isinstance(value, bool) or hasattr(value, "dtype") and value.dtype == bool:
+        value = "yes" if value else "no"
+    elif isinstance(value, int) or hasattr(value, "dtype") and value.dtype.kind in "iu":
+        value = f"{int(value):,}"
+    elif isinstance(value, float) or hasattr(value, "dtype") and value.dtype.kind == "f":
+        value = f"{float(value):,.0f}" if float(value).is_integer() else f"{float(value):,.3g}"
+    return escaping.html(escaping.plain(value))
+
+
+def _column_class(column: pd.Series) -> str:
+    """'number' (right-aligned), 'date' (never broken at its hyphens) or 'text'."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return "text"
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return "number"
+    return "date" if pd.api.types.is_datetime64_any_dtype(column.dtype) else "text"
+
+
+def table_html(frame: pd.DataFrame, limit: int = 200) -> str:
+    """A frame as an HTML table for readers (see :meth:`Report.table`); every header and cell escaped."""
+    named = any(name is not None for name in frame.index.names)
+    shown = (frame.reset_index() if named else frame.reset_index(drop=True)).head(limit)
+    kinds = [_column_class(shown[c]) for c in shown.columns]
+    header = "".join(f'<th class="{k}">{escaping.html(escaping.plain(str(c).replace("_", " ")))}</th>'
+                     for c, k in zip(shown.columns, kinds))
+    cells = shown.astype(object).map(_cell) if len(shown.columns) else shown
+    body = "".join("<tr>" + "".join(f'<td class="{k}">{v}</td>' for v, k in zip(row, kinds)) + "</tr>"
+                   for row in cells.itertuples(index=False))  # a table for readers: at most `limit` rows
+    more = (f'<p class="analysis-more">First {limit:,} of {len(frame):,} rows.</p>' if len(frame) > limit else "")
+    return (f'<div class="analysis-table" style="overflow-x:auto"><table><thead><tr>{header}</tr></thead>'
+            f"<tbody>{body}</tbody></table>{more}</div>")

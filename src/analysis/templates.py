@@ -49,27 +49,35 @@ def data_dictionary() -> str:
 
 
 def reports_index_html(runs: list[dict]) -> str:
-    """reports/index.html: one row per report run, with parameters, status and links."""
-    from html import escape
+    """reports/index.html: one row per report run, with parameters, status and links (no script; every
+    value escaped with :mod:`analysis.escaping`, every link a relative path)."""
+    from analysis.escaping import html, relative_url
+    from analysis.report_html import CSP
 
     rows = []
     for run in sorted(runs, key=lambda r: (r["notebook"], r["href"])):
         params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items())
         ok = run["status"] == "succeeded"
-        status = escape(run["status"]) + ("" if ok else f": {escape(str(run.get('error') or ''))}")
+        status = html(run["status"]) + ("" if ok else f": {html(run.get('error') or '')}")
+        links = " · ".join(f'<a href="{html(relative_url(run["href"] + "/" + name))}">{label}</a>'
+                           for name, label in (("report.html", "report"), ("numbers.json", "numbers"),
+                                               ("run.json", "run")))
         rows.append(
-            f'<tr class="{"ok" if ok else "failed"}"><td>{escape(run["notebook"])}</td><td>{escape(params)}</td>'
-            f"<td>{status}</td><td>{run['duration_s']:.1f} s</td>"
-            f'<td><a href="{escape(run["href"])}/report.html">report</a> · '
-            f'<a href="{escape(run["href"])}/numbers.json">numbers</a> · '
-            f'<a href="{escape(run["href"])}/run.json">run</a></td></tr>')
+            f'<tr class="{"ok" if ok else "failed"}"><td>{html(run["notebook"])}</td><td>{html(params)}</td>'
+            f"<td>{status}</td><td>{float(run['duration_s']):.1f} s</td><td>{links}</td></tr>")
     failed = sum(r["status"] != "succeeded" for r in runs)
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Reports</title><style>"
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}"
-        "tr.failed td{background:#fde8e8}</style></head><body>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Reports</title><style>"
+        "body{font-family:sans-serif;margin:2em;overflow-wrap:break-word}table{border-collapse:collapse}"
+        ".runs{overflow-x:auto;max-width:100%}"
+        "td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+        "td:nth-child(2),td:nth-child(3){overflow-wrap:anywhere}"
+        "tr.failed td{background:#fde8e8}@media (max-width:40em){body{margin:.5em}td,th{padding:.3em}}"
+        "</style></head><body>\n"
         f"<h1>Reports</h1><p>{len(runs)} reports, {failed} failed.</p>\n"
-        "<table><tr><th>notebook</th><th>parameters</th><th>status</th><th>duration</th><th>files</th></tr>\n"
-        + "\n".join(rows) + "\n</table></body></html>\n"
+        "<div class=\"runs\"><table><tr><th>notebook</th><th>parameters</th><th>status</th><th>duration</th>"
+        "<th>files</th></tr>\n"
+        + "\n".join(rows) + "\n</table></div></body></html>\n"
     )
