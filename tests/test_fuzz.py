@@ -125,7 +125,7 @@ def _check_both(data: bytes, tmp_path_factory) -> None:
 _HEADERS = st.sampled_from([",".join(row).encode() + b"\n" for row, _, _ in FORMATS.values()])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=_QUIET)
+@settings(max_examples=15, deadline=None, suppress_health_check=_QUIET)
 @given(data=st.binary(max_size=300) | st.tuples(_HEADERS, st.binary(max_size=300)).map(b"".join))
 @example(data=b"\x00")
 @example(data=b'"')
@@ -136,7 +136,7 @@ def test_arbitrary_bytes(data, tmp_path_factory):
     _check_both(data, tmp_path_factory)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=_QUIET)
+@settings(max_examples=10, deadline=None, suppress_health_check=_QUIET)
 @given(data=hostile_files())
 def test_arbitrary_rows_of_every_format(data, tmp_path_factory):
     _check_both(data, tmp_path_factory)
