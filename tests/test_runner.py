@@ -47,7 +47,7 @@ def test_errors_come_back_from_the_runner(with_runner, cli):
 def test_a_batch_through_the_runner(with_runner, cli):
     code, out, err = cli("batch", "01-daily-briefing", "--grid", "date=2023-03-14,2023-13-01", "--grid",
                          "window_days=1")
-    assert code == 1 and "2 reports: 1 succeeded, 1 failed" in out
+    assert code == 1 and "2 reports: 1 succeeded, 1 failed" in out, err
 
 
 def test_runner_stops_on_request(with_runner, cli):
