@@ -26,7 +26,6 @@ from analysis.execution import KERNEL_START_TIMEOUT_S, KernelStartError, _shutdo
 
 WARM_UP = ("import analysis, analysis.loaders, analysis.metrics, analysis.plots, analysis.reporting, "
            "analysis.wording, analysis.quality, pandas, pyarrow.parquet, matplotlib")
-WARM_UP_TIMEOUT_S = KERNEL_START_TIMEOUT_S
 MAX_USES = 25
 RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
          "import gc, os, matplotlib.pyplot as _plt\n"
@@ -44,8 +43,8 @@ def _run_silently(km, code: str) -> None:
     client.load_connection_info(km.get_connection_info())
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=WARM_UP_TIMEOUT_S)
-        reply = client.execute_interactive(code, silent=True, store_history=False, timeout=WARM_UP_TIMEOUT_S)
+        client.wait_for_ready(timeout=KERNEL_START_TIMEOUT_S)
+        reply = client.execute_interactive(code, silent=True, store_history=False, timeout=KERNEL_START_TIMEOUT_S)
         if reply["content"]["status"] != "ok":
             raise KernelStartError(f"preparing the kernel failed: {reply['content'].get('evalue')}")
     except (RuntimeError, TimeoutError) as exc:
