@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-venv bench
+.PHONY: run test install clean-venv bench under-load
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,7 @@ clean-venv:
 # Benchmarks (not part of the test suite): see benchmarks/run.py and benchmarks/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The test suite and the main job, 3 times each, while busy loops keep every core busy (scripts/under-load.sh)
+under-load: $(STAMP)
+	scripts/under-load.sh

@@ -47,15 +47,22 @@ def test_errors_come_back_from_the_runner(with_runner, cli):
 def test_a_batch_through_the_runner(with_runner, cli):
     code, out, err = cli("batch", "01-daily-briefing", "--grid", "date=2023-03-14,2023-13-01", "--grid",
                          "window_days=1")
-    assert code == 1 and "2 reports: 1 succeeded, 1 failed" in out
+    assert code == 1 and "2 reports: 1 succeeded, 1 failed" in out, err
 
 
-def test_runner_stops_on_request(with_runner, cli):
+def test_runner_status_names_the_project_and_the_runner_stops_on_request(with_runner, cli):
     code, _, _ = cli("report", "05-data-quality")
     assert code == 0 and with_runner in runner.running()
+    code, out, _ = cli("runner", "status")
+    assert code == 0 and f"report runner(s) for project {config.PROJECT_DIR}" in out
+    assert f"project {config.PROJECT_DIR} (this code and data)" in out and f"socket {with_runner}" in out
+    code, out, _ = cli("runner", "status", "--all")
+    assert code == 0 and "report runner(s) of this user" in out and f"project {config.PROJECT_DIR}" in out
     code, out, _ = cli("runner", "stop")
     assert code == 0
     deadline = time.monotonic() + 30
     while with_runner.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert with_runner not in runner.running()
+    code, out, _ = cli("runner", "status")
+    assert code == 0 and f"socket {with_runner}" not in out

@@ -172,14 +172,13 @@ def batch(
 @app.command("runner")
 def runner_command(
     action: str = typer.Argument(..., help="'status' or 'stop'."),
-    all_runners: bool = typer.Option(False, "--all", help="With stop: every runner of this user."),
+    all_runners: bool = typer.Option(False, "--all", help="Every runner of this user, not only this project's."),
 ) -> None:
-    """The background report runner: show which run, or stop the one for this project and data (or --all)."""
+    """The background report runner: show this project's (or --all), or stop the one for this project and data."""
     from analysis import runner
 
     if action == "status":
-        alive = runner.running()
-        typer.echo(f"{len(alive)} report runner(s) running" + "".join(f"\n  {p}" for p in alive))
+        typer.echo(runner.status(all_runners))
     elif action == "stop":
         stopped = runner.stop_all() if all_runners else int(runner.stop(runner.socket_path()))
         typer.echo(f"asked {stopped} report runner(s) to stop")

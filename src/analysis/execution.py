@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import config, escaping, storage
+from analysis.errors import AnalysisError
 
 KERNEL_NAME = "conflict-analysis"
 KERNEL_ENV = {"PYTHONHASHSEED": "0"}
@@ -33,8 +34,17 @@ class Outcome:
     error: str | None = None
 
 
-class KernelStartError(RuntimeError):
-    """The kernel did not start; the run may be retried."""
+class KernelStartError(AnalysisError, RuntimeError):
+    """The kernel did not start; the run may be retried.  A report that fails so exits 1, never 3."""
+
+    exit_code = 1
+
+
+# A kernel's start-up (process, zmq sockets, kernel_info) and the warm-up imports can take
+# minutes on a loaded 2-core machine; liveness is judged by the kernel process, never by
+# heartbeat replies, so these limits only bound a kernel that is alive but never answers.
+KERNEL_START_TIMEOUT_S = 300
+KERNEL_START_RETRIES = 2  # a run whose kernel did not start is tried again on a fresh kernel, this many times
 
 
 _KERNELSPEC_LOCK = threading.Lock()
@@ -77,7 +87,7 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
         papermill.execute_notebook(
             _with_our_kernel(notebook), str(tmp), parameters=parameters, kernel_name=KERNEL_NAME, language="python",
             cwd=str(config.NOTEBOOKS_DIR),
-            execution_timeout=timeout_s, progress_bar=False, log_output=False, start_timeout=60,
+            execution_timeout=timeout_s, progress_bar=False, log_output=False, start_timeout=KERNEL_START_TIMEOUT_S,
             request_save_on_cell_execute=True,  # the partial notebook must exist if a cell times out
             km=km)
         outcome = Outcome(True)
@@ -119,7 +129,11 @@ def kernel_environment() -> dict:
 
 
 def start_kernel():
-    """Start the project's kernel with the runner's folders in its environment; return its manager."""
+    """Start the project's kernel with the runner's folders in its environment; return its manager.
+
+    A kernel that fails to start is shut down and its files removed before
+    :class:`KernelStartError` is raised: nothing is left running.
+    """
     import asyncio
 
     km = new_kernel_manager()
@@ -127,32 +141,99 @@ def start_kernel():
         asyncio.run(km.start_kernel(env=kernel_environment(), cwd=str(config.NOTEBOOKS_DIR),
                                     extra_arguments=["--HistoryManager.enabled=False"]))  # reports keep no history
     except Exception as exc:  # noqa: BLE001
+        _shutdown(km)
         raise KernelStartError(f"the kernel did not start: {type(exc).__name__}: {exc}") from exc
     return km
 
 
 def new_kernel_manager():
-    """A kernel manager for the project's kernel over local IPC sockets (no TCP ports, no warnings)."""
-    import tempfile
+    """A kernel manager for the project's kernel over IPC sockets in this process's private folder.
+
+    Its connection file and sockets are ``<kernel_dir>/<id>.json`` and ``<kernel_dir>/<id>-<n>``
+    (no TCP ports, nothing in a shared folder); :func:`_shutdown` removes them.
+    """
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
 
-    sockets = Path(tempfile.gettempdir()) / "analysis-kernels"
-    sockets.mkdir(exist_ok=True)
-    # each kernel gets its own socket path: kernels started at once must not pick the same files
-    return AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(sockets / uuid.uuid4().hex[:12]))
+    folder = kernel_dir()
+    name = uuid.uuid4().hex[:12]  # kernels started at once must not pick the same files
+    return AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(folder / name),
+                              connection_file=str(folder / f"{name}.json"))
+
+
+_SWEEP_LOCK = threading.Lock()
+_swept = False
+
+
+def kernel_dir() -> Path:
+    """This process's private folder of kernel files; the first call removes those of processes gone."""
+    global _swept
+    from analysis import private
+
+    with _SWEEP_LOCK:
+        if not _swept:
+            sweep_stale_kernel_files()
+            _swept = True
+            import atexit
+
+            atexit.register(_remove_own_kernel_dir)
+        return private.private_dir("kernels", str(os.getpid()))
+
+
+def sweep_stale_kernel_files() -> int:
+    """Remove the kernel folders of processes no longer running (their kernels exit with them); return how many."""
+    import shutil
+    import stat
+
+    from analysis import private
+
+    root = private.private_dir("kernels")
+    removed = 0
+    for entry in os.scandir(root):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid() or _process_exists(int(entry.name)):
+            continue
+        if stat.S_ISDIR(entry.stat(follow_symlinks=False).st_mode):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            os.unlink(entry.path)
+        removed += 1
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's: the folder is not that process's, but leave it alone
+    return True
+
+
+def _remove_own_kernel_dir() -> None:
+    from analysis import private
+
+    try:
+        os.rmdir(private.runtime_root() / "kernels" / str(os.getpid()))  # only if empty: every kernel shut down
+    except OSError:
+        pass
 
 
 def _shutdown(km) -> None:
-    """Stop a kernel this module started (papermill leaves kernels it was handed running)."""
+    """Stop a kernel this module started and remove its connection file and sockets.
+
+    (papermill leaves kernels it was handed running.)
+    """
     import asyncio
 
-    if km.has_kernel:
-        try:
-            asyncio.run(km.shutdown_kernel(now=True))  # also removes its connection files
-        except Exception:  # noqa: BLE001 - the process may already be gone
-            pass
+    try:
+        if km.has_kernel:
+            asyncio.run(km.shutdown_kernel(now=True))  # also removes its connection file and IPC sockets
+    except Exception:  # noqa: BLE001 - the process may already be gone
+        pass
+    km.cleanup_connection_file()  # a kernel that never launched, or a shutdown that failed half-way
+    km.cleanup_ipc_files()
 
 
 def _with_our_kernel(notebook: Path):

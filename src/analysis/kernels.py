@@ -9,7 +9,11 @@ notebook successfully is reset and reused, up to :data:`MAX_USES` times:
   to the notebooks folder and sets the execution count back to 1, silently;
 * a kernel whose notebook failed, timed out or died is shut down, never reused;
 * warm-up and reset run as silent executions (no execution count, no history),
-  so an executed notebook is the same as from a fresh kernel (tested).
+  so an executed notebook is the same as from a fresh kernel (tested);
+* a kernel is judged alive by its process (the client's parent is the kernel
+  manager), never by the 1-second heartbeat, which a busy machine misses;
+* a kernel whose start or warm-up failed is shut down at once: the pool never
+  holds more than ``size`` kernels.
 """
 
 from __future__ import annotations
@@ -18,11 +22,10 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from analysis.execution import KernelStartError, _shutdown, start_kernel
+from analysis.execution import KERNEL_START_TIMEOUT_S, KernelStartError, _shutdown, start_kernel
 
 WARM_UP = ("import analysis, analysis.loaders, analysis.metrics, analysis.plots, analysis.reporting, "
            "analysis.wording, analysis.quality, pandas, pyarrow.parquet, matplotlib")
-WARM_UP_TIMEOUT_S = 120
 MAX_USES = 25
 RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
          "import gc, os, matplotlib.pyplot as _plt\n"
@@ -34,14 +37,20 @@ RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
 def _run_silently(km, code: str) -> None:
     from jupyter_client.blocking import BlockingKernelClient
 
-    client = BlockingKernelClient()
+    # parent=km: "is the kernel alive?" asks the manager, which checks the process; without a parent
+    # jupyter_client asks the heartbeat, which declares a live kernel dead after 1 s without a reply
+    client = BlockingKernelClient(parent=km)
     client.load_connection_info(km.get_connection_info())
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=WARM_UP_TIMEOUT_S)
-        reply = client.execute_interactive(code, silent=True, store_history=False, timeout=WARM_UP_TIMEOUT_S)
+        client.wait_for_ready(timeout=KERNEL_START_TIMEOUT_S)
+        reply = client.execute_interactive(code, silent=True, store_history=False, timeout=KERNEL_START_TIMEOUT_S)
         if reply["content"]["status"] != "ok":
             raise KernelStartError(f"preparing the kernel failed: {reply['content'].get('evalue')}")
+    except (RuntimeError, TimeoutError) as exc:
+        if isinstance(exc, KernelStartError):
+            raise
+        raise KernelStartError(f"the kernel did not get ready: {exc}") from exc
     finally:
         client.stop_channels()
 
@@ -59,35 +68,75 @@ def reset(km) -> None:
 
 
 class KernelPool:
-    """Up to ``size`` warm kernels; a kernel that ran cleanly is reset and reused."""
+    """Up to ``size`` warm kernels; a kernel that ran cleanly is reset and reused.
+
+    Each of the ``size`` slots holds one item at a time: a kernel starting, ready
+    or in use, or the error of a start that failed (handed to the next caller,
+    after which the slot starts a fresh kernel).  :attr:`live` counts the kernels
+    started and not yet shut down; it never exceeds ``size``.
+    """
 
     def __init__(self, size: int) -> None:
+        self.size = max(size, 1)
         self._ready: queue.Queue = queue.Queue()
         self._uses: dict[int, int] = {}
         self._closed = threading.Event()
-        self._starter = ThreadPoolExecutor(max_workers=max(size, 1), thread_name_prefix="kernel-start")
-        for _ in range(size):
+        self._lock = threading.Lock()
+        self.live = 0
+        self._starter = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="kernel-start")
+        for _ in range(self.size):
             self._starter.submit(self._add)
 
     def _add(self) -> None:
         if self._closed.is_set():
             return
+        km = None
         try:
-            km = start_kernel()
+            km = self._start()
             warm_up(km)
             self._uses[id(km)] = 0
             self._ready.put(km)
         except Exception as exc:  # noqa: BLE001 - handed to whoever acquires it
+            if km is not None:
+                self._stop(km)  # a kernel whose warm-up failed is never left running
             self._ready.put(exc if isinstance(exc, KernelStartError) else KernelStartError(str(exc)))
 
-    def acquire(self, timeout: float = WARM_UP_TIMEOUT_S * 2):
-        """A warm kernel manager (blocks until one is ready)."""
+    def _start(self):
+        with self._lock:
+            if self.live >= self.size:
+                raise AssertionError(f"kernel pool of {self.size} asked to start kernel {self.live + 1}")
+            self.live += 1
         try:
-            item = self._ready.get(timeout=timeout)
-        except queue.Empty:
-            raise KernelStartError(f"no kernel became ready within {timeout:g} s") from None
+            return start_kernel()  # shuts down what it started if it fails
+        except BaseException:
+            with self._lock:
+                self.live -= 1
+            raise
+
+    def _stop(self, km) -> None:
+        _shutdown(km)
+        with self._lock:
+            self.live -= 1
+
+    def _refill(self) -> None:
+        if not self._closed.is_set():
+            try:
+                self._starter.submit(self._add)
+            except RuntimeError:  # closed meanwhile
+                pass
+
+    def acquire(self):
+        """A warm kernel manager; waits while kernels start or are in use (a failed start raises)."""
+        while True:
+            if self._closed.is_set():
+                raise KernelStartError("the kernel pool was closed")
+            try:
+                item = self._ready.get(timeout=1.0)
+                break
+            except queue.Empty:
+                continue
         if isinstance(item, Exception):
-            self._starter.submit(self._add)  # try again for the next caller
+            self._refill()  # try again for the next caller
             raise item
         return item
 
@@ -102,17 +151,17 @@ class KernelPool:
                 return
             except Exception:  # noqa: BLE001 - a kernel that cannot be reset is replaced
                 pass
-        _shutdown(km)
-        self._starter.submit(self._add)
+        self._stop(km)
+        self._refill()
 
     def close(self) -> None:
-        """Stop starting kernels and shut down the ready ones."""
+        """Stop starting kernels and shut down the ready ones (kernels in use are shut down on release)."""
         self._closed.set()
         self._starter.shutdown(wait=True)
         while not self._ready.empty():
             item = self._ready.get_nowait()
             if not isinstance(item, Exception):
-                _shutdown(item)
+                self._stop(item)
 
     def __enter__(self) -> "KernelPool":
         return self

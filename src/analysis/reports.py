@@ -184,20 +184,23 @@ def run_all_reports(**options) -> list[RunResult]:
 
 
 def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-             reports_root: Path | None = None, retries: int = 2, progress: bool = True,
+             reports_root: Path | None = None, retries: int | None = None, progress: bool = True,
              kernels=None, on_done=None) -> list[RunResult]:
     """Run (notebook, parameters) pairs in parallel and write reports/index.html.
 
     Parameters are checked before any kernel starts; a bad combination becomes a
-    failed result with the reason.  Kernel start failures are retried.  Runs take
-    warm kernels from a :class:`analysis.kernels.KernelPool` (one per run).
+    failed result with the reason.  Kernel start failures are retried (``retries``,
+    default :data:`analysis.execution.KERNEL_START_RETRIES`).  Runs take warm
+    kernels from a :class:`analysis.kernels.KernelPool` (one per run).
     """
     import os
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
+    from analysis.execution import kernel_dir
     from analysis.loaders import ensure_built
 
     ensure_built()
+    kernel_dir()  # an unsafe private folder stops the batch here (exit 2), not each run
     jobs = jobs or os.cpu_count() or 1
     results: list[RunResult | None] = [None] * len(runs)
     runnable = []
@@ -237,17 +240,31 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
     return results
 
 
-def _run_with_retries(path: Path, combo: dict, timeout_s: float, reports_root, retries: int, kernels) -> RunResult:
-    from analysis.execution import KernelStartError
+def _run_with_retries(path: Path, combo: dict, timeout_s: float, reports_root, retries: int | None, kernels, *,
+                      write_index: bool = False, keep_going: bool = True) -> RunResult:
+    """:func:`run_report`, tried again on a fresh kernel when the kernel did not start.
 
-    for attempt in range(retries + 1):
+    ``keep_going`` (batches): any error becomes a failed result, so one run never
+    stops the others.  Otherwise (a single report) errors are raised, the last
+    kernel start failure as a :class:`KernelStartError` (exit code 1).
+    """
+    from analysis.execution import KERNEL_START_RETRIES, KernelStartError
+
+    retries = KERNEL_START_RETRIES if retries is None else retries
+    for attempt in range(1, retries + 2):
         try:
             return run_report(path, combo, timeout_s=timeout_s, reports_root=reports_root, kernels=kernels,
-                              write_index=False)
+                              write_index=write_index)
         except KernelStartError as exc:
-            if attempt == retries:
-                return RunResult(path.stem, combo, None, "failed", f"{exc} (after {retries + 1} attempts)")
+            if attempt <= retries:
+                continue
+            failure = KernelStartError(f"{exc} (after {attempt} attempts)")
+            if not keep_going:
+                raise failure from exc
+            return RunResult(path.stem, combo, None, "failed", str(failure))
         except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the batch
+            if not keep_going:
+                raise
             return RunResult(path.stem, combo, None, "failed", f"{type(exc).__name__}: {exc}")
     raise AssertionError("unreachable")
 

@@ -16,6 +16,12 @@ socket, and exits by itself after :data:`IDLE_S` seconds without work.
 * ``ANALYSIS_RUNNER=off`` (or ``--no-runner``) runs everything in the command's
   own process instead; so does any failure to start or reach the runner.
 * ``analysis runner status`` / ``analysis runner stop`` (this project and data; ``--all``: every runner).
+* Everything lives in this user's private folder (:mod:`analysis.private`): a
+  folder someone else made, a symlink, or loose permissions are refused; the
+  client checks that the process answering on the socket runs as this user
+  (``SO_PEERCRED``), and the log is opened without following links.
+* A report whose kernel does not start is tried again on fresh kernels, then in
+  the command's own process; it never ends as an internal error.
 """
 
 from __future__ import annotations
@@ -24,14 +30,15 @@ import hashlib
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from analysis import config
+from analysis import config, private
+from analysis.execution import KernelStartError
 
 IDLE_S = float(os.environ.get("ANALYSIS_RUNNER_IDLE_S", 900))
 START_TIMEOUT_S = 60
@@ -53,9 +60,8 @@ def _folders() -> dict[str, str]:
 
 
 def socket_dir() -> Path:
-    path = Path(tempfile.gettempdir()) / f"analysis-runner-{os.getuid()}"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
+    """This user's private folder of runner sockets and logs (checked: see :mod:`analysis.private`)."""
+    return private.private_dir("runners")
 
 
 def socket_path() -> Path:
@@ -103,10 +109,21 @@ def _open(path: Path) -> socket.socket:
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(path))
-    except OSError:
+        _check_peer(conn, path)
+    except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _check_peer(conn: socket.socket, path: Path) -> None:
+    """Refuse a runner socket served by a process of another user (Linux: SO_PEERCRED)."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return
+    pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    if uid != os.getuid():
+        raise private.PrivateDirError(f"the report runner socket {path} is served by uid {uid} (pid {pid}), "
+                                      f"not by you (uid {os.getuid()}); refusing to use it")
 
 
 def _log_path(path: Path) -> Path:
@@ -117,26 +134,42 @@ def _start(path: Path) -> None:
     """Start a runner in the background, detached from this command."""
     print("starting the report runner in the background (warm kernels; it stops after "
           f"{IDLE_S / 60:g} idle minutes; `analysis runner stop` stops it now)", file=sys.stderr, flush=True)
-    log = open(_log_path(path), "ab")
-    subprocess.Popen([sys.executable, "-m", "analysis.runner", str(path)], stdin=subprocess.DEVNULL, stdout=log,
-                     stderr=log, env={**os.environ, **_folders()}, start_new_session=True, cwd=config.PROJECT_DIR)
-    log.close()
+    log = private.open_log(_log_path(path))
+    try:
+        subprocess.Popen([sys.executable, "-m", "analysis.runner", str(path)], stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=log, env={**os.environ, **_folders()}, start_new_session=True, cwd=config.PROJECT_DIR)
+    finally:
+        os.close(log)
 
 
 def _raise_errors(message: dict) -> dict:
     error = message.get("error")
     if not error:
         return message["result"]
-    from analysis import errors
+    from analysis.errors import AnalysisError
 
-    kind = getattr(errors, error["type"], None)
-    if isinstance(kind, type) and issubclass(kind, errors.AnalysisError):
-        raise kind(error["message"])
+    kind = _user_errors().get(error["type"])
+    if kind is not None:
+        exc = kind.__new__(kind)  # its own type, with the message as given (whatever its __init__ takes)
+        AnalysisError.__init__(exc, error["message"])
+        raise exc
     raise RuntimeError(f"{error['type']}: {error['message']}")
 
 
+def _user_errors() -> dict[str, type]:
+    """Every AnalysisError class by name (an error raised in the runner is raised again as its own type)."""
+    from analysis.errors import AnalysisError
+
+    found, todo = {}, [AnalysisError]
+    while todo:
+        kind = todo.pop()
+        found[kind.__name__] = kind
+        todo.extend(kind.__subclasses__())
+    return found
+
+
 def running() -> list[Path]:
-    """Sockets of runners that answer."""
+    """Sockets of runners that answer (sockets nobody answers on are removed)."""
     alive = []
     for path in sorted(socket_dir().glob("*.sock")):
         try:
@@ -145,6 +178,36 @@ def running() -> list[Path]:
         except OSError:
             path.unlink(missing_ok=True)
     return alive
+
+
+def ping(path: Path) -> dict | None:
+    """What the runner at ``path`` says about itself (pid, project, folders), or None if it does not answer."""
+    try:
+        with _open(path) as conn:
+            conn.sendall(b'{"action": "ping"}\n')
+            line = conn.makefile("r", encoding="utf-8").readline()
+        return json.loads(line)["result"] if line else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def status(all_runners: bool = False) -> str:
+    """This project's runners (``all_runners``: every runner of this user), each with its project's path."""
+    project, current = str(config.PROJECT_DIR), socket_path()
+    lines = []
+    for path in running():
+        info = ping(path)
+        if info is None or (not all_runners and info.get("project") != project):
+            continue
+        note = "" if path != current else " (this code and data)"
+        lines.append(f"  project {info.get('project', '?')}{note}\n    pid {info['pid']}, "
+                     f"{info.get('kernels', '?')} kernel(s), {info.get('busy', '?')} request(s) running, "
+                     f"data {info.get('folders', {}).get('ANALYSIS_PROCESSED_DIR', '?')}\n    socket {path}")
+    if all_runners:
+        head = f"{len(lines)} report runner(s) of this user"
+    else:
+        head = f"{len(lines)} report runner(s) for project {project}"
+    return head + "".join(f"\n{line}" for line in lines)
 
 
 def stop(path: Path) -> bool:
@@ -171,6 +234,8 @@ class Runner:
         from analysis.execution import ensure_kernelspec
         from analysis.kernels import KernelPool
 
+        private.check_private(path.parent)
+        sweep_stale_files()
         ensure_kernelspec()
         self.path = path
         self.pool = KernelPool(os.cpu_count() or 1)
@@ -222,7 +287,8 @@ class Runner:
                 self.stopping.set()
                 return {"result": "stopping"}
             if request["action"] == "ping":
-                return {"result": {"pid": os.getpid(), "socket": str(self.path)}}
+                return {"result": {"pid": os.getpid(), "socket": str(self.path), "project": str(config.PROJECT_DIR),
+                                   "folders": _folders(), "kernels": self.pool.live, "busy": self.busy - 1}}
             return {"result": self._run(request, stream)}
         except AnalysisError as exc:
             return {"error": {"type": type(exc).__name__, "message": str(exc)}}
@@ -233,8 +299,8 @@ class Runner:
         from analysis import reports
 
         if request["action"] == "report":
-            result = reports.run_report(request["notebook"], request["parameters"], timeout_s=request["timeout_s"],
-                                        kernels=self.pool)
+            result = reports._run_with_retries(Path(request["notebook"]), request["parameters"], request["timeout_s"],
+                                               None, None, self.pool, write_index=True, keep_going=False)
             return _as_dict(result)
         if request["action"] == "batch":
             def progress(done: int) -> None:
@@ -285,9 +351,13 @@ def report(notebook, given: dict, timeout_s: float):
         try:
             return from_dict(submit({"action": "report", "notebook": str(path), "parameters": given,
                                      "timeout_s": timeout_s}))
+        except KernelStartError as exc:
+            print(f"note: the report runner could not start a kernel ({exc}); running in this process",
+                  file=sys.stderr)
         except (ConnectionError, OSError) as exc:
             print(f"note: report runner unavailable ({exc}); running in this process", file=sys.stderr)
-    return reports.run_report(path, given, timeout_s=timeout_s)
+    # kernel start failures are retried; the last one is a KernelStartError: exit 1, never 3
+    return reports._run_with_retries(path, given, timeout_s, None, None, None, write_index=True, keep_going=False)
 
 
 def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
@@ -306,5 +376,21 @@ def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
     return reports.run_many(runs, jobs=jobs, timeout_s=timeout_s)
 
 
+def sweep_stale_files() -> None:
+    """At runner start: remove sockets no runner answers on and the kernel files of processes gone."""
+    from analysis.execution import sweep_stale_kernel_files
+
+    running()
+    sweep_stale_kernel_files()
+
+
+def _main(path: Path) -> None:
+    import signal
+
+    runner = Runner(path)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())  # shut the kernels down, remove the socket
+    runner.serve()
+
+
 if __name__ == "__main__":
-    Runner(Path(sys.argv[1])).serve()
+    _main(Path(sys.argv[1]))
