@@ -143,3 +143,31 @@ def seed_dirs(tmp_path, monkeypatch):
 def _no_background_runner(monkeypatch):
     """Commands run reports in-process in tests; tests/test_runner.py starts runners on purpose."""
     monkeypatch.setenv("ANALYSIS_RUNNER", "off")
+
+
+# ---------------------------------------------------------------- the bundled data, reported once per session
+@pytest.fixture(scope="session")
+def bundled_reports(tmp_path_factory):
+    """data/raw built into tmp and every report notebook run on it once per test session.
+
+    Returns (root, results by notebook).  ``config`` points at root only while
+    the reports run; tests that run more there patch it themselves (see
+    test_notebooks.bundled).  Executing notebooks is slow: share this fixture.
+    """
+    from analysis import reports
+
+    root = tmp_path_factory.mktemp("bundled")
+    patch = pytest.MonkeyPatch()
+    point_config_at(patch, root)
+    try:
+        results = reports.run_all_reports(jobs=2, progress=False)
+    finally:
+        patch.undo()
+    return root, {r.notebook: r for r in results}
+
+
+def point_config_at(patch, root: Path) -> None:
+    """Raw data: the bundled data/raw; processed tables and reports under ``root``."""
+    patch.setattr(config, "RAW_DIR", config.PROJECT_DIR / "data" / "raw")
+    patch.setattr(config, "PROCESSED_DIR", root / "processed")
+    patch.setattr(config, "REPORTS_DIR", root / "reports")
