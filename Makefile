@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-venv bench
+.PHONY: run test install clean-venv bench mutate
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,13 @@ clean-venv:
 # Benchmarks (not part of the test suite): see benchmarks/run.py and benchmarks/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Mutation testing (not part of `make test`; slow, see docs/mutation.md): mutmut mutates the metrics, the
+# readers, the ledger and the report records in a copy (mutants/) and runs the fast tests against each mutant.
+# `make mutate MUTANTS='analysis.metrics.*'` runs a part.  The copy finds ../shared/realdata through ./shared.
+MUTANTS ?= analysis.metrics.* analysis.sources.* analysis.ingest.xǁLedgerǁ* analysis.ingest.x_settle_duplicates* \
+	analysis.ingest.x__ingest_chunk* analysis.reporting.* analysis.reports.x__run_record*
+mutate: $(STAMP)
+	@[ -e shared ] || [ ! -d ../shared ] || ln -s ../shared shared
+	$(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
+	$(BIN)/mutmut results
