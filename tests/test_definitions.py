@@ -251,6 +251,20 @@ def test_the_coverage_of_a_bare_table_runs_from_its_first_to_its_last_event_date
         metrics.attacks_per_day(events, end="2023-03-05")
 
 
+def test_the_recorded_coverage_reaches_the_last_day_of_a_multi_day_event():
+    """Pins "first to last event date of the table" as ``load_events()`` records it (metrics.with_coverage):
+    the coverage ends on the last day of the latest event, so a view of earlier events still counts
+    zeros up to it."""
+    events = events_frame([{"event_date": D("2023-03-01")},
+                           {"event_date": D("2023-03-02"), "event_end_date": D("2023-03-05"), "date_precision": "days"}])
+    recorded = metrics.with_coverage(events.copy())
+    assert recorded.attrs[metrics.COVERAGE_KEY] == (D("2023-03-01"), D("2023-03-05"))
+    view = recorded[recorded["event_date"] == D("2023-03-01")]
+    assert metrics.attacks_per_day(view)["attacks"].tolist() == [1, 0, 0, 0, 0]
+    assert metrics.with_coverage(events.drop(columns="event_end_date")).attrs[metrics.COVERAGE_KEY] == \
+        (D("2023-03-01"), D("2023-03-02"))  # a table without end dates: its event dates
+
+
 def test_rolling_means_do_not_reach_outside_the_coverage():
     """Pins: the rolling mean uses "days before ``start`` where the data cover them"; before the first
     covered day there is no mean (not a mean over invented zeros)."""
