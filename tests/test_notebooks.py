@@ -115,7 +115,9 @@ def _assert_exploration_outputs(executed, root) -> None:
                            len(metrics.events_in(events, city="Kramatorsk")))
     assert donetsk > kramatorsk >= 2 and shown(cells[3]) == f"({donetsk}, {kramatorsk})"
     for cell in cells[4:7]:  # attacks per day, by type, civilian harm by city: one figure each
-        assert [o for o in cell.outputs if "image/png" in o.get("data", {})], cell.source
+        figures = [o for o in cell.outputs if "image/png" in o.get("data", {})
+                   or "<Figure size" in o.get("data", {}).get("text/plain", "")]
+        assert len(figures) == 1, cell.source
     assert shown(cells[7]) == "['attacks.alt.txt', 'attacks.csv', 'attacks.png', 'attacks.svg']"
 
 
