@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-venv bench under-load
+.PHONY: run test install clean-venv bench under-load mutate
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,13 @@ bench: $(STAMP)
 # The test suite and the main job, 3 times each, while busy loops keep every core busy (scripts/under-load.sh)
 under-load: $(STAMP)
 	scripts/under-load.sh
+
+# Mutation testing (not part of `make test`; slow, see docs/mutation.md): mutmut mutates the metrics, the
+# readers, the ledger and the report records in a copy (mutants/) and runs the fast tests against each mutant.
+# `make mutate MUTANTS='analysis.metrics.*'` runs a part.  The copy finds ../shared/realdata through ./shared.
+MUTANTS ?= analysis.metrics.* analysis.sources.* analysis.ingest.xǁLedgerǁ* analysis.ingest.x_settle_duplicates* \
+	analysis.ingest.x__ingest_chunk* analysis.reporting.* analysis.reports.x__run_record*
+mutate: $(STAMP)
+	@[ -e shared ] || [ ! -d ../shared ] || ln -s ../shared shared
+	$(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
+	$(BIN)/mutmut results

@@ -8,8 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from analysis import config
+
+# `make mutate` runs the tests traced and on a busy machine: slow input generation there is not a failure.
+settings.register_profile("mutation", suppress_health_check=list(HealthCheck), deadline=None)
 
 ACLED_SAMPLE = "acled/acled_api_format_ukraine_2022H1_from_acledR.csv"
 UCDP_SAMPLE = "ucdp_ged/ucdp_ged_api_ukraine_2014_2022_peacerep.csv"
@@ -143,3 +147,31 @@ def seed_dirs(tmp_path, monkeypatch):
 def _no_background_runner(monkeypatch):
     """Commands run reports in-process in tests; tests/test_runner.py starts runners on purpose."""
     monkeypatch.setenv("ANALYSIS_RUNNER", "off")
+
+
+# ---------------------------------------------------------------- the bundled data, reported once per session
+@pytest.fixture(scope="session")
+def bundled_reports(tmp_path_factory):
+    """data/raw built into tmp and every report notebook run on it once per test session.
+
+    Returns (root, results by notebook).  ``config`` points at root only while
+    the reports run; tests that run more there patch it themselves (see
+    test_notebooks.bundled).  Executing notebooks is slow: share this fixture.
+    """
+    from analysis import reports
+
+    root = tmp_path_factory.mktemp("bundled")
+    patch = pytest.MonkeyPatch()
+    point_config_at(patch, root)
+    try:
+        results = reports.run_all_reports(jobs=2, progress=False)
+    finally:
+        patch.undo()
+    return root, {r.notebook: r for r in results}
+
+
+def point_config_at(patch, root: Path) -> None:
+    """Raw data: the bundled data/raw; processed tables and reports under ``root``."""
+    patch.setattr(config, "RAW_DIR", config.PROJECT_DIR / "data" / "raw")
+    patch.setattr(config, "PROCESSED_DIR", root / "processed")
+    patch.setattr(config, "REPORTS_DIR", root / "reports")

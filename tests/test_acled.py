@@ -183,3 +183,70 @@ def test_rows_of_other_countries_are_not_warned_about(tmp_path):
     (tmp_path / "ru.csv").write_text(to_csv_text(rows), encoding="utf-8")
     result = ingest_file(tmp_path / "ru.csv", "ru.csv")
     assert (result.ledger.accepted, result.ledger.warned) == (1, 0)
+
+
+def test_coordinates_are_the_file_s_values_latitude_and_longitude_not_swapped(sample, sample_events):
+    """Every accepted row's latitude and longitude equal the raw file's, as numbers (a swap of the two
+    would otherwise show only through the bounding box rejecting rows)."""
+    raw = pd.read_csv(sample, dtype=str, keep_default_na=False).set_index("event_id_cnty")
+    events = sample_events.accepted.set_index("source_event_id").loc[raw.index]
+    assert len(events) == len(raw) == 690
+    assert (events["latitude"].to_numpy() == raw["latitude"].astype(float).to_numpy()).all()
+    assert (events["longitude"].to_numpy() == raw["longitude"].astype(float).to_numpy()).all()
+    assert events.loc["UKR53103", ["latitude", "longitude"]].tolist() == \
+        [float(raw.loc["UKR53103", "latitude"]), float(raw.loc["UKR53103", "longitude"])]
+    assert events["latitude"].between(44, 53).all() and events["longitude"].between(22, 41).all()
+
+
+# ---------------------------------------------------------------- day-first dates, hand-made
+_DAY_FIRST = [
+    # (as written, the day meant); days <= 12 are ambiguous and must be read day first
+    ("15 July 2022", "2022-07-15"),
+    ("3 July 2022", "2022-07-03"),
+    ("03 July 2022", "2022-07-03"),
+    ("14/08/2020 00:00:00", "2020-08-14"),
+    ("03/04/2022 00:00:00", "2022-04-03"),  # 3 April, not 4 March
+    ("12/01/2022 00:00:00", "2022-01-12"),  # 12 January, not 1 December
+    ("01/12/2022", "2022-12-01"),  # 1 December, not 12 January
+    ("05 Mar 2022", "2022-03-05"),
+    ("06-Mar-22", "2022-03-06"),
+    ("2022-03-07", "2022-03-07"),
+]
+
+
+def _acled_with_dates(export_tool: bool) -> list[dict]:
+    from conftest import ACLED_ROW
+
+    rows = []
+    for i, (written, meant) in enumerate(_DAY_FIRST):
+        row = {**ACLED_ROW, "event_id_cnty": f"UKR{7000 + i}", "event_date": written, "year": meant[:4]}
+        if export_tool:
+            row = {**{k: v for k, v in row.items() if k not in ("civilian_targeting", "disorder_type", "tags")},
+                   "data_id": str(8000 + i), "event_id_no_cnty": str(7000 + i), "iso3": "UKR"}
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("export_tool", [False, True], ids=["current layout", "Export Tool layout"])
+def test_day_first_dates_in_every_written_style(write_csv, export_tool):
+    path = write_csv(_acled_with_dates(export_tool))
+    result = ingest_file(path, "dates.csv")
+    assert result.ledger.variant.startswith("acled (Export Tool" if export_tool else "acled (current")
+    assert (result.ledger.accepted, result.ledger.rejected) == (len(_DAY_FIRST), 0), result.rejects
+    dates = result.accepted.set_index("source_event_id")["event_date"]
+    for i, (written, meant) in enumerate(_DAY_FIRST):
+        assert dates[f"UKR{7000 + i}"] == pd.Timestamp(meant), written
+    assert (result.accepted["event_end_date"] == result.accepted["event_date"]).all()
+
+
+@pytest.mark.parametrize("written, year", [("13/13/2022 00:00:00", "2022"), ("31/02/2022", "2022"),
+                                           ("07/15/2022 00:00:00", "2022"), ("03/04/2022", "2021")])
+def test_impossible_or_month_first_dates_are_rejected(write_csv, written, year):
+    """A month-first date with a day > 12 (07/15) is not ACLED's day-first style; a year that
+    disagrees with the date (03/04/2022 in 2021) shows a misreading."""
+    from conftest import ACLED_ROW
+
+    result = ingest_file(write_csv([{**ACLED_ROW, "event_date": written, "year": year}]), "bad.csv")
+    assert (result.ledger.accepted, result.ledger.rejected) == (0, 1)
+    assert result.rejects.loc[0, "rule"] in ("unparseable_date", "year_disagrees_with_date")
+    assert result.rejects.loc[0, "column"] in ("event_date", "year")

@@ -241,3 +241,158 @@ def test_civilian_harm_by_city_is_the_plain_group_by_of_the_harm_rows(rows, peri
             expected[column].astype(object).where(expected[column].notna(), None).tolist(), column
     sources = provenance.get(found).sources if len(harm) else ()
     assert set(sources) == {{"acled": "ACLED", "ucdp_ged": "UCDP GED"}[d] for d in harm["source_dataset"]}
+
+
+# ---------------------------------------------------------------- small helpers, pinned (mutation testing found them untested)
+def test_events_in_matches_settlement_or_location_and_oblast():
+    events = events_frame([
+        {"event_date": D("2023-03-01")},  # Kramatorsk, Donetsk
+        {"event_date": D("2023-03-01"), "settlement": None, "location": "Kramatorsk", "admin1": None},
+        {"event_date": D("2023-03-01"), "settlement": "Bakhmut", "location": "Artemivsk"},
+        {"event_date": D("2023-03-01"), "settlement": "Kharkiv", "location": "Kharkiv", "admin1": "Kharkiv"},
+    ])
+    assert metrics.events_in(events, city="Kramatorsk")["event_id"].tolist() == ["acled:T0", "acled:T1"]
+    assert metrics.events_in(events, city="Artemivsk")["event_id"].tolist() == ["acled:T2"]
+    assert metrics.events_in(events, oblast="Donetsk")["event_id"].tolist() == ["acled:T0", "acled:T2"]
+    assert metrics.events_in(events, city="Kramatorsk", oblast="Donetsk")["event_id"].tolist() == ["acled:T0"]
+    assert len(metrics.events_in(events, city="", oblast="")) == 4 and len(metrics.events_in(events)) == 4
+
+
+def test_windows_periods_and_days():
+    assert metrics.window("2023-03-14", 7) == (D("2023-03-08"), D("2023-03-14"))
+    assert metrics.window(D("2023-03-14 15:30"), 1) == (D("2023-03-14"), D("2023-03-14"))
+    assert metrics.previous_period("2023-03-01", "2023-03-31") == (D("2023-01-29"), D("2023-02-28"))
+    assert metrics.previous_period("2023-03-10", "2023-03-10") == (D("2023-03-09"), D("2023-03-09"))
+    import datetime
+
+    assert metrics._day(" 2023-03-14 ", "x") == D("2023-03-14") == metrics._day(datetime.date(2023, 3, 14), "x")
+    for bad in ("14/03/2023", "2023-03", "March", "2023-02-30", 1.5j):
+        with pytest.raises(ParameterError, match=r"^x=.* is not a date; write it as YYYY-MM-DD$"):
+            metrics._day(bad, "x")
+
+
+def test_coverage_of_an_empty_table_is_an_error_and_a_recorded_coverage_wins(events):
+    with pytest.raises(ParameterError, match="no events"):
+        metrics.coverage(events.iloc[0:0])
+    assert metrics.coverage(events) == (D("2023-03-01"), D("2023-03-10"))
+    recorded = metrics.with_coverage(events.copy())
+    assert recorded.attrs[metrics.COVERAGE_KEY] == (D("2023-03-01"), D("2023-03-10"))
+    late = recorded[recorded["event_date"] >= D("2023-03-06")]
+    assert metrics.coverage(late) == (D("2023-03-01"), D("2023-03-10"))  # the view keeps the table's
+    assert metrics.with_coverage(events.iloc[0:0].copy()).attrs.get(metrics.COVERAGE_KEY) is None
+    no_end = events.drop(columns="event_end_date")
+    assert metrics.coverage(no_end) == (D("2023-03-01"), D("2023-03-10"))
+
+
+def test_period_errors_name_the_dates_and_the_coverage(events):
+    with pytest.raises(ParameterError, match=r"^2023-02-28\.\.2023-03-02 lies outside the events' coverage "
+                                             r"\(2023-03-01\.\.2023-03-10\); outside it there is no data, not zero$"):
+        metrics.attacks_per_day(events, start="2023-02-28", end="2023-03-02")
+    with pytest.raises(ParameterError, match=r"^end 2023-03-02 is before start 2023-03-05$"):
+        metrics.attacks_per_day(events, start="2023-03-05", end="2023-03-02")
+    assert len(metrics.attacks_per_day(events, start="2023-03-10", end="2023-03-10")) == 1  # both ends included
+    assert len(metrics.attacks_per_day(events, start="2023-03-01", end="2023-03-01")) == 1
+
+
+@pytest.mark.parametrize("rolling", [0, -1, 1.5, "7"])
+def test_rolling_must_be_a_whole_number_of_days(events, rolling):
+    with pytest.raises(ParameterError, match=r"rolling=.* must be a whole number of days >= 1"):
+        metrics.attacks_per_day(events, rolling=rolling)
+
+
+def test_rolling_by_group_and_a_rolling_of_one_day(events):
+    daily = metrics.attacks_per_day(events, start="2023-03-02", end="2023-03-06", by="event_type", rolling=2)
+    battles = daily[daily["event_type"] == "Battles"]
+    assert battles["attacks"].tolist() == [0, 0, 0, 0, 1]
+    assert battles["attacks_rolling_mean"].tolist() == [0.5, 0.0, 0.0, 0.0, 0.5]  # 1 March's battle counts
+    assert daily.attrs["rolling_days"] == 2 and metrics.attacks_per_day(events).attrs["rolling_days"] is None
+    one = metrics.attacks_per_day(events, rolling=1)
+    assert one["attacks_rolling_mean"].tolist() == one["attacks"].astype(float).tolist()
+
+
+def test_groups_are_sorted_by_name_with_missing_values_named(events):
+    daily = metrics.attacks_per_day(events, by="source_dataset")
+    assert daily["source_dataset"].unique().tolist() == ["acled", "ucdp_ged"]
+    assert daily["event_date"].tolist()[:2] == [D("2023-03-01"), D("2023-03-02")]
+    by_type = metrics.attacks_per_day(events, by="event_type")
+    assert by_type["event_type"].unique().tolist() == ["(not given)", "Battles", "Explosions/Remote violence"]
+    with pytest.raises(ParameterError, match="cannot break down by 'colour'; choose one of: event_type, "):
+        metrics.summarise_events(events, by=("colour",))
+
+
+def test_attacks_per_day_provenance_is_of_the_attacks_counted():
+    events = events_frame([
+        {"event_date": D("2023-03-01"), "is_attack": False, "event_type": "Protests",
+         "sub_event_type": "Peaceful protest", "source_dataset": "news", "is_synthetic": True},
+        {"event_date": D("2023-03-02"), "event_end_date": D("2023-03-03"), "source_dataset": "ucdp_ged",
+         "event_type": None, "sub_event_type": None},
+        {"event_date": D("2023-03-05")},
+    ])
+    prov = provenance.get(metrics.attacks_per_day(events, start="2023-03-01", end="2023-03-03"))
+    assert (prov.sources, prov.first_date, prov.last_date, prov.is_synthetic) == \
+        (("UCDP GED",), "2023-03-02", "2023-03-03", False)  # the protest is not an attack; 5 March is outside
+    none = provenance.get(metrics.attacks_per_day(events, start="2023-03-04", end="2023-03-04"))
+    assert (none.sources, none.last_date, none.is_synthetic) == ((), None, False)
+
+
+def test_compare_periods_by_group_and_every_metric(events):
+    table = metrics.compare_periods(events, ("2023-03-06", "2023-03-10"), ("2023-03-01", "2023-03-05"),
+                                    metric="events", by="admin1").set_index("admin1")
+    assert table.loc["Donetsk", ["current_value", "previous_value"]].tolist() == [3, 4]
+    assert table.loc["Kharkiv", ["current_value", "previous_value", "absolute_change"]].tolist() == [1, 0, 1]
+    assert pd.isna(table.loc["Kharkiv", "relative_change"])
+    assert table["metric"].unique().tolist() == ["events"]
+    killed = metrics.compare_periods(events, ("2023-03-01", "2023-03-05"), ("2023-03-06", "2023-03-10"),
+                                     metric="civilians_killed").iloc[0]
+    assert (killed["current_value"], killed["previous_value"]) == (1, 0)
+    with pytest.raises(ParameterError, match="cannot compare 'deaths'; choose one of: attacks, events"):
+        metrics.compare_periods(events, ("2023-03-06", "2023-03-10"), ("2023-03-01", "2023-03-05"), metric="deaths")
+    prov = provenance.get(metrics.compare_periods(events, ("2023-03-06", "2023-03-06"), ("2023-03-05", "2023-03-05")))
+    assert prov.first_date == "2023-03-06" and prov.last_date == "2023-03-06"
+
+
+def test_week_on_week_defaults_to_the_last_day_of_data(events):
+    with pytest.raises(ParameterError, match="2023-02-25..2023-03-03 lies outside"):  # 10 days: no previous week
+        metrics.week_on_week(events)
+    longer = events_frame([{"event_date": D("2023-02-25")}, {"event_date": D("2023-03-01")},
+                           {"event_date": D("2023-03-04")}, {"event_date": D("2023-03-10")}])
+    week = metrics.week_on_week(longer).iloc[0]
+    assert (week["current_start_date"], week["current_end_date"]) == (D("2023-03-04"), D("2023-03-10"))
+    assert (week["current_value"], week["previous_value"]) == (2, 2)
+
+
+def test_air_attacks_refuse_other_breakdowns(counts_for_air):
+    with pytest.raises(ParameterError, match="'weapon_category' or not at all"):
+        metrics.air_attacks_per_day(counts_for_air, by="weapon_model")
+
+
+@pytest.fixture
+def counts_for_air():
+    from test_air_metrics import _counts
+
+    return _counts([{"count_date": D("2024-05-01"), "metric": "launched", "value": 3, "weapon_model": "X",
+                     "weapon_category": "drone", "raw_line": 2}])
+
+
+def test_reported_claims_filter_by_day_and_metric():
+    from test_air_metrics import _counts
+
+    base = {"is_reported_claim": True, "source_dataset": "reported_claim", "claimant": "General Staff",
+            "source_name": "RFE/RL"}
+    counts = _counts([
+        {**base, "count_date": D("2023-03-15"), "metric": "attacks_repelled", "value": 90, "raw_line": 3},
+        {**base, "count_date": D("2023-03-14"), "metric": "drones_downed", "value": 5, "raw_line": 4},
+        {**base, "count_date": D("2023-03-14"), "metric": "attacks_repelled", "value": 102, "raw_line": 2},
+        {"count_date": D("2023-03-14"), "metric": "launched", "value": 7, "weapon_model": "X",
+         "weapon_category": "drone", "raw_line": 5},  # an air-force count, not a claim
+    ])
+    every = metrics.reported_claims(counts)
+    assert every[["count_date", "metric", "value"]].values.tolist() == [
+        [D("2023-03-14"), "attacks_repelled", 102], [D("2023-03-14"), "drones_downed", 5],
+        [D("2023-03-15"), "attacks_repelled", 90]]
+    assert metrics.reported_claims(counts, start="2023-03-15")["value"].tolist() == [90]
+    assert metrics.reported_claims(counts, end="2023-03-14")["value"].tolist() == [102, 5]
+    assert metrics.reported_claims(counts, metric="attacks_repelled")["value"].tolist() == [102, 90]
+    prov = provenance.get(every)
+    assert (prov.sources, prov.first_date, prov.last_date, prov.kind) == \
+        (("official statements (hand-coded)",), "2023-03-14", "2023-03-15", "Claims")

@@ -1,7 +1,8 @@
 """Every notebook in notebooks/ executes on the bundled data; the reports say what they must.
 
-The bundled data are built once into a temporary folder; the reports run as the
-main job runs them (``run_all_reports``), in parallel.
+The bundled data are built once per test session into a temporary folder and the
+reports run as the main job runs them (``run_all_reports``), in parallel
+(``conftest.bundled_reports``, shared with test_records_contract.py).
 """
 
 from __future__ import annotations
@@ -21,17 +22,14 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
-    """Build the bundled data/raw into tmp and run every report notebook on it."""
-    root = tmp_path_factory.mktemp("bundled")
-    patch = pytest.MonkeyPatch()
-    patch.setattr(config, "RAW_DIR", config.PROJECT_DIR / "data" / "raw")
-    patch.setattr(config, "PROCESSED_DIR", root / "processed")
-    patch.setattr(config, "REPORTS_DIR", root / "reports")
-    results = reports.run_all_reports(jobs=2, progress=False)
-    yield root, {r.notebook: r for r in results}
-    patch.undo()
+@pytest.fixture
+def bundled(bundled_reports, monkeypatch):
+    """The session's bundled build and reports (conftest.bundled_reports), with config pointing at them."""
+    from conftest import point_config_at
+
+    root, results = bundled_reports
+    point_config_at(monkeypatch, root)
+    return root, results
 
 
 def test_committed_notebooks_have_no_outputs():
@@ -75,7 +73,7 @@ def test_every_report_notebook_succeeds_on_the_bundled_data(bundled):
         assert result.ok, f"{name}: {result.error}"
 
 
-def test_the_exploration_notebook_executes(bundled, tmp_path):
+def test_the_exploration_notebook_shows_the_bundled_data(bundled, tmp_path):
     import papermill
 
     from analysis import execution
@@ -91,6 +89,36 @@ def test_the_exploration_notebook_executes(bundled, tmp_path):
     root, _ = bundled
     executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert str(root / "processed") not in nbformat.writes(executed)  # no paths leak into outputs
+    _assert_exploration_outputs(executed, root)
+
+
+def _assert_exploration_outputs(executed, root) -> None:
+    """What the tour shows for the bundled data: 750 synthetic ACLED and 7 news events, filters, figures."""
+    import pandas as pd
+
+    from analysis import metrics
+    from analysis.schemas import PROCESSED_EVENTS
+
+    def shown(cell) -> str:
+        return "\n".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs if "data" in o)
+
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    assert all(not any(o.output_type == "error" for o in c.outputs) for c in cells)
+    events = pd.read_parquet(root / "processed" / "events.parquet")
+    assert len(events) == 757 and events["is_synthetic"].sum() == 750  # the bundled raw files
+    assert shown(cells[0]) == f"(757, {len(PROCESSED_EVENTS.columns)})"  # events.shape
+    head = shown(cells[1])
+    assert all(event_id[:40] in head for event_id in events["event_id"].head())  # long ids are cut short
+    sizes = [line.split() for line in shown(cells[2]).splitlines()]
+    assert ["acled", "True", "750"] in sizes and ["news", "False", "7"] in sizes
+    donetsk, kramatorsk = (len(metrics.events_in(events, oblast="Donetsk")),
+                           len(metrics.events_in(events, city="Kramatorsk")))
+    assert donetsk > kramatorsk >= 2 and shown(cells[3]) == f"({donetsk}, {kramatorsk})"
+    for cell in cells[4:7]:  # attacks per day, by type, civilian harm by city: one figure each
+        figures = [o for o in cell.outputs if "image/png" in o.get("data", {})
+                   or "<Figure size" in o.get("data", {}).get("text/plain", "")]
+        assert len(figures) == 1, cell.source
+    assert shown(cells[7]) == "['attacks.alt.txt', 'attacks.csv', 'attacks.png', 'attacks.svg']"
 
 
 def _numbers(result) -> dict:

@@ -474,7 +474,8 @@ def ucdp():
 def test_acled_sample_match_rate_and_spot_checks(acled):
     raw, out = acled
     assert len(out) == len(raw) == 690
-    assert out["is_place_matched"].mean() >= 0.60  # measured 0.642; the rest are villages missing from GeoNames
+    # deterministic: measured 437 of 690 (0.633) on 2 Dec 2026; the rest are villages missing from GeoNames
+    assert out["is_place_matched"].sum() >= 437 and out["is_place_matched"].mean() >= 0.633
     by_location = out.assign(location=raw["location"]).groupby("location")["geonameid"].agg(set)
     assert by_location["Kramatorsk"] == {KRAMATORSK}
     assert by_location["Avdiivka"] == {AVDIIVKA}
@@ -496,7 +497,8 @@ def test_acled_sample_admin1_is_canonical(acled):
 def test_ucdp_sample_match_rate_and_spot_checks(ucdp):
     raw, out = ucdp
     assert len(out) == len(raw)
-    assert out["is_place_matched"].mean() >= 0.44  # measured 0.475; ~30% of rows are oblasts or areas
+    # deterministic: measured 1,459 of 3,077 (0.474) on 2 Dec 2026; ~30% of rows are oblasts or areas
+    assert out["is_place_matched"].sum() >= 1459 and out["is_place_matched"].mean() >= 0.474
     location = raw["where_coordinates"]
     assert out.loc[location == "Avdiivka town", "geonameid"].eq(AVDIIVKA).all()
     assert out.loc[location == "Artemivsk town", "geonameid"].eq(BAKHMUT).all()

@@ -141,7 +141,8 @@ class Report:
                         f"source: {row.source_name}).")
             self.state(f"claim:{row.metric}:{row.count_date:%Y-%m-%d}:{row.raw_file}:{row.raw_line}", row.value, sentence,
                        f"Number claimed by {row.claimant}; not verified and not derived from events.",
-                       data=_rows(claims, claims.index == row.Index), is_reported_claim=True,
+                       data=_rows(claims, claims.index == row.Index), unit=row.metric.replace("_", " "),
+                       is_reported_claim=True,
                        raw_file=row.raw_file, raw_line=row.raw_line)
 
     def _write_numbers(self) -> None:
