@@ -245,8 +245,8 @@ def test_state_shows_the_sentence_marked_when_synthetic(tmp_path, monkeypatch):
     from analysis import metrics
     from analysis.reporting import Report
 
-    shown = []
-    monkeypatch.setattr(Report, "_show_markdown", staticmethod(shown.append))
+    shown, markdown = [], []
+    monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda md, plain: (markdown.append(md), shown.append(plain))))
     report = Report("t", {}, tmp_path)
     real = metrics.attacks_per_day(_events([{"event_date": pd.Timestamp("2023-03-14")}]))
     fake = metrics.attacks_per_day(_events([{"event_date": pd.Timestamp("2023-03-14"), "is_synthetic": True}]))
@@ -254,7 +254,8 @@ def test_state_shows_the_sentence_marked_when_synthetic(tmp_path, monkeypatch):
     report.state("b", 1, "One.", "Attack events.", data=fake, unit="events")
     report.state("c", 1, "Hidden.", "Attack events.", data=fake, unit="events", show=False)
     report.note("A note.")
-    assert shown == ["One.", "One. *(synthetic data)*", "A note."]
+    assert shown == ["One.", "One. (synthetic data)", "A note."]
+    assert markdown == ["One\\.", "One\\. *(synthetic data)*", "A note\\."]  # data escaped, the package's mark not
 
 
 def test_state_incidents_records_killed_and_injured_unknown_as_empty(tmp_path, monkeypatch):
@@ -264,7 +265,7 @@ def test_state_incidents_records_killed_and_injured_unknown_as_empty(tmp_path, m
     from analysis.reporting import Report
 
     shown = []
-    monkeypatch.setattr(Report, "_show_markdown", staticmethod(shown.append))
+    monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda markdown, plain: shown.append(plain)))
     events = _events([
         {"event_date": pd.Timestamp("2023-03-01"), "civilians_killed": 2, "weapon": "missile", "source_name": "RFE/RL",
          "raw_line": 7},
@@ -300,7 +301,7 @@ def test_state_claims_records_a_claim_not_a_count_of_events(tmp_path, monkeypatc
     from analysis.reporting import Report
     from analysis.schemas import DAILY_COUNTS, empty_frame
 
-    monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda text: None))
+    monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda markdown, plain: None))
     empty = empty_frame(DAILY_COUNTS)
     row = {"count_date": pd.Timestamp("2023-03-14"), "metric": "attacks_repelled", "value": 1102,
            "is_reported_claim": True, "claimant": "General Staff", "period_days": 1,
