@@ -515,6 +515,30 @@ def test_an_unwritable_processed_folder_is_exit_2(cli, tmp_path, monkeypatch):
     assert f"{tmp_path / 'processed'}: cannot write the processed data (Permission denied" in err
 
 
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"),  # Python's own writes
+                                   OSError("IOError: No space left on device. Detail: [errno 28]")],  # pyarrow's
+                         ids=["errno", "arrow"])
+def test_a_full_disk_while_writing_is_exit_2_and_keeps_the_previous_build(cli, tmp_path, monkeypatch, error):
+    import pyarrow.parquet as pq
+
+    raw, out_dir = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "acled.csv").write_text(to_csv_text(acled_rows(2)), encoding="utf-8")
+    assert cli("build", "--raw-dir", raw, "--processed-dir", out_dir)[0] == 0
+    before = {p.name: p.read_bytes() for p in out_dir.iterdir() if p.is_file()}
+    (raw / "acled.csv").write_text(to_csv_text(acled_rows(3)), encoding="utf-8")
+
+    def full(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pq, "write_table", full)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", out_dir)
+    assert code == 2 and "internal error" not in err
+    assert "cannot write the processed data" in err and "No space left on device" in err
+    assert {p.name: p.read_bytes() for p in out_dir.iterdir() if p.is_file()} == before
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
                     reason="running as root: a read-only folder does not stop root from writing (see the test above)")
 def test_a_read_only_processed_folder_is_exit_2(cli, tmp_path):

@@ -25,6 +25,7 @@ and hashes only the outputs, so a no-op build returns in well under a second.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -197,12 +198,17 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
             mode = "off" if quiet else "bar" if bar else "lines"
             return run_build(raw_dir, processed_dir, code_fingerprint(), progress=mode)
     except OSError as exc:
-        if not _is_within(exc.filename, processed_dir):
+        if not (_is_within(exc.filename, processed_dir) or _is_disk_full(exc)):
             raise
         from analysis.errors import OutputError
 
         raise OutputError(processed_dir, f"cannot write the processed data ({exc.strerror or exc}: {exc.filename}); "
                                          "make the folder writable or choose another with --processed-dir") from None
+
+
+def _is_disk_full(exc: OSError) -> bool:
+    """No space (or quota) left: pyarrow's write errors carry no file name, only the reason."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(exc)
 
 
 def _is_within(filename, folder: Path) -> bool:
