@@ -21,7 +21,7 @@ import pytest
 
 from analysis import config, loaders
 from analysis.build import build, is_up_to_date
-from analysis.errors import DataNotBuiltError
+from analysis.errors import DataNotBuiltError, OutputError
 from analysis.generations import STAGES
 from conftest import acled_rows, to_csv_text
 
@@ -154,7 +154,7 @@ def test_a_failed_build_leaves_no_generation_behind(raws, tmp_path, monkeypatch)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pipeline, "_write_daily_counts", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="No space left on device"):  # the user's to fix: exit 2
         build(new_raw, out)
     assert sorted(p.name for p in (out / config.GENERATIONS_DIR).iterdir()) == before
     assert _inputs(_consistent_build(out)) == sorted(p.name for p in old_raw.iterdir())
