@@ -47,7 +47,7 @@ _BREAK = re.compile(r" (?!(?:" + "|".join(name[:3] for name in wording.MONTHS) +
 
 @dataclass(frozen=True, eq=False)
 class ChartRecord:
-    """What a finished figure knows about itself; :func:`save_figure` writes it beside the images.
+    """What a finished figure knows about itself; :func:`analysis.plots.save_figure` writes it beside the images.
 
     ``data`` is the table of the numbers drawn (written as ``<stem>.csv``),
     ``alt_text`` the description of the chart ending with the source line.
@@ -67,7 +67,7 @@ def chart_record(fig: Figure) -> ChartRecord | None:
 
 
 def new_figure(height: float = 4.2, width: float = WIDTH_IN) -> tuple[Figure, Axes]:
-    """A figure with one axes on an Agg canvas (no pyplot); call inside :func:`house_style`."""
+    """A figure with one axes on an Agg canvas (no pyplot); call inside :func:`analysis.plots.house_style`."""
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig, fig.add_subplot()
@@ -209,7 +209,7 @@ def _without_default_index(frame: pd.DataFrame) -> pd.DataFrame:
 def finish_figure(fig: Figure, ax: Axes, data: pd.DataFrame, title: str, subtitle: str | None = None,
                   notes: Sequence[str] = (), alt_text: str | None = None) -> Figure:
     """Give a hand-made chart the house layout: title block, source line from ``data``'s provenance,
-    SYNTHETIC mark, and a record so :func:`save_figure` can write it (``data`` becomes the CSV).
+    SYNTHETIC mark, and a record so :func:`analysis.plots.save_figure` can write it (``data`` becomes the CSV).
 
     Build the chart with :func:`new_figure` inside ``with house_style():`` and call this last.
     """
