@@ -37,7 +37,7 @@ from pathlib import Path
 from analysis import config, generations, storage
 
 # Modules whose code decides the processed data; a change to any of them rebuilds.
-_DATA_LAYER_FILES = ("config.py", "schemas.py", "vocabulary.py", "ingest.py", "places.py", "build.py", "pipeline.py", "dailycounts.py",
+_DATA_LAYER_FILES = ("config.py", "schemas.py", "vocabulary.py", "ingest.py", "build.py", "pipeline.py", "dailycounts.py",
                      "storage.py")
 
 
@@ -98,6 +98,7 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256(config.SCHEMA_VERSION.encode())
     package = Path(__file__).parent
     files = [package / name for name in _DATA_LAYER_FILES] + sorted((package / "sources").glob("*.py"))
+    files += sorted((package / "places").glob("*.py"))  # the place matcher, a package since issue 11
     for path in files:
         if path.exists():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
