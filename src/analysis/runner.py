@@ -292,8 +292,8 @@ class Runner:
         from analysis import reports
 
         if request["action"] == "report":
-            result = reports._run_with_retries(Path(request["notebook"]), request["parameters"], request["timeout_s"],
-                                               None, None, self.pool, write_index=True, keep_going=False)
+            result = reports.run_with_retries(Path(request["notebook"]), request["parameters"], request["timeout_s"],
+                                              None, None, self.pool, write_index=True, keep_going=False)
             return _as_dict(result)
         if request["action"] == "batch":
             def progress(done: int) -> None:
@@ -350,7 +350,7 @@ def report(notebook, given: dict, timeout_s: float):
         except (ConnectionError, OSError) as exc:
             print(f"note: report runner unavailable ({exc}); running in this process", file=sys.stderr)
     # kernel start failures are retried; the last one is a KernelStartError: exit 1, never 3
-    return reports._run_with_retries(path, given, timeout_s, None, None, None, write_index=True, keep_going=False)
+    return reports.run_with_retries(path, given, timeout_s, None, None, None, write_index=True, keep_going=False)
 
 
 def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
@@ -360,7 +360,7 @@ def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
     runs = [(reports.resolve_notebook(nb), params) for nb, params in runs]
     if enabled():
         try:
-            with reports._batch_progress(True, len(runs)) as advance:
+            with reports.BatchProgress(True, len(runs)) as advance:
                 results = submit({"action": "batch", "runs": [(str(p), params) for p, params in runs],
                                   "jobs": jobs, "timeout_s": timeout_s}, on_progress=lambda done: advance())
             return [from_dict(r) for r in results]
