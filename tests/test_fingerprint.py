@@ -14,9 +14,8 @@ import pytest
 
 from analysis import build, config, fingerprint, loaders, runner
 
-# modules whose code decides the outputs, from every stage: rowchecks.py was once left out of a hand-kept list
-CHANGED = ["rowchecks.py", "sources/acled.py", "sources/air_force.py", "schemas.py", "vocabulary.py", "places.py",
-           "ingest.py", "metrics.py", "contracts.json", "styles/house.mplstyle", "fingerprint.py"]
+# every file of the package, whatever the layout: a hand-kept list once left out the module that decides rejects
+CHANGED = [p.relative_to(fingerprint.PACKAGE_DIR).as_posix() for p in fingerprint.package_files()]
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def test_every_module_and_data_file_of_the_package_is_fingerprinted():
     files = {p.relative_to(fingerprint.PACKAGE_DIR).as_posix() for p in fingerprint.package_files()}
     modules = {p.relative_to(fingerprint.PACKAGE_DIR).as_posix() for p in fingerprint.PACKAGE_DIR.rglob("*.py")}
     assert modules <= files
-    assert {"rowchecks.py", "sources/acled.py", "contracts.json", "styles/house.mplstyle"} <= files
+    assert {"sources/acled.py", "places/match.py", "styles/house.mplstyle"} <= files
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in files)
     assert [p.relative_to(fingerprint.PACKAGE_DIR).as_posix() for p in fingerprint.package_files()] == sorted(files)
 
@@ -56,7 +55,7 @@ def test_the_fingerprint_depends_only_on_names_and_bytes(package, tmp_path):
     other = tmp_path / "elsewhere" / "analysis"  # another folder, fresh mtimes: the same code
     shutil.copytree(package, other)
     assert fingerprint.code_fingerprint(other) == value
-    (package / "rowchecks.py").touch()  # a newer mtime is not a change
+    (package / "sources" / "acled.py").touch()  # a newer mtime is not a change
     (package / "__pycache__").mkdir(exist_ok=True)
     (package / "__pycache__" / "rowchecks.cpython-311.pyc").write_bytes(b"byte code")
     (package / ".rowchecks.py.swp").write_bytes(b"an editor's file")
@@ -77,7 +76,7 @@ def test_adding_removing_or_renaming_a_module_changes_the_fingerprint(package):
     (package / "sources" / "newformat.py").rename(package / "sources" / "other.py")
     seen.add(fingerprint.code_fingerprint())
     (package / "sources" / "other.py").unlink()
-    (package / "quality.py").unlink()
+    (package / "sources" / "claims.py").unlink()
     seen.add(fingerprint.code_fingerprint())
     assert len(seen) == 4
 
@@ -100,7 +99,7 @@ def test_a_change_to_any_module_rebuilds_and_an_unchanged_package_does_not(packa
         assert not build.is_up_to_date(seed_raw, processed), f"a change to {name} would reuse stale data"
         (package / name).write_bytes(original)
         assert build.is_up_to_date(seed_raw, processed), name
-    _edit(package / "rowchecks.py")  # decides which rows are rejected
+    _edit(package / "sources" / "acled.py")  # decides which rows are rejected
     rebuilt = loaders.ensure_built(seed_raw, processed)
     assert rebuilt["code_fingerprint"] == fingerprint.code_fingerprint() != first["code_fingerprint"]
     assert build.read_manifest(processed) == rebuilt  # a new generation is current
@@ -112,7 +111,7 @@ def test_the_runner_and_the_build_use_the_same_fingerprint(package, seed_raw, tm
     processed = tmp_path / "processed"
     recorded = loaders.ensure_built(seed_raw, processed)["code_fingerprint"]
     socket = runner.socket_path()
-    for name in ("rowchecks.py", "reports.py", "sources/ucdp.py"):
+    for name in ("sources/news.py", "places/match.py", "sources/ucdp.py"):
         _edit(package / name)  # changed code: a rebuild and a fresh runner
         assert not build.is_up_to_date(seed_raw, processed) and runner.socket_path() != socket
         assert fingerprint.code_fingerprint() != recorded
