@@ -303,7 +303,7 @@ def normalise_admin1(values: pd.Series) -> pd.Series:
 
 # ================================================================ gazetteer
 def _cache_dir() -> Path:
-    return Path(getattr(config, "CACHE_DIR", config.PROJECT_DIR / ".cache"))
+    return Path(config.CACHE_DIR)
 
 
 def _cache_path() -> Path:
