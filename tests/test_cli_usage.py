@@ -67,7 +67,8 @@ def test_every_command_is_covered_by_each_kind_of_usage_error():
     assert set(COMMANDS) == listed
     assert set(COMMANDS) - {"report"} <= covered["bad option"]
     assert set(COMMANDS) <= covered["missing argument"]
-    assert set(COMMANDS) - {"runner", "template", "dictionary", "init"} <= covered["bad value"]  # next test; init: test_project
+    # their values: the next test (init's: tests/test_project.py)
+    assert set(COMMANDS) - {"runner", "template", "dictionary", "init"} <= covered["bad value"]
 
 
 def test_report_passes_unknown_options_on_as_parameters_and_refuses_them(capsys):
