@@ -85,11 +85,21 @@ def project_paths(project: Path) -> dict[str, str]:
 
 
 def folder(name: str) -> Path:
-    """The folder ``name`` (a key of :data:`FOLDERS`): its environment variable, else the project's setting."""
+    """The folder ``name`` (a key of :data:`FOLDERS`): its environment variable, else the project's setting.
+
+    Outside any project the cache (derived files only, such as the gazetteer) is this user's
+    ``$XDG_CACHE_HOME/conflict-analysis`` (default ``~/.cache/conflict-analysis``), so that commands that
+    need no project (``synth``) work anywhere; every other folder needs a project.
+    """
     variable, key, default = FOLDERS[name]
     if variable and os.environ.get(variable):
         return Path(os.environ[variable])
-    project = find_project()
+    try:
+        project = find_project()
+    except ProjectError:
+        if name != "CACHE_DIR":
+            raise
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "conflict-analysis"
     return project / Path(project_paths(project).get(key, default)).expanduser()
 
 
