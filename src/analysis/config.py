@@ -6,14 +6,15 @@ tunable constant takes it from here, so the README, the CLI and the tests agree.
 
 The folders belong to a *project*: the folder holding :data:`PROJECT_FILE`
 (``analysis.toml``), found by walking up from the current directory (or named by
-``ANALYSIS_PROJECT_DIR``).  They are looked up when read, not at import:
+``ANALYSIS_PROJECT_DIR``). They are looked up when read, not at import:
 ``config.RAW_DIR`` is the raw folder of the project the process stands in now.
-Reading one outside any project raises :class:`analysis.errors.ProjectError`
-(exit code 2 in the CLI).  ``analysis.toml`` may move the folders (its
-``[paths]`` table, relative to the project); environment variables override both
-(used by benchmarks, tests, and the report runner to hand its folders to notebook
-kernels): ``ANALYSIS_RAW_DIR``, ``ANALYSIS_PROCESSED_DIR``, ``ANALYSIS_REPORTS_DIR``
-and ``ANALYSIS_CACHE_DIR``.
+Reading one outside any project (the cache aside: :func:`folder`) raises
+:class:`analysis.errors.ProjectError` (exit code 2 in the CLI).
+``analysis.toml`` may move the folders (its ``[paths]`` table, relative to the
+project); environment variables override both (used by benchmarks, tests, and
+the report runner to hand its folders to notebook kernels):
+``ANALYSIS_RAW_DIR``, ``ANALYSIS_PROCESSED_DIR``, ``ANALYSIS_REPORTS_DIR`` and
+``ANALYSIS_CACHE_DIR``.
 """
 
 from __future__ import annotations
