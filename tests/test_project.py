@@ -103,7 +103,6 @@ def test_outside_a_project_the_cache_is_the_users(nowhere, tmp_path, monkeypatch
     assert config.CACHE_DIR == tmp_path / "xdg" / "conflict-analysis"
     code, out, err = cli("synth", "--rows", "5", "--out", "demo.csv")  # needs the gazetteer, not a project
     assert code == 0 and (nowhere / "demo.csv").is_file(), err
-    assert list((tmp_path / "xdg" / "conflict-analysis").glob("geonames_ua_*.parquet"))
 
 
 def test_analysis_toml_may_move_folders_and_a_bad_setting_is_named(nowhere, tmp_path, monkeypatch):
