@@ -11,13 +11,14 @@ import pytest
 
 from analysis import cli
 
-COMMANDS = ["validate", "build", "report", "batch", "runner", "run-all", "synth", "template", "dictionary"]
+COMMANDS = ["init", "validate", "build", "report", "batch", "runner", "run-all", "synth", "template", "dictionary"]
 
 # (argv, what the message must say); none of these may start any work.
 CASES = {
     "bad option": [([name, "--no-such-option"], "No such option") for name in COMMANDS if name != "report"]
     + [(["--no-such-option"], "No such option"), (["no-such-command"], "No such command")],
     "missing argument": [
+        (["init"], "Missing argument"),
         (["validate"], "Missing argument"),
         (["report"], "Missing argument"),
         (["batch"], "Missing argument"),
@@ -66,7 +67,8 @@ def test_every_command_is_covered_by_each_kind_of_usage_error():
     assert set(COMMANDS) == listed
     assert set(COMMANDS) - {"report"} <= covered["bad option"]
     assert set(COMMANDS) <= covered["missing argument"]
-    assert set(COMMANDS) - {"runner", "template", "dictionary"} <= covered["bad value"]  # their values: next test
+    # their values: the next test (init's: tests/test_project.py)
+    assert set(COMMANDS) - {"runner", "template", "dictionary", "init"} <= covered["bad value"]
 
 
 def test_report_passes_unknown_options_on_as_parameters_and_refuses_them(capsys):

@@ -327,7 +327,8 @@ def test_bad_parameters_exit_2_before_any_kernel(seed_dirs, cli, no_kernel, tmp_
 def test_the_command_refuses_a_day_outside_the_coverage_in_a_fresh_process(seed_dirs, tmp_path):
     raw, processed, reports_dir = seed_dirs
     env = {**os.environ, "ANALYSIS_RUNNER": "off", "ANALYSIS_RAW_DIR": str(raw), "ANALYSIS_PROCESSED_DIR": str(processed),
-           "ANALYSIS_REPORTS_DIR": str(reports_dir), "ANALYSIS_CACHE_DIR": str(tmp_path / "cache")}
+           "ANALYSIS_REPORTS_DIR": str(reports_dir), "ANALYSIS_CACHE_DIR": str(tmp_path / "cache"),
+           "ANALYSIS_PROJECT_DIR": str(config.PROJECT_DIR)}  # the notebooks: this repository's
     run = subprocess.run([sys.executable, "-m", "analysis", "report", "01", "-p", "date", "2021-01-01", "--no-runner"],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
     assert run.returncode == 2, run.stderr

@@ -1,11 +1,17 @@
 """Conflict-event analysis: validated, normalised events, metrics, figures and reports.
 
-The names notebooks need are importable from here; they load their modules on
-first use, so ``import analysis`` stays fast::
+The public API (README, "Python API"); each name loads its module on first use,
+so ``import analysis`` stays fast::
 
     import analysis
     events = analysis.load_events()          # builds data/processed if needed
     daily = analysis.metrics.attacks_per_day(events, rolling=7)
+    fig = analysis.plots.attacks_per_day_chart(daily)
+    result = analysis.run_report("01-daily-briefing", date="2023-03-14")
+    analysis.init("my-project")              # a new project folder, as `analysis init`
+
+Every path is the current project's: the folder with ``analysis.toml`` at or
+above the current directory (:mod:`analysis.config`).
 """
 
 from __future__ import annotations
@@ -14,20 +20,24 @@ import importlib
 
 __version__ = "0.1.0"
 
+# name -> (module, attribute in it)
 _LAZY = {
-    "load_events": "analysis.loaders",
-    "load_daily_counts": "analysis.loaders",
-    "load_manifest": "analysis.loaders",
-    "load_ledger_file": "analysis.loaders",
-    "ensure_built": "analysis.loaders",
-    "snapshot": "analysis.loaders",
+    "load_events": ("analysis.loaders", "load_events"),
+    "load_daily_counts": ("analysis.loaders", "load_daily_counts"),
+    "load_manifest": ("analysis.loaders", "load_manifest"),
+    "load_ledger_file": ("analysis.loaders", "load_ledger_file"),
+    "ensure_built": ("analysis.loaders", "ensure_built"),
+    "snapshot": ("analysis.loaders", "snapshot"),
+    "run_report": ("analysis.api", "run_report"),
+    "init": ("analysis.project", "init"),
 }
-_SUBMODULES = {"metrics", "plots", "places", "reports", "schemas", "config", "numbers", "dailycounts"}
+_SUBMODULES = {"metrics", "plots", "places", "reports", "schemas", "config", "dailycounts"}
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     if name in _SUBMODULES:
         return importlib.import_module(f"analysis.{name}")
     raise AttributeError(f"module 'analysis' has no attribute {name!r}")

@@ -6,7 +6,8 @@ start fast.  Errors meant for users (:class:`analysis.errors.AnalysisError`)
 are printed as messages with a non-zero exit code, never as tracebacks.
 
 Exit codes: 0 success; 1 rows were rejected or a report failed; 2 bad input
-(unreadable file, bad parameter); 3 internal error; 130 interrupted.
+(unreadable file, bad parameter, no project where one is needed); 3 internal
+error; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ app = typer.Typer(
 
 def _echo_err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+# ---------------------------------------------------------------- project
+@app.command()
+def init(directory: Path = typer.Argument(..., help="Folder for the new project (new or empty).")) -> None:
+    """Create a project: analysis.toml, data/raw/ with the bundled example, data/processed/, notebooks/, reports/."""
+    import shlex
+
+    from analysis.project import init as create
+
+    project = create(directory)
+    typer.echo(f"created the project {project}\n"
+               f"next: cd {shlex.quote(str(directory))} && analysis run-all   (builds, runs every report, "
+               "prints where reports/index.html is)")
 
 
 # ---------------------------------------------------------------- validate
@@ -60,13 +75,16 @@ def validate(
 @app.command()
 def build(
     force: bool = typer.Option(False, "--force", help="Rebuild even if inputs and code are unchanged."),
-    raw_dir: Path = typer.Option(config.RAW_DIR, "--raw-dir", help="Folder of raw CSV files."),
-    processed_dir: Path = typer.Option(config.PROCESSED_DIR, "--processed-dir", help="Output folder."),
+    raw_dir: Optional[Path] = typer.Option(None, "--raw-dir", help="Folder of raw CSV files [default: the "
+                                                                  "project's data/raw]."),
+    processed_dir: Optional[Path] = typer.Option(None, "--processed-dir", help="Output folder [default: the "
+                                                                              "project's data/processed]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems."),
 ) -> None:
     """Build data/processed/ from every file in data/raw/ (skipped when nothing changed)."""
     from analysis.build import build as run
 
+    raw_dir, processed_dir = raw_dir or config.RAW_DIR, processed_dir or config.PROCESSED_DIR
     report = run(raw_dir, processed_dir, force=force, quiet=quiet)
     if not quiet or not report.ok:
         from analysis.summary import build_summary
@@ -95,6 +113,8 @@ def _given_parameters(args: list[str], params_file: Optional[Path]) -> dict:
     unquoted dates become 'YYYY-MM-DD' (date-times their ISO text); lists and
     mappings are passed on for :func:`analysis.parameters.check_parameters` to refuse.
     """
+    from analysis.api import parameter_value
+
     given = {}
     if params_file:
         import yaml
@@ -108,18 +128,9 @@ def _given_parameters(args: list[str], params_file: Optional[Path]) -> dict:
         for name, value in loaded.items():
             if not isinstance(name, str):
                 raise ParameterError(f"{params_file}: parameter names are text, not {name!r}")
-            given[name] = json.loads(json.dumps(value, default=_yaml_text))
+            given[name] = parameter_value(value)
     given.update(_pairs(args))
     return given
-
-
-def _yaml_text(value) -> str:
-    """Text for the YAML values JSON lacks: dates as analysis.parameters.date_text writes them, the rest as repr."""
-    import datetime
-
-    from analysis.parameters import date_text
-
-    return date_text(value) if isinstance(value, datetime.date) else repr(value)
 
 
 def _runner_choice(no_runner: bool) -> None:
@@ -136,10 +147,10 @@ def report(
     no_runner: bool = typer.Option(False, "--no-runner", help="Run in this process, not the background runner."),
 ) -> None:
     """Run one report notebook into reports/<notebook>/<parameters>/; parameters as -p name value."""
-    from analysis import runner
+    from analysis.api import run_report
 
     _runner_choice(no_runner)
-    result = runner.report(notebook, _given_parameters(ctx.args, params_file), timeout_s=timeout)
+    result = run_report(notebook, _given_parameters(ctx.args, params_file), timeout_s=timeout)
     typer.echo(f"{result.status}: {result.report_dir / 'report.html'}")
     if result.error:
         typer.echo(f"error: {result.error}", err=True)
@@ -225,7 +236,7 @@ def synth(
 
     if out is None:
         raise ParameterError("synth: give --out FILE (where to write the synthetic CSV); it never writes into "
-                             f"{config.RAW_DIR} unless told to")
+                             "data/raw/ unless told to")
     if kind == "acled":
         path = generators.write_synthetic_acled(out, rows=rows, seed=seed, start=start, end=end)
         typer.echo(f"wrote {rows:,} synthetic ACLED events to {path}")

@@ -4,26 +4,132 @@ Importing this module has no side effects: it reads no files, creates no
 directories and imports nothing heavy.  Everything that needs a path or a
 tunable constant takes it from here, so the README, the CLI and the tests agree.
 
-Environment variables relocate the data (used by benchmarks, tests, and the
-report runner to hand its folders to notebook kernels): ``ANALYSIS_RAW_DIR``,
-``ANALYSIS_PROCESSED_DIR``, ``ANALYSIS_REPORTS_DIR`` and ``ANALYSIS_CACHE_DIR``.
+The folders belong to a *project*: the folder holding :data:`PROJECT_FILE`
+(``analysis.toml``), found by walking up from the current directory (or named by
+``ANALYSIS_PROJECT_DIR``). They are looked up when read, not at import:
+``config.RAW_DIR`` is the raw folder of the project the process stands in now.
+Reading one outside any project (the cache aside: :func:`folder`) raises
+:class:`analysis.errors.ProjectError` (exit code 2 in the CLI).
+``analysis.toml`` may move the folders (its ``[paths]`` table, relative to the
+project); environment variables override both (used by benchmarks, tests, and
+the report runner to hand its folders to notebook kernels):
+``ANALYSIS_RAW_DIR``, ``ANALYSIS_PROCESSED_DIR``, ``ANALYSIS_REPORTS_DIR`` and
+``ANALYSIS_CACHE_DIR``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tomllib
 from pathlib import Path
 
-# ---------------------------------------------------------------- paths
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DATA_DIR = PROJECT_DIR / "data"
-RAW_DIR = Path(os.environ.get("ANALYSIS_RAW_DIR", DATA_DIR / "raw"))
-PROCESSED_DIR = Path(os.environ.get("ANALYSIS_PROCESSED_DIR", DATA_DIR / "processed"))
-NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
-REPORTS_DIR = Path(os.environ.get("ANALYSIS_REPORTS_DIR", PROJECT_DIR / "reports"))
-CACHE_DIR = Path(os.environ.get("ANALYSIS_CACHE_DIR", PROJECT_DIR / ".cache"))  # derived, safe to delete
-SHARED_DIR = PROJECT_DIR.parent / "shared"
-REALDATA_DIR = SHARED_DIR / "realdata"
+from analysis.errors import ProjectError
+
+# ---------------------------------------------------------------- the project and its folders
+PROJECT_FILE = "analysis.toml"  # marks a project folder and holds its settings
+PROJECT_ENV = "ANALYSIS_PROJECT_DIR"  # names the project folder instead of walking up from the current one
+# Folders read lazily (module __getattr__ below): attribute -> (environment variable, key in
+# analysis.toml's [paths], default relative to the project folder).
+FOLDERS = {
+    "RAW_DIR": ("ANALYSIS_RAW_DIR", "raw", "data/raw"),
+    "PROCESSED_DIR": ("ANALYSIS_PROCESSED_DIR", "processed", "data/processed"),
+    "REPORTS_DIR": ("ANALYSIS_REPORTS_DIR", "reports", "reports"),
+    "CACHE_DIR": ("ANALYSIS_CACHE_DIR", "cache", ".cache"),  # derived, safe to delete
+    "NOTEBOOKS_DIR": (None, "notebooks", "notebooks"),
+}
+# Every name resolved when read: the folders, the project, and (for the test suite) ../shared/realdata
+# beside the project, which holds third-party samples the tests read in place.
+LAZY_PATHS = (*FOLDERS, "PROJECT_DIR", "DATA_DIR", "SHARED_DIR", "REALDATA_DIR")
+
+
+def find_project(start: Path | str | None = None) -> Path:
+    """The project folder: ``ANALYSIS_PROJECT_DIR``, else the nearest folder from ``start`` (default: the
+    current directory) upwards that holds ``analysis.toml``.  Raises :class:`ProjectError` if there is none."""
+    named = os.environ.get(PROJECT_ENV)
+    if named:
+        project = Path(named).expanduser().resolve()
+        if not (project / PROJECT_FILE).is_file():
+            raise ProjectError(f"{PROJECT_ENV}={named}: no {PROJECT_FILE} there; point it at a project folder "
+                               "or run `analysis init DIR`")
+        return project
+    try:
+        here = Path(start if start is not None else Path.cwd()).resolve()
+    except OSError as exc:  # the current folder was removed
+        raise ProjectError(f"cannot tell where you are ({exc}); cd into a project folder") from None
+    for candidate in (here, *here.parents):
+        if (candidate / PROJECT_FILE).is_file():
+            return candidate
+    raise ProjectError(f"no {PROJECT_FILE} found in {here} or above; run `analysis init DIR` to create a project "
+                       f"(or cd into one, or set {PROJECT_ENV})")
+
+
+def project_paths(project: Path) -> dict[str, str]:
+    """The ``[paths]`` table of ``project``'s analysis.toml, checked: known keys, non-empty text values."""
+    path = project / PROJECT_FILE
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProjectError(f"cannot read {path}: {exc}") from None
+    known = [key for _, key, _ in FOLDERS.values()]
+    paths = settings.get("paths", {})
+    problems = [f"unknown setting {name}" for name in settings if name != "paths"]
+    if not isinstance(paths, dict):
+        problems.append("paths must be a table ([paths])")
+        paths = {}
+    problems += [f"unknown setting paths.{key}" for key in paths if key not in known]
+    problems += [f"paths.{key} must be a folder name in quotes" for key, value in paths.items()
+                 if key in known and not (isinstance(value, str) and value.strip())]
+    if problems:
+        raise ProjectError(f"{path}: {'; '.join(problems)} (settings: {', '.join(f'paths.{k}' for k in known)})")
+    return paths
+
+
+def folder(name: str) -> Path:
+    """The folder ``name`` (a key of :data:`FOLDERS`): its environment variable, else the project's setting.
+
+    Outside any project the cache (derived files only, such as the gazetteer) is this user's
+    ``$XDG_CACHE_HOME/conflict-analysis`` (default ``~/.cache/conflict-analysis``), so that commands that
+    need no project (``synth``) work anywhere; every other folder needs a project.
+    """
+    variable, key, default = FOLDERS[name]
+    if variable and os.environ.get(variable):
+        return Path(os.environ[variable])
+    try:
+        project = find_project()
+    except ProjectError:
+        if name != "CACHE_DIR":
+            raise
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "conflict-analysis"
+    return project / Path(project_paths(project).get(key, default)).expanduser()
+
+
+def environment() -> dict[str, str]:
+    """The project and its data folders, as ``config.<NAME>`` reads them now (a value set on the module wins),
+    in the environment variables that set them: child processes (runner, kernels) use the same folders."""
+    module = sys.modules[__name__]
+    return {PROJECT_ENV: str(module.PROJECT_DIR),
+            **{variable: str(getattr(module, name)) for name, (variable, _, _) in FOLDERS.items() if variable}}
+
+
+def __getattr__(name: str):
+    """The :data:`LAZY_PATHS`, resolved now (a value set on the module, as tests do, is found before this runs)."""
+    if name in FOLDERS:
+        return folder(name)
+    if name == "PROJECT_DIR":
+        return find_project()
+    if name == "DATA_DIR":
+        return find_project() / "data"
+    if name == "SHARED_DIR":
+        return find_project().parent / "shared"
+    if name == "REALDATA_DIR":
+        return find_project().parent / "shared" / "realdata"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *LAZY_PATHS})
+
 
 # Names of the files a build writes into PROCESSED_DIR.
 EVENTS_FILE = "events.parquet"

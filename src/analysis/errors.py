@@ -38,3 +38,7 @@ class ParameterError(AnalysisError):
 
 class DataNotBuiltError(AnalysisError):
     """The processed data are missing and could not be built."""
+
+
+class ProjectError(AnalysisError):
+    """No project folder (``analysis.toml``) where one is needed, a bad ``analysis.toml``, or ``init`` refused."""

@@ -123,9 +123,7 @@ def kernel_environment() -> dict:
     Notebooks call ``analysis.load_events()``; passing the folders makes them
     read exactly the data the runner checked the parameters against.
     """
-    return {**os.environ, **KERNEL_ENV,
-            "ANALYSIS_RAW_DIR": str(config.RAW_DIR), "ANALYSIS_PROCESSED_DIR": str(config.PROCESSED_DIR),
-            "ANALYSIS_REPORTS_DIR": str(config.REPORTS_DIR), "ANALYSIS_CACHE_DIR": str(config.CACHE_DIR)}
+    return {**os.environ, **KERNEL_ENV, **config.environment()}
 
 
 def start_kernel():

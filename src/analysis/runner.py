@@ -47,8 +47,7 @@ START_TIMEOUT_S = 60
 
 # ---------------------------------------------------------------- where the runner listens
 def _folders() -> dict[str, str]:
-    return {"ANALYSIS_RAW_DIR": str(config.RAW_DIR), "ANALYSIS_PROCESSED_DIR": str(config.PROCESSED_DIR),
-            "ANALYSIS_REPORTS_DIR": str(config.REPORTS_DIR), "ANALYSIS_CACHE_DIR": str(config.CACHE_DIR)}
+    return config.environment()
 
 
 def socket_dir() -> Path:

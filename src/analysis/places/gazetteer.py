@@ -26,7 +26,7 @@ _CACHE_FORMAT = 1  # bump when the cached gazetteer's columns change
 
 
 def _cache_dir() -> Path:
-    return Path(getattr(config, "CACHE_DIR", config.PROJECT_DIR / ".cache"))
+    return Path(config.CACHE_DIR)
 
 
 def _cache_path() -> Path:
