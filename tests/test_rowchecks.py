@@ -1,4 +1,4 @@
-"""The vectorised row checks find exactly the failures pandera finds, on every table's schema."""
+"""The schemas' checks, run by analysis.rowchecks, find exactly the failures pandera finds, on every table."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,7 +107,7 @@ def test_a_frame_of_the_wrong_shape_is_a_reader_bug_not_bad_input():
         rowchecks.failures(frame.assign(extra=1), schema)
 
 
-def test_every_schema_the_build_validates_is_translated_and_others_fall_back_to_pandera():
+def test_every_schema_the_build_validates_is_run_and_others_fall_back_to_pandera():
     for table in schemas.TABLES.values():
         rowchecks.failures(schemas.empty_frame(table.chunk_schema), table.chunk_schema)
     for reader in READERS.values():
@@ -126,3 +127,25 @@ def test_raw_layout_checks_refuse_missing_cells():
     found = rowchecks.failures(frame, layout.schema)
     assert set(found["rule"]) == {"not_nullable"} and set(found["row"]) == {1}
     assert np.array_equal(np.sort(found["column"].unique()), np.sort(list(layout.required)))
+
+
+def test_frame_rules_name_columns_of_their_own_schema():
+    """The columns a rejection names come from the rule's registration on the schema, and exist there."""
+    for table in schemas.TABLES.values():
+        for check in table.schema.checks:
+            assert set(schemas.rule_columns(check)) <= set(table.schema.columns), check.error
+    assert schemas.rule_columns(schemas.DESTROYED_WITHIN_LAUNCHED) == ("launched", "destroyed")
+    assert schemas.rule_columns(schemas.CANONICAL_EVENTS.columns["event_id"].checks[0]) == ()
+
+
+def test_a_check_that_only_warns_or_groups_is_left_to_pandera():
+    frame = _valid_chunk("air_attacks")
+    schema = schemas.TABLES["air_attacks"].chunk_schema
+    warns = schema.update_column("launched", checks=[pa.Check.ge(10**9, raise_warning=True)])
+    with pytest.raises(rowchecks.Unsupported):
+        rowchecks.failures(frame, warns)
+    with pytest.warns(UserWarning):  # pandera only warns: nothing is rejected
+        assert ingest.schema_failures(frame, warns).empty
+    grouped = schema.update_column("launched", checks=[pa.Check(lambda groups: True, groupby="weapon_category")])
+    with pytest.raises(rowchecks.Unsupported):
+        rowchecks.failures(frame, grouped)
