@@ -182,3 +182,23 @@ def _json_errors(cli, path) -> list[dict]:
     code, out, err = cli("validate", "--json", path)
     assert code in (0, 1), out + err
     return json.loads(out)[0]["errors"]
+
+
+def test_a_bound_changed_on_its_schema_changes_the_build_and_validate(tmp_path, monkeypatch, cli):
+    """A value check is read from the schema object too: a tighter bound there rejects more rows everywhere."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(AIR_FILE, raw)
+    launched = schemas.AIR_ATTACK_REPORTS.columns["launched"]
+    monkeypatch.setattr(launched, "checks", [pa.Check.ge(5, error="fewer_than_five_launched")])
+
+    text = pd.read_csv(AIR_FILE, dtype=str, keep_default_na=False)
+    lines = (text.index[text["launched"].astype(float) < 5] + 2).tolist()
+    assert 10 < len(lines) < len(text)
+    build.build(raw, tmp_path / "processed", quiet=True)
+    rejects = loaders.load_ledger_file(config.REJECTS_FILE, processed_dir=tmp_path / "processed")
+    assert rejects["raw_line"].astype(int).tolist() == lines
+    assert set(rejects["rule"]) == {"fewer_than_five_launched"} and set(rejects["column"]) == {"launched"}
+    errors = _json_errors(cli, raw / AIR_FILE.name)
+    assert [(e["line"], e["value"], e["rule"]) for e in errors] == list(zip(lines, text["launched"].iloc[
+        [n - 2 for n in lines]], rejects["rule"]))

@@ -138,7 +138,7 @@ def test_frame_rules_name_columns_of_their_own_schema():
     assert schemas.rule_columns(schemas.CANONICAL_EVENTS.columns["event_id"].checks[0]) == ()
 
 
-def test_a_check_that_only_warns_or_groups_is_left_to_pandera():
+def test_checks_it_does_not_apply_are_left_to_pandera():
     frame = _valid_chunk("air_attacks")
     schema = schemas.TABLES["air_attacks"].chunk_schema
     warns = schema.update_column("launched", checks=[pa.Check.ge(10**9, raise_warning=True)])
@@ -149,3 +149,8 @@ def test_a_check_that_only_warns_or_groups_is_left_to_pandera():
     grouped = schema.update_column("launched", checks=[pa.Check(lambda groups: True, groupby="weapon_category")])
     with pytest.raises(rowchecks.Unsupported):
         rowchecks.failures(frame, grouped)
+    plain = pa.DataFrameSchema(schema.columns, checks=[pa.Check(lambda df: df["launched"] > 30, error="many")])
+    with pytest.raises(rowchecks.Unsupported):  # a frame check not registered with schemas.frame_rule
+        rowchecks.failures(frame, plain)
+    found = ingest.schema_failures(frame, plain)
+    assert set(found["rule"]) == {"many"} and set(found["row"]) == set(np.flatnonzero(frame["launched"] <= 30))

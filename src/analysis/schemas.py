@@ -61,9 +61,10 @@ def frame_rule(test, rule: str, *columns: str) -> pa.Check:
     """Register a rule about several columns of a row (a function of :mod:`analysis.rules`) on a schema.
 
     ``rule`` is its name in rejects.csv; ``columns`` are the columns a rejection
-    names, in this order (see :func:`rule_columns`).
+    names, in this order (see :func:`rule_columns`).  The statistics keep the
+    function, so that :mod:`analysis.rowchecks` applies the same one.
     """
-    return pa.Check(test, error=rule, statistics={"columns": columns})
+    return pa.Check(test, error=rule, statistics={"test": test, "columns": columns})
 
 
 def rule_columns(check: pa.Check) -> tuple[str, ...]:
