@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from analysis import config, ingest, rowchecks, schemas
 from analysis.sources import READERS
+from conftest import to_csv_text
+from hostile import NEWS_ROW
 
 BUNDLED = {"events": "synthetic_acled_demo.csv", "claims": "claims_rferl_2023-03-14.csv",
            "air_attacks": "synthetic_air_force_demo.csv"}
@@ -133,6 +135,7 @@ def test_frame_rules_name_columns_of_their_own_schema():
     """The columns a rejection names come from the rule's registration on the schema, and exist there."""
     for table in schemas.TABLES.values():
         for check in table.schema.checks:
+            assert schemas.rule_columns(check), check.error
             assert set(schemas.rule_columns(check)) <= set(table.schema.columns), check.error
     assert schemas.rule_columns(schemas.DESTROYED_WITHIN_LAUNCHED) == ("launched", "destroyed")
     assert schemas.rule_columns(schemas.CANONICAL_EVENTS.columns["event_id"].checks[0]) == ()
@@ -154,3 +157,15 @@ def test_checks_it_does_not_apply_are_left_to_pandera():
         rowchecks.failures(frame, plain)
     found = ingest.schema_failures(frame, plain)
     assert set(found["rule"]) == {"many"} and set(found["row"]) == set(np.flatnonzero(frame["launched"] <= 30))
+
+
+def test_a_rejection_by_a_frame_rule_names_its_columns_and_their_values(tmp_path):
+    """civilians_injured_exceeds_injured named no column ('' = '') while ingest kept its own map of rules."""
+    path = tmp_path / "news.csv"
+    rows = [{**NEWS_ROW, "event_id": "a", "injured": "2", "civilians_injured": "5"}]
+    path.write_text(to_csv_text(rows, list(NEWS_ROW)), encoding="utf-8")
+    rejects = ingest.ingest_file(path, "news.csv", forced_format="news").rejects
+    assert rejects[["raw_line", "column", "value", "rule", "message"]].to_dict("records") == [{
+        "raw_line": 2, "column": "civilians_injured,injured", "value": "5, 2",
+        "rule": "civilians_injured_exceeds_injured",
+        "message": "'civilians_injured,injured' = '5, 2' breaks rule civilians_injured_exceeds_injured"}]

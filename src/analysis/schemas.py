@@ -173,7 +173,8 @@ CANONICAL_EVENTS = pa.DataFrameSchema(
         frame_rule(rules.coordinates_in_country, "coordinates_outside_country", "latitude", "longitude"),
         frame_rule(rules.civilians_killed_within_total, "civilians_killed_exceeds_fatalities",
                    "civilians_killed", "fatalities"),
-        frame_rule(rules.civilians_injured_within_total, "civilians_injured_exceeds_injured"),  # names no column
+        frame_rule(rules.civilians_injured_within_total, "civilians_injured_exceeds_injured",
+                   "civilians_injured", "injured"),
         frame_rule(rules.sub_type_matches_type, "sub_event_type_not_in_event_type", "event_type", "sub_event_type"),
     ],
     strict=True,
