@@ -87,11 +87,16 @@ def _frame_test(check) -> Callable[[pd.DataFrame], pd.Series]:
 
 
 def _supported(schema) -> None:
+    """Raise :class:`Unsupported` unless every part of ``schema`` is applied here as pandera applies it."""
     if schema.unique or schema.coerce or schema.strict not in (True, False) or schema.index is not None:
-        raise Unsupported(f"{schema.name}: frame-level unique, coerce, index or strict='filter' are not run here")
+        raise Unsupported(f"{schema.name}: frame-level unique, coerce, index or strict='filter' are not applied here")
     for column in schema.columns.values():
         if column.unique or column.coerce or column.regex:
-            raise Unsupported(f"column {column.name!r} uses options that are not run here")
+            raise Unsupported(f"column {column.name!r} uses options that are not applied here")
+        for check in column.checks:
+            _value_test(check)
+    for check in schema.checks:
+        _frame_test(check)
     for check in [c for column in schema.columns.values() for c in column.checks] + list(schema.checks):
         if check.groupby is not None or check.raise_warning or check.element_wise or not check.ignore_na:
             raise Unsupported(f"check {check.error!r} is grouped, element-wise, only warns or judges missing values")
