@@ -1,4 +1,4 @@
-"""The vectorised row checks find exactly the failures pandera finds, on every table's schema."""
+"""The schemas' checks, run by analysis.rowchecks, find exactly the failures pandera finds, on every table."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import functools
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import config, ingest, rowchecks, schemas
 from analysis.sources import READERS
+from conftest import to_csv_text
+from hostile import NEWS_ROW
 
 BUNDLED = {"events": "synthetic_acled_demo.csv", "claims": "claims_rferl_2023-03-14.csv",
            "air_attacks": "synthetic_air_force_demo.csv"}
@@ -106,7 +109,7 @@ def test_a_frame_of_the_wrong_shape_is_a_reader_bug_not_bad_input():
         rowchecks.failures(frame.assign(extra=1), schema)
 
 
-def test_every_schema_the_build_validates_is_translated_and_others_fall_back_to_pandera():
+def test_every_schema_the_build_validates_is_run_and_others_fall_back_to_pandera():
     for table in schemas.TABLES.values():
         rowchecks.failures(schemas.empty_frame(table.chunk_schema), table.chunk_schema)
     for reader in READERS.values():
@@ -126,3 +129,43 @@ def test_raw_layout_checks_refuse_missing_cells():
     found = rowchecks.failures(frame, layout.schema)
     assert set(found["rule"]) == {"not_nullable"} and set(found["row"]) == {1}
     assert np.array_equal(np.sort(found["column"].unique()), np.sort(list(layout.required)))
+
+
+def test_frame_rules_name_columns_of_their_own_schema():
+    """The columns a rejection names come from the rule's registration on the schema, and exist there."""
+    for table in schemas.TABLES.values():
+        for check in table.schema.checks:
+            assert schemas.rule_columns(check), check.error
+            assert set(schemas.rule_columns(check)) <= set(table.schema.columns), check.error
+    assert schemas.rule_columns(schemas.DESTROYED_WITHIN_LAUNCHED) == ("launched", "destroyed")
+    assert schemas.rule_columns(schemas.CANONICAL_EVENTS.columns["event_id"].checks[0]) == ()
+
+
+def test_checks_it_does_not_apply_are_left_to_pandera():
+    frame = _valid_chunk("air_attacks")
+    schema = schemas.TABLES["air_attacks"].chunk_schema
+    warns = schema.update_column("launched", checks=[pa.Check.ge(10**9, raise_warning=True)])
+    with pytest.raises(rowchecks.Unsupported):
+        rowchecks.failures(frame, warns)
+    with pytest.warns(UserWarning):  # pandera only warns: nothing is rejected
+        assert ingest.schema_failures(frame, warns).empty
+    grouped = schema.update_column("launched", checks=[pa.Check(lambda groups: True, groupby="weapon_category")])
+    with pytest.raises(rowchecks.Unsupported):
+        rowchecks.failures(frame, grouped)
+    plain = pa.DataFrameSchema(schema.columns, checks=[pa.Check(lambda df: df["launched"] > 30, error="many")])
+    with pytest.raises(rowchecks.Unsupported):  # a frame check not registered with schemas.frame_rule
+        rowchecks.failures(frame, plain)
+    found = ingest.schema_failures(frame, plain)
+    assert set(found["rule"]) == {"many"} and set(found["row"]) == set(np.flatnonzero(frame["launched"] <= 30))
+
+
+def test_a_rejection_by_a_frame_rule_names_its_columns_and_their_values(tmp_path):
+    """civilians_injured_exceeds_injured named no column ('' = '') while ingest kept its own map of rules."""
+    path = tmp_path / "news.csv"
+    rows = [{**NEWS_ROW, "event_id": "a", "injured": "2", "civilians_injured": "5"}]
+    path.write_text(to_csv_text(rows, list(NEWS_ROW)), encoding="utf-8")
+    rejects = ingest.ingest_file(path, "news.csv", forced_format="news").rejects
+    assert rejects[["raw_line", "column", "value", "rule", "message"]].to_dict("records") == [{
+        "raw_line": 2, "column": "civilians_injured,injured", "value": "5, 2",
+        "rule": "civilians_injured_exceeds_injured",
+        "message": "'civilians_injured,injured' = '5, 2' breaks rule civilians_injured_exceeds_injured"}]

@@ -7,9 +7,8 @@ For every chunk of raw records the steps are:
 3. ``reader.parse``: vectorised parsing into typed columns; values that do not
    parse are recorded as failures and their rows quarantined;
 4. the typed rows are validated against the target's pandera schema (its
-   rules applied by :mod:`analysis.rowchecks`, vectorised, which tests keep in
-   agreement with ``schema.validate(lazy=True)``); rows that fail are
-   quarantined too;
+   checks run by :mod:`analysis.rowchecks`, which tests keep in agreement with
+   ``schema.validate(lazy=True)``); rows that fail are quarantined too;
 5. rows whose id was already accepted (in this file or an earlier one) become
    merged duplicates pointing at the kept row.
 
@@ -40,16 +39,6 @@ from analysis.threads import read_ahead
 
 # What a record with only empty fields is made of, whatever its number of fields.
 _BLANK_RECORD = re.compile(r'[",\r\n]')
-
-# Frame-level rules of the schemas and the columns they are about.
-_FRAME_RULE_COLUMNS = {
-    "end_date_before_start_date": ("event_date", "event_end_date"),
-    "coordinates_outside_country": ("latitude", "longitude"),
-    "civilians_killed_exceeds_fatalities": ("civilians_killed", "fatalities"),
-    "sub_event_type_not_in_event_type": ("event_type", "sub_event_type"),
-    "destroyed_exceeds_launched": ("launched", "destroyed"),
-    "window_end_before_start": ("window_start", "window_end"),
-}
 
 
 @dataclass
@@ -320,9 +309,8 @@ def _validate(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame
     if cases.empty:
         return Failures().frame()
     rule = cases["rule"].map(_rule_name).astype("str").to_numpy()
-    canonical = cases["column"].astype("str").to_numpy()
-    for name, columns in _FRAME_RULE_COLUMNS.items():
-        canonical = np.where(rule == name, ",".join(columns), canonical)
+    about = pd.Series(rule).map({str(c.error): ",".join(schemas.rule_columns(c)) for c in schema.checks}).to_numpy()
+    canonical = np.where(pd.notna(about), about, cases["column"].astype("str").to_numpy())  # frame rules: their columns
     out = pd.DataFrame({"row": cases["row"].to_numpy(), "canonical": canonical, "rule": rule}).drop_duplicates()
     names = {c: ",".join(source_columns.get(p, p) for p in c.split(",")) for c in out["canonical"].unique()}
     out["column"] = out["canonical"].map(names)
@@ -334,9 +322,10 @@ def _validate(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame
 def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
     """(row, column, rule) wherever ``frame`` breaks ``schema``, in pandera's names for rules.
 
-    :mod:`analysis.rowchecks` applies the schema's rules with plain pandas
-    (several times faster on large chunks); schemas it cannot translate go
-    through pandera itself.  Tests check that both find the same failures.
+    :mod:`analysis.rowchecks` runs the schema's checks without pandera's
+    report of failure cases (many times faster on chunks with many bad rows);
+    schemas it cannot run go through pandera itself.  Tests check that both
+    find the same failures.
     """
     try:
         return rowchecks.failures(frame, schema)

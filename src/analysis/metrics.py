@@ -32,8 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import contract, provenance
-from analysis import vocabulary as schemas  # dtypes only: results are checked by analysis.contract
+from analysis import provenance, rowchecks, schemas
 from analysis.errors import ParameterError
 
 ATTACK_DEFINITION = ("Attack events: ACLED Battles and Explosions/Remote violence, ACLED Violence against civilians/"
@@ -118,9 +117,9 @@ def _group_column(by: str | None) -> str | None:
     return by
 
 
-def _finish(frame: pd.DataFrame, schema: str, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
-    """Check the result against its schema (compiled, see analysis.contract) and attach provenance."""
-    frame = contract.check(frame.reset_index(drop=True), schema)
+def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """Check the result against its schema (see analysis.rowchecks) and attach provenance."""
+    frame = rowchecks.check(frame.reset_index(drop=True), schema)
     return provenance.attach(frame, provenance.of_rows(rows, **kwargs))
 
 
@@ -171,7 +170,7 @@ def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None =
         daily["attacks_rolling_mean"] = (means.reset_index(level=0, drop=True) if keys else means).astype("Float64")
     daily = daily[daily["event_date"] >= start]
     used = (events["is_attack"] & events["event_date"].between(start, end)).to_numpy(bool)
-    frame = contract.check(daily.reset_index(drop=True), "attacks_per_day")
+    frame = rowchecks.check(daily.reset_index(drop=True), schemas.ATTACKS_PER_DAY)
     result = provenance.attach(frame, _masked_provenance(events, used))
     result.attrs["rolling_days"] = rolling  # charts say "7-day average"
     return result
@@ -274,7 +273,7 @@ def civilian_harm_by_city(events: pd.DataFrame, start=None, end=None, top: int |
                               na_position="last", kind="stable")
     if top is not None:
         table = table.head(top)
-    frame = contract.check(_dates_as_ms(table.reset_index(drop=True)), "civilian_harm_by_city")
+    frame = rowchecks.check(_dates_as_ms(table.reset_index(drop=True)), schemas.CIVILIAN_HARM_BY_CITY)
     return provenance.attach(frame, _masked_provenance(events, mask))
 
 
@@ -363,7 +362,7 @@ def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metri
     table = table.assign(metric=metric, current_start_date=c0, current_end_date=c1,
                          previous_start_date=p0, previous_end_date=p1)
     used = events[events["event_date"].between(p0, p1) | events["event_date"].between(c0, c1)]
-    return _finish(_dates_as_ms(table), "period_comparison", used)
+    return _finish(_dates_as_ms(table), schemas.PERIOD_COMPARISON, used)
 
 
 def _dates_as_ms(table: pd.DataFrame) -> pd.DataFrame:
@@ -414,7 +413,7 @@ def summarise_events(events: pd.DataFrame, freq: str = "month", by=("event_type"
                        events_fatalities_unknown=("fatalities_unknown", "sum"))
     table = table.join(groups[["fatalities", "civilians_killed"]].sum(min_count=1))
     table = _complete_grid(table, frame, keys).reset_index()
-    return _finish(table, "event_summary", rows)
+    return _finish(table, schemas.EVENT_SUMMARY, rows)
 
 
 def _complete_grid(table: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -454,7 +453,7 @@ def air_attacks_per_day(daily_counts: pd.DataFrame, start=None, end=None, by: st
     full["share_destroyed"] = (full["destroyed"] / full["launched"].where(full["launched"] > 0)).astype("Float64")
     full = full.sort_values(["weapon_category", "count_date"], kind="stable")
     full = full.astype({"count_date": schemas.DATE, "weapon_category": "str"})
-    return _finish(full[_AIR_ORDER], "air_attacks_per_day", air,
+    return _finish(full[_AIR_ORDER], schemas.AIR_ATTACKS_PER_DAY, air,
                    start="count_date", end="count_date", kind="Reports")
 
 

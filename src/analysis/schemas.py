@@ -8,7 +8,13 @@ Schemas are declared once here and chained, never repeated:
 * ``REJECTS`` / ``MERGED``  the ledger files of a build.
 
 Metric output schemas live here too, so that the data dictionary
-(``analysis dictionary``) is generated from one place.  Column names follow
+(``analysis dictionary``) is generated from one place.
+
+Each rule is written once, here: value checks on their column, and rules about
+several columns of a row as functions of :mod:`analysis.rules` registered with
+:func:`frame_rule`.  Every validator reads these objects at run time: pandera
+itself, :mod:`analysis.rowchecks` (the build's and the metrics' fast path) and
+the build's rejects, which name a frame rule's columns (:func:`rule_columns`).  Column names follow
 PUDL's conventions: ``_date`` for dates, ``is_`` for booleans, units or counted
 things in the name, one name per quantity everywhere.
 """
@@ -16,12 +22,11 @@ things in the name, one name per quantity everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config
+from analysis import config, rules
 from analysis.vocabulary import (  # noqa: F401 - re-exported: schemas.DATE etc. are used widely
     ACLED_EVENT_TYPES,
     ATTACK_EVENT_TYPES,
@@ -37,13 +42,6 @@ from analysis.vocabulary import (  # noqa: F401 - re-exported: schemas.DATE etc.
     SUB_EVENT_TYPES,
     VIOLENCE_TYPES,
     WEAPON_CATEGORIES,
-    _civilians_injured_within_total,
-    _civilians_within_total,
-    _coordinates_in_country,
-    _dates_ordered,
-    _destroyed_within_launched,
-    _sub_type_matches_type,
-    _window_ordered,
 )
 
 # "no whitespace" spelled out: pandas runs a pattern with \S through Python's re,
@@ -57,6 +55,21 @@ def _count(description: str) -> pa.Column:
 
 def _text(description: str, nullable: bool = True, **kwargs) -> pa.Column:
     return pa.Column(STR, nullable=nullable, description=description, **kwargs)
+
+
+def frame_rule(test, rule: str, *columns: str) -> pa.Check:
+    """Register a rule about several columns of a row (a function of :mod:`analysis.rules`) on a schema.
+
+    ``rule`` is its name in rejects.csv; ``columns`` are the columns a rejection
+    names, in this order (see :func:`rule_columns`).  The statistics keep the
+    function, so that :mod:`analysis.rowchecks` applies the same one.
+    """
+    return pa.Check(test, error=rule, statistics={"test": test, "columns": columns})
+
+
+def rule_columns(check: pa.Check) -> tuple[str, ...]:
+    """The columns a frame-level rule is about, as registered by :func:`frame_rule` (none for other checks)."""
+    return tuple((check.statistics or {}).get("columns", ()))
 
 
 # ---------------------------------------------------------------- events
@@ -156,11 +169,13 @@ CANONICAL_EVENTS = pa.DataFrameSchema(
         "raw_line": pa.Column("int64", pa.Check.ge(2), description="Line of the raw file where the row starts."),
     },
     checks=[
-        pa.Check(_dates_ordered, error="end_date_before_start_date"),
-        pa.Check(_coordinates_in_country, error="coordinates_outside_country"),
-        pa.Check(_civilians_within_total, error="civilians_killed_exceeds_fatalities"),
-        pa.Check(_civilians_injured_within_total, error="civilians_injured_exceeds_injured"),
-        pa.Check(_sub_type_matches_type, error="sub_event_type_not_in_event_type"),
+        frame_rule(rules.dates_ordered, "end_date_before_start_date", "event_date", "event_end_date"),
+        frame_rule(rules.coordinates_in_country, "coordinates_outside_country", "latitude", "longitude"),
+        frame_rule(rules.civilians_killed_within_total, "civilians_killed_exceeds_fatalities",
+                   "civilians_killed", "fatalities"),
+        frame_rule(rules.civilians_injured_within_total, "civilians_injured_exceeds_injured",
+                   "civilians_injured", "injured"),
+        frame_rule(rules.sub_type_matches_type, "sub_event_type_not_in_event_type", "event_type", "sub_event_type"),
     ],
     strict=True,
     ordered=True,
@@ -226,6 +241,9 @@ REPORTED_CLAIMS = pa.DataFrameSchema(
 )
 
 # ---------------------------------------------------------------- air-force reports and daily counts
+# One rule on two tables: the reports as read, and their daily sums (metrics.air_attacks_per_day).
+DESTROYED_WITHIN_LAUNCHED = frame_rule(rules.destroyed_within_launched, "destroyed_exceeds_launched",
+                                       "launched", "destroyed")
 
 AIR_ATTACK_REPORTS = pa.DataFrameSchema(
     {
@@ -255,8 +273,8 @@ AIR_ATTACK_REPORTS = pa.DataFrameSchema(
         "raw_line": pa.Column("int64", pa.Check.ge(2), description="Line of the raw file where the row starts."),
     },
     checks=[
-        pa.Check(_destroyed_within_launched, error="destroyed_exceeds_launched"),
-        pa.Check(_window_ordered, error="window_end_before_start"),
+        DESTROYED_WITHIN_LAUNCHED,
+        frame_rule(rules.window_ordered, "window_end_before_start", "window_start", "window_end"),
     ],
     strict=True,
     ordered=True,
@@ -373,7 +391,7 @@ AIR_ATTACKS_PER_DAY = pa.DataFrameSchema(
         "share_destroyed": pa.Column(FLOAT, pa.Check.in_range(0, 1), nullable=True,
                                      description="destroyed / launched; empty when nothing was launched."),
     },
-    checks=pa.Check(_destroyed_within_launched, error="destroyed_exceeds_launched"),
+    checks=DESTROYED_WITHIN_LAUNCHED,
     strict=True,
     ordered=True,
     name="air_attacks_per_day",
@@ -424,9 +442,12 @@ class Table:
     schema: pa.DataFrameSchema
     id_column: str
 
-    @cached_property
+    @property
     def chunk_schema(self) -> pa.DataFrameSchema:
-        """Per-chunk validation leaves id uniqueness to the de-duplication step."""
+        """The schema without id uniqueness, which the de-duplication step settles, for validating one chunk.
+
+        Derived on each use (a few milliseconds a chunk), so that it never lags behind ``schema``.
+        """
         return self.schema.update_column(self.id_column, unique=False)
 
 
