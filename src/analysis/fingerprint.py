@@ -1,7 +1,7 @@
 """The code fingerprint: one sha256 of everything in the package that can change an output.
 
 :func:`code_fingerprint` hashes every file of the installed ``analysis``
-package (its modules, ``sources/``, ``styles/``, ``contracts.json``: whatever
+package (its modules, ``sources/``, ``styles/``: whatever
 lies in the package folder, be it a source checkout, an editable install or a
 wheel in site-packages), the schema version and the gazetteer's version.
 There is no list of files to keep up to date: a new module, or a change to
