@@ -55,14 +55,15 @@ class Batch:
     @classmethod
     def of_descriptions(cls, descriptions: pd.DataFrame) -> Batch:
         """Rows known only by their :func:`described` frame (the rows themselves are gone)."""
-        return cls(descriptions["id"], lambda positions: descriptions.iloc[positions])
+        rest = descriptions.drop(columns="id")  # the registry keeps the ids it needs itself
+        return cls(descriptions["id"], lambda positions: rest.iloc[positions])
 
 
 class IdRegistry:
     """The ids kept so far, per table, and where their rows are: later repeats are merged into them."""
 
     def __init__(self) -> None:
-        self._batches: dict[str, list[Batch]] = {}
+        self._describers: dict[str, list[Callable[[np.ndarray], pd.DataFrame]]] = {}
         self._kept: dict[str, pd.DataFrame] = {}  # per table: id, batch and position of every row kept so far
 
     def merge(self, table: str, *batches: Batch) -> tuple[list[np.ndarray], pd.DataFrame]:
@@ -72,7 +73,7 @@ class IdRegistry:
         output), and the MERGED ledger rows of the repeats, in order.  The
         other rows are kept, for later batches to be merged into.
         """
-        known = self._batches.setdefault(table, [])
+        known = self._describers.setdefault(table, [])
         kept = self._kept.get(table, _NOTHING_KEPT)
         sizes = [len(batch.ids) for batch in batches]
         ids = pd.concat([kept["id"], *(pd.Series(b.ids.to_numpy(), dtype="str") for b in batches)],
@@ -80,7 +81,7 @@ class IdRegistry:
         number = np.concatenate([kept["batch"].to_numpy(), *(np.full(size, len(known) + i, dtype=np.int64)
                                                                  for i, size in enumerate(sizes))])
         position = np.concatenate([kept["position"].to_numpy(), *(np.arange(size) for size in sizes)])
-        known.extend(batches)
+        known.extend(batch.describe for batch in batches)
         repeat, first = _first_positions(ids)
         self._kept[table] = pd.DataFrame({"id": ids[~repeat], "batch": number[~repeat],
                                           "position": position[~repeat]}).reset_index(drop=True)
@@ -105,7 +106,7 @@ def _first_positions(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return duplicate, first[codes]
 
 
-def _merged_rows(batches: list[Batch], ids: np.ndarray, repeats: tuple, firsts: tuple) -> pd.DataFrame:
+def _merged_rows(describers: list, ids: np.ndarray, repeats: tuple, firsts: tuple) -> pd.DataFrame:
     """The MERGED rows: each repeat (batch, position) with the first row of its id.
 
     Only these rows are described (hashed), never whole tables; each batch is
@@ -113,7 +114,7 @@ def _merged_rows(batches: list[Batch], ids: np.ndarray, repeats: tuple, firsts: 
     """
     if not len(ids):
         return schemas.empty_frame(schemas.MERGED)
-    rows = _describe(batches, np.concatenate([repeats[0], firsts[0]]), np.concatenate([repeats[1], firsts[1]]))
+    rows = _describe(describers, np.concatenate([repeats[0], firsts[0]]), np.concatenate([repeats[1], firsts[1]]))
     repeat, first = rows.iloc[: len(ids)], rows.iloc[len(ids):]
     out = pd.DataFrame({
         "raw_file": repeat["raw_file"].to_numpy(), "raw_line": repeat["raw_line"].to_numpy(), "event_id": ids,
@@ -123,12 +124,12 @@ def _merged_rows(batches: list[Batch], ids: np.ndarray, repeats: tuple, firsts: 
     return out.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
 
 
-def _describe(batches: list[Batch], number: np.ndarray, position: np.ndarray) -> pd.DataFrame:
+def _describe(describers: list, number: np.ndarray, position: np.ndarray) -> pd.DataFrame:
     """The descriptions of the rows at (batch ``number``, ``position``), in that order."""
     frames, order = [], []
     for which in np.unique(number):
         mine = np.flatnonzero(number == which)
-        frames.append(batches[which].describe(position[mine]))
+        frames.append(describers[which](position[mine]))
         order.append(mine)
     rows = pd.concat(frames, ignore_index=True)
     return rows.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
