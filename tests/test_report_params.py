@@ -97,10 +97,9 @@ def test_a_table_without_rows_has_no_coverage():
 
 def test_the_coverage_of_a_manifest_without_tables_comes_from_the_readers():
     manifest = {"coverage": MANIFEST["coverage"]}  # inputs not recorded
-    assert parameters.date_coverage(NOTEBOOKS["04-air-attack-summary"], manifest) == (
-        dt.date(2023, 1, 1), dt.date(2023, 6, 29), "Air Force reports")
-    assert parameters.date_coverage(NOTEBOOKS["02-city-profile"], manifest)[:2] == (dt.date(2022, 4, 8),
-                                                                                     dt.date(2023, 6, 30))
+    assert parameters.coverage("air_attacks", manifest) == (dt.date(2023, 1, 1), dt.date(2023, 6, 29),
+                                                            "Air Force reports")
+    assert parameters.coverage("events", manifest) == (dt.date(2022, 4, 8), dt.date(2023, 6, 30), "events")
 
 
 @pytest.mark.parametrize("spelling", ["2023-3-1", "2023-03-01", " 2023-03-01 ", dt.date(2023, 3, 1),
@@ -384,6 +383,7 @@ def met(tmp_path_factory):
 
 def numbers_of(result) -> dict:
     assert result.ok, result.error
+    assert not (result.report_dir / parameters.RUN_PARAMETERS_FILE).exists()  # told the notebook, then removed
     return {n["name"]: n for n in json.loads((result.report_dir / "numbers.json").read_text(encoding="utf-8"))["numbers"]}
 
 

@@ -101,8 +101,10 @@ def test_dates_places_and_ranges_are_checked(root, monkeypatch):
     from analysis import execution
 
     monkeypatch.setattr(execution, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
-    params = ('city: str = "Kramatorsk"  # a settlement\nstart: str = "2023-03-01"  # first day\n'
-              'end: str = "2023-03-14"  # last day\nreport_dir: str = ""  # set by the runner')
+    params = ('city: str = "Kramatorsk"  # a settlement; check: place\n'
+              'start: str = "2023-03-01"  # first day; check: day(events)\n'
+              'end: str = "2023-03-14"  # last day; check: day(events), not_before(start)\n'
+              'report_dir: str = ""  # set by the runner')
     nb = _notebook(root / "14-city.ipynb", "pass", params=params)
     cases = [({"city": "Atlantis"}, "city: 'Atlantis' is not a place in the data"),
              ({"city": "../../etc"}, "is not a place in the data"),

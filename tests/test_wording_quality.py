@@ -32,6 +32,46 @@ def test_dates_counts_changes():
     assert wording.change(4, pd.NA) == "up 4 (from none)" and wording.change(0, 0.0) == "unchanged"
 
 
+def test_dates_as_words_long_and_short_the_one_home():
+    """Report sentences use the long form, chart titles, ticks and source lines the short one."""
+    assert wording.day("2023-03-05") == "5 March 2023" and wording.day("2023-03-05", short=True) == "5 Mar 2023"
+    assert wording.day(D("2023-03-05 17:30"), short=True, year=False) == "5 Mar"
+    assert wording.month("2023-09-30") == "September 2023" and wording.month("2023-09-30", short=True) == "Sep 2023"
+    assert wording.month("2023-09-30", short=True, year=False) == "Sep"
+    assert wording.day_range("2023-03-01", "2023-03-09", short=True) == "1–9 Mar 2023"
+    assert wording.day_range("2023-02-28", "2023-03-06", short=True) == "28 Feb – 6 Mar 2023"
+    assert wording.day_range("2022-12-30", "2023-01-02", short=True) == "30 Dec 2022 – 2 Jan 2023"
+    assert wording.day_range("2023-01-01", "2023-06-30") == "1 January to 30 June 2023"
+    assert wording.day_range(D("2023-03-14"), D("2023-03-14 23:00")) == "14 March 2023"  # one day, times aside
+    assert wording.day_range("2023-03-14", "2023-03-14", short=True) == "14 Mar 2023"
+
+
+def test_source_lines_chart_titles_and_ticks_use_the_one_date_wording():
+    from analysis import plots, provenance
+
+    prov = provenance.Provenance(("ACLED",), "2023-01-01", "2023-03-05", False)
+    assert prov.source_line() == f"Source: ACLED. Events to {wording.day('2023-03-05', short=True)}."
+    daily = provenance.attach(pd.DataFrame({"event_date": pd.date_range("2023-01-01", "2023-03-05"),
+                                            "attacks": 1}), prov)
+    fig = plots.attacks_per_day_chart(daily)
+    record = plots.chart_record(fig)
+    assert record.title == "Attacks per day, 1 Jan – 5 Mar 2023"
+    assert record.alt_text.startswith("Bar chart of attacks per day from 1 January to 5 March 2023.")
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks[:2] == ["2 Jan\n2023", "16 Jan"]  # every other Monday (64 days), the year under the first
+
+
+def test_month_names_are_written_in_one_module():
+    """No other module spells month names (or asks strftime for them to write words)."""
+    from pathlib import Path
+
+    package = Path(wording.__file__).parent
+    spelled = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
+                     if any(f'"{name}"' in p.read_text(encoding="utf-8") for name in ("January", "Jan", "Sep")))
+    assert spelled == ["wording.py"]  # wording.MONTHS; the short names are cut from it
+    assert wording.MONTHS[0] == "January" and len(wording.MONTHS) == 12
+
+
 def test_ledger_table_flags_files_that_do_not_balance():
     manifest = {"inputs": [
         {"path": "a.csv", "format": "acled", "encoding": "utf-8-sig", "rows": 10, "accepted": 8, "rejected": 1,

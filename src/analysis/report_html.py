@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from analysis import storage
+from analysis.parameters import notebook_title
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
        "base-uri 'none'; form-action 'none'")  # frame-ancestors is ignored in a <meta>
@@ -59,7 +60,7 @@ def write_html(executed: Path, target: Path) -> dict:
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             extra_loaders=[jinja2.DictLoader({"analysis-report.html.j2": _TEMPLATE})],
                             template_file="analysis-report.html.j2")
-    title = nb.metadata.get("title") or executed.stem
+    title = notebook_title(nb, executed.stem)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "analysis_csp": CSP,
                                                          "analysis_css": _CSS})
     storage.write_text(target, defuse(body))

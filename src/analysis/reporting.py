@@ -2,8 +2,11 @@
 
 A report notebook creates one :class:`Report` after its parameters cell::
 
-    report = analysis.reporting.Report("01-daily-briefing", parameters={"date": date, ...},
-                                       report_dir=report_dir)
+    report = Report.for_run(report_dir)
+
+which takes the notebook's name and its declared parameters' values from the
+run (:meth:`Report.for_run`), so the notebook writes neither a second time;
+``Report(name, parameters, report_dir)`` states them explicitly (scripts, tests);
 
 and then, for every number an article may quote::
 
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import config, escaping, provenance, storage
+from analysis import config, escaping, parameters, provenance, storage
 
 NUMBERS_FILE = "numbers.json"
 FIGURES_DIR = "figures"
@@ -72,6 +75,19 @@ class Report:
         self.numbers: list[dict] = []
         self.figures: dict[str, dict] = {}
         self._write_numbers()
+
+    @classmethod
+    def for_run(cls, report_dir: str | Path = "") -> Report:
+        """The report of the notebook that calls this, named after its file, with its declared parameters' values.
+
+        Under ``analysis report`` the runner tells both through ``report_dir``
+        (:func:`analysis.parameters.run_parameters`: the checked values).  Run
+        interactively (``report_dir = ""``), the notebook is the one the kernel's
+        Jupyter session names (``__session__``; VS Code: ``__vsc_ipynb_file__``)
+        and the values are those its declared parameters hold in the kernel.
+        """
+        told = parameters.run_parameters(report_dir) if str(report_dir) else None
+        return cls(*(told or _interactive_run()), report_dir)
 
     # ------------------------------------------------------------ numbers
     def state(self, name: str, value, sentence: str, definition: str, *, data: pd.DataFrame | None = None,
@@ -183,6 +199,23 @@ class Report:
     def _show_png(path: Path, alt_path: Path | None) -> None:
         alt = escaping.plain(Path(alt_path).read_text(encoding="utf-8")) if alt_path and Path(alt_path).exists() else ""
         _display({"text/html": figure_html(Path(path).read_bytes(), alt), "text/plain": alt or "(figure)"})
+
+
+def _interactive_run() -> tuple[str, dict]:
+    """(notebook name, values of its declared parameters) of the notebook this kernel runs, as far as it is known."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - outside IPython
+        return "notebook", {}
+    namespace = getattr(get_ipython(), "user_ns", {})
+    session = namespace.get("__session__") or namespace.get("__vsc_ipynb_file__")
+    if not session:
+        return "notebook", {}
+    path = next((p for p in (Path(session), config.NOTEBOOKS_DIR / Path(session).name) if p.is_file()), None)
+    if path is None:
+        return Path(session).stem, {}
+    declared = [p.name for p in parameters.notebook_parameters(path) if p.name not in parameters.RESERVED]
+    return path.stem, {name: namespace[name] for name in declared if name in namespace}
 
 
 def _display(bundle: dict) -> None:

@@ -8,23 +8,18 @@ A run writes, atomically:
 * ``numbers.json``      every number the report states, with definition and parameters;
 * ``run.json``          parameters, input sha256s, versions, start time, duration, status.
 
-Parameters are checked before any kernel starts (:func:`analysis.parameters.check_parameters`):
-unknown names, wrong types, lists or mappings, unparseable dates, an end before
-its start, days outside the data's coverage, a city or oblast that is not in the
-data, each give a :class:`ParameterError` that lists the notebook's parameters.
-Checks follow the parameter's name:
+A report notebook declares its parameters, with their types, meanings and
+checks, in its cell tagged ``parameters`` (:mod:`analysis.parameters`).  Given
+values are checked against that declaration before any kernel starts
+(:func:`analysis.parameters.check_parameters`): unknown names, wrong types,
+lists or mappings, and values a declared check refuses each give a
+:class:`ParameterError` that lists the notebook's parameters.  This module
+knows nothing of what a parameter means.  The notebook learns its name and
+checked values from its folder (:func:`analysis.parameters.run_parameters`),
+so it writes neither.
 
-* ``date``, ``start``, ``end`` and ``*_date``: ``YYYY-MM-DD`` (a YAML date too),
-  ``end >= start``, inside the coverage the build recorded (``date_coverage``);
-  with ``window_days``, the whole window ending on ``date``;
-* ``city``: a settlement (or location) present in the processed events;
-* ``oblast``: an oblast present in the processed events, or ``""`` (also written
-  ``all``) for all;
-* ``breakdown``: one of :data:`analysis.metrics.GROUPABLE`;
-* ``*_days``: a whole number >= 1.
-
-Checked values are canonical (days as ``YYYY-MM-DD``, every oblast as ``""``), and
-``report_slug`` gives distinct parameters distinct folders.
+Checked values are canonical, and :func:`report_slug` gives distinct parameters
+distinct folders.
 
 Notebooks run in the project's own kernel (:data:`KERNEL_NAME`, registered in
 this environment on first use), never whatever the notebook's metadata names,
@@ -35,18 +30,21 @@ Python literals; nothing is pasted into code as text.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import config, storage
 from analysis.errors import ParameterError
-from analysis.parameters import (RESERVED, NotebookParameter, check_parameters, date_coverage,  # noqa: F401
-                                 notebook_parameters, report_dir, report_slug)
+from analysis.fingerprint import dist_version
+from analysis.parameters import (RESERVED, check_parameters, notebook_parameters, notebook_title, parameters_cell,
+                                 read_notebook, write_run_parameters)
 
 KERNEL_NAME = "conflict-analysis"
 HTML_FILE, RUN_FILE = "report.html", "run.json"
@@ -55,15 +53,30 @@ DEFAULT_TIMEOUT_S = 600
 
 # ---------------------------------------------------------------- notebooks
 def list_notebooks() -> list[Path]:
-    """Report notebooks: numbered notebooks in notebooks/ that declare a report_dir parameter."""
+    """Report notebooks: numbered notebooks in notebooks/ that declare a report_dir parameter.
+
+    A numbered notebook without a parameters cell is an exploration notebook, not
+    a report; a parameters cell whose declaration is wrong is an error.
+    """
     found = []
     for path in sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb")):
+        nb = read_notebook(path)
         try:
-            if any(param.name == "report_dir" for param in notebook_parameters(path)):
-                found.append(path)
-        except ParameterError:  # no parameters cell: an exploration notebook, not a report
+            parameters_cell(nb, path.name)
+        except ParameterError:
             continue
+        if any(param.name in RESERVED for param in notebook_parameters(path, nb)):
+            found.append(path)
     return found
+
+
+def describe_notebooks() -> str:
+    """Every report notebook with its title and declared parameters (for listings and help)."""
+    lines = []
+    for path in list_notebooks():
+        lines.append(f"{path.stem}: {notebook_title(read_notebook(path), path.stem)}")
+        lines += [f"  {p.describe()}" for p in notebook_parameters(path) if p.name not in RESERVED]
+    return "\n".join(lines)
 
 
 def resolve_notebook(name: str | Path) -> Path:
@@ -75,6 +88,72 @@ def resolve_notebook(name: str | Path) -> Path:
             return path.resolve()
     known = ", ".join(p.stem for p in sorted(config.NOTEBOOKS_DIR.glob("*.ipynb")))
     raise ParameterError(f"no notebook {str(name)!r}; notebooks: {known}")
+
+
+# ---------------------------------------------------------------- where a report goes
+_SLUG_MAX_BYTES = 120  # the readable part; '~' and the hash follow (file names may have 255 bytes)
+_HASH_CHARS = 16
+
+
+def report_slug(values: dict) -> str:
+    """The folder name of a report: one safe path component, distinct for distinct parameters.
+
+    ``name=value`` parts in declaration order joined by ``_``
+    ('date=2023-03-14_window_days=7_oblast=all'; "" is written 'all').  Values keep
+    Unicode letters and digits and '_', '.', '-', '+'; anything else becomes '-'.
+    Values hold no '=', so a notebook's names (identifiers, in a fixed order) and
+    such values can be read back.  When the text does not give the parameters back
+    exactly (another character, '..', a trailing '.', 'all' itself, a non-NFC
+    spelling, a name longer than 120 bytes), '~' and a hash of the parameters
+    follow, so distinct parameters of one notebook never share a folder.
+    """
+    if not values:
+        return "default"
+    parts, exact = [], True
+    for name, value in values.items():
+        name_text = "".join(ch if ch == "_" or _kept(ch) and ch not in ".-+" else "-"
+                            for ch in unicodedata.normalize("NFC", str(name)))
+        value_text, value_exact = _slug_value(value)
+        parts.append(f"{name_text}={value_text}")
+        exact = exact and value_exact and isinstance(name, str) and name.isidentifier() and name_text == name
+    slug = "_".join(parts)
+    if len(slug.encode()) > _SLUG_MAX_BYTES:
+        slug, exact = slug.encode()[:_SLUG_MAX_BYTES].decode("utf-8", "ignore"), False
+    if exact:
+        return slug
+    return f"{slug.strip('._-+') or 'parameters'}~{_parameters_hash(values)}"
+
+
+def _kept(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LN" or ch in ".-+"
+
+
+def _slug_value(value) -> tuple[str, bool]:
+    """A value's text in a slug, and whether that text gives the value back exactly."""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), True
+    if value == "" and isinstance(value, str):
+        return "all", True
+    text = repr(value) if isinstance(value, (int, float)) else str(value)
+    safe = "".join(ch if _kept(ch) or ch == "_" else "-" for ch in unicodedata.normalize("NFC", text))
+    safe = re.sub(r"\.{2,}", ".", safe)
+    exact = isinstance(value, (str, int, float)) and safe == text and text != "all" and not text.endswith(".")
+    return safe, exact
+
+
+def _parameters_hash(values: dict) -> str:
+    canonical = [[str(name), type(value).__name__,
+                  value if value is None or isinstance(value, (str, int, float, bool)) else repr(value)]
+                 for name, value in values.items()]
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=True).encode()).hexdigest()[:_HASH_CHARS]
+
+
+def report_dir(notebook: Path, values: dict, reports_root: Path | None = None) -> Path:
+    root = Path(reports_root or config.REPORTS_DIR).resolve()
+    target = (root / notebook.stem / report_slug(values)).resolve()
+    if not target.is_relative_to(root) or target.parent.parent != root:
+        raise ParameterError(f"parameters {values} would write outside {root}")
+    return target
 
 
 # ---------------------------------------------------------------- running
@@ -108,11 +187,13 @@ def run_report(notebook: str | Path, given: dict | None = None, *, timeout_s: fl
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     storage.write_text(out / PIN_FILE, f"{data.directory}\n")
+    told = write_run_parameters(out, path, values)  # the notebook's name and values, for its Report
     try:
         outcome = execution.execute(path, out / f"{path.stem}.ipynb", {**values, "report_dir": str(out)},
                                     timeout_s=timeout_s, kernels=kernels)
     finally:
         (out / PIN_FILE).unlink(missing_ok=True)
+        told.unlink(missing_ok=True)
     outputs = execution.write_html(out / f"{path.stem}.ipynb", out / HTML_FILE)
     result = RunResult(path.stem, values, out, "succeeded" if outcome.ok else "failed", outcome.error,
                        round(time.perf_counter() - clock, 3), outputs)
@@ -123,8 +204,6 @@ def run_report(notebook: str | Path, given: dict | None = None, *, timeout_s: fl
 
 
 def _run_record(path: Path, result: RunResult, manifest: dict, started: datetime) -> dict:
-    from analysis.build import _version
-
     return {
         "notebook": path.stem,
         "notebook_sha256": storage.sha256_file(path),
@@ -137,8 +216,8 @@ def _run_record(path: Path, result: RunResult, manifest: dict, started: datetime
         "inputs": [{"path": e["path"], "sha256": e["sha256"]} for e in manifest.get("inputs", [])],
         "build": {k: manifest.get(k) for k in ("schema_version", "code_fingerprint", "is_synthetic")},
         "versions": {"python": sys.version.split()[0],
-                     **{n: _version(n) for n in ("conflict-analysis", "pandas", "pandera", "matplotlib",
-                                                 "papermill", "nbconvert", "ipykernel")}},
+                     **{n: dist_version(n) for n in ("conflict-analysis", "pandas", "pandera", "matplotlib",
+                                                     "papermill", "nbconvert", "ipykernel")}},
         "outputs": sorted(str(p.relative_to(result.report_dir)) for p in result.report_dir.rglob("*")
                           if p.is_file() and not p.name.startswith(".")),
     }
@@ -218,14 +297,14 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
         ensure_kernelspec()
         kernels = KernelPool(min(jobs, len(runnable)))
     try:
-        with _batch_progress(progress, len(runs)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
+        with BatchProgress(progress, len(runs)) as advance, ThreadPoolExecutor(max_workers=jobs) as pool:
             done = 0
             for _ in range(len(runs) - len(runnable)):
                 advance()
                 done += 1
                 if on_done:
                     on_done(done)
-            futures = {pool.submit(_run_with_retries, runs[i][0], runs[i][1], timeout_s, reports_root, retries,
+            futures = {pool.submit(run_with_retries, runs[i][0], runs[i][1], timeout_s, reports_root, retries,
                                    kernels): i for i in runnable}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
@@ -240,8 +319,8 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
     return results
 
 
-def _run_with_retries(path: Path, combo: dict, timeout_s: float, reports_root, retries: int | None, kernels, *,
-                      write_index: bool = False, keep_going: bool = True) -> RunResult:
+def run_with_retries(path: Path, combo: dict, timeout_s: float, reports_root, retries: int | None, kernels, *,
+                     write_index: bool = False, keep_going: bool = True) -> RunResult:
     """:func:`run_report`, tried again on a fresh kernel when the kernel did not start.
 
     ``keep_going`` (batches): any error becomes a failed result, so one run never
@@ -269,7 +348,7 @@ def _run_with_retries(path: Path, combo: dict, timeout_s: float, reports_root, r
     raise AssertionError("unreachable")
 
 
-class _batch_progress:
+class BatchProgress:
     """A rich progress bar over the batch (plain lines when not on a terminal)."""
 
     def __init__(self, enabled: bool, total: int) -> None:

@@ -8,8 +8,9 @@ starts this runner in the background; it keeps a
 socket, and exits by itself after :data:`IDLE_S` seconds without work.
 
 * One runner per environment: the socket name hashes the Python executable,
-  the package's code and the data folders, so changed code or other folders
-  get a fresh runner (the old one idles out).
+  the package's code fingerprint (:mod:`analysis.fingerprint`, the one the
+  build records) and the data folders, so changed code or other folders get a
+  fresh runner (the old one idles out).
 * Requests and answers are JSON lines; a batch streams progress lines.
 * Errors meant for users travel back as their type and message and are raised
   again in the command, which exits as it would without the runner.
@@ -37,7 +38,7 @@ import threading
 import time
 from pathlib import Path
 
-from analysis import config, private
+from analysis import config, fingerprint, private
 from analysis.execution import KernelStartError
 
 IDLE_S = float(os.environ.get("ANALYSIS_RUNNER_IDLE_S", 900))
@@ -45,15 +46,6 @@ START_TIMEOUT_S = 60
 
 
 # ---------------------------------------------------------------- where the runner listens
-def _code_fingerprint() -> str:
-    package = Path(__file__).parent
-    digest = hashlib.sha1(sys.executable.encode())
-    for path in sorted(package.rglob("*.py")):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
-
-
 def _folders() -> dict[str, str]:
     return {"ANALYSIS_RAW_DIR": str(config.RAW_DIR), "ANALYSIS_PROCESSED_DIR": str(config.PROCESSED_DIR),
             "ANALYSIS_REPORTS_DIR": str(config.REPORTS_DIR), "ANALYSIS_CACHE_DIR": str(config.CACHE_DIR)}
@@ -66,7 +58,8 @@ def socket_dir() -> Path:
 
 def socket_path() -> Path:
     """The socket of the runner for this code and these folders (short: Unix sockets have a length limit)."""
-    key = hashlib.sha1((_code_fingerprint() + json.dumps(_folders(), sort_keys=True)).encode()).hexdigest()[:16]
+    identity = [sys.executable, fingerprint.code_fingerprint(), _folders()]  # this Python, this code, these folders
+    key = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
     return socket_dir() / f"{key}.sock"
 
 
@@ -299,8 +292,8 @@ class Runner:
         from analysis import reports
 
         if request["action"] == "report":
-            result = reports._run_with_retries(Path(request["notebook"]), request["parameters"], request["timeout_s"],
-                                               None, None, self.pool, write_index=True, keep_going=False)
+            result = reports.run_with_retries(Path(request["notebook"]), request["parameters"], request["timeout_s"],
+                                              None, None, self.pool, write_index=True, keep_going=False)
             return _as_dict(result)
         if request["action"] == "batch":
             def progress(done: int) -> None:
@@ -357,7 +350,7 @@ def report(notebook, given: dict, timeout_s: float):
         except (ConnectionError, OSError) as exc:
             print(f"note: report runner unavailable ({exc}); running in this process", file=sys.stderr)
     # kernel start failures are retried; the last one is a KernelStartError: exit 1, never 3
-    return reports._run_with_retries(path, given, timeout_s, None, None, None, write_index=True, keep_going=False)
+    return reports.run_with_retries(path, given, timeout_s, None, None, None, write_index=True, keep_going=False)
 
 
 def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
@@ -367,7 +360,7 @@ def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
     runs = [(reports.resolve_notebook(nb), params) for nb, params in runs]
     if enabled():
         try:
-            with reports._batch_progress(True, len(runs)) as advance:
+            with reports.BatchProgress(True, len(runs)) as advance:
                 results = submit({"action": "batch", "runs": [(str(p), params) for p, params in runs],
                                   "jobs": jobs, "timeout_s": timeout_s}, on_progress=lambda done: advance())
             return [from_dict(r) for r in results]

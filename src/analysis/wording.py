@@ -3,28 +3,47 @@
 Small, tested helpers so that report sentences read naturally ("1 civilian was
 killed", "58 civilians were killed", "14 March 2023") and never say "0" for
 "unknown".
+
+This is the one home of dates as words: report sentences, chart titles, alt
+texts, axis ticks and source lines all call :func:`day`, :func:`day_range` or
+:func:`month`.  Month names are written out here, never taken from
+``strftime("%B")``, so the words are English whatever the locale and the
+platform.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-
-def day(value) -> str:
-    """'14 March 2023'."""
-    return f"{pd.Timestamp(value):%-d %B %Y}"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 
 
-def day_range(start, end) -> str:
-    """'8 to 14 March 2023', '28 February to 6 March 2023', or one day."""
+def month(value, short: bool = False, year: bool = True) -> str:
+    """'March 2023' (short: 'Mar 2023'); without the year 'March' or 'Mar'."""
+    t = pd.Timestamp(value)
+    name = MONTHS[t.month - 1][:3] if short else MONTHS[t.month - 1]
+    return f"{name} {t.year}" if year else name
+
+
+def day(value, short: bool = False, year: bool = True) -> str:
+    """'14 March 2023' (short: '14 Mar 2023'); without the year '14 March' or '14 Mar'."""
+    t = pd.Timestamp(value)
+    return f"{t.day} {month(t, short, year)}"
+
+
+def day_range(start, end, short: bool = False) -> str:
+    """'8 to 14 March 2023', '28 February to 6 March 2023', '30 December 2022 to 2 January 2023', or
+    one day when both fall on the same day; the year is written once when it is shared.
+
+    short: '8–14 Mar 2023', '28 Feb – 6 Mar 2023', '30 Dec 2022 – 2 Jan 2023' (chart titles).
+    """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    if start == end:
-        return day(start)
-    if start.year != end.year:
-        return f"{day(start)} to {day(end)}"
-    if start.month != end.month:
-        return f"{start:%-d %B} to {day(end)}"
-    return f"{start:%-d} to {day(end)}"
+    if start.normalize() == end.normalize():
+        return day(start, short)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}{'–' if short else ' to '}{day(end, short)}"
+    return f"{day(start, short, year=start.year != end.year)}{' – ' if short else ' to '}{day(end, short)}"
 
 
 def count(n, singular: str, plural: str | None = None) -> str:
