@@ -38,7 +38,7 @@ under-load: $(STAMP)
 # Mutation testing (not part of `make test`; slow, see docs/mutation.md): mutmut mutates the metrics, the
 # readers, the ledger and the report records in a copy (mutants/) and runs the fast tests against each mutant.
 # `make mutate MUTANTS='analysis.metrics.*'` runs a part.  The copy finds ../shared/realdata through ./shared.
-MUTANTS ?= analysis.metrics.* analysis.sources.* analysis.ingest.xǁLedgerǁ* analysis.ingest.x_settle_duplicates* \
+MUTANTS ?= analysis.metrics.* analysis.sources.* analysis.ingest.xǁLedgerǁ* analysis.ingest.x_settle* analysis.dedupe.* \
 	analysis.ingest.x__ingest_chunk* analysis.reporting.* analysis.reports.x__run_record*
 mutate: $(STAMP)
 	@[ -e shared ] || [ ! -d ../shared ] || ln -s ../shared shared

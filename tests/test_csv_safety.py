@@ -234,10 +234,10 @@ def test_one_file_giving_one_id_different_content_warns_too(tmp_path):
     assert re.search(r"^ +1  a\.csv \(within the file\)$", summary, re.M)
 
 
-def test_the_rule_name_is_the_same_in_ingest_and_summary():
-    from analysis import ingest, summary
+def test_the_rule_name_is_the_same_in_dedupe_and_summary():
+    from analysis import dedupe, summary
 
-    assert ingest.DIFFERENT_CONTENT_RULE == summary.DIFFERENT_CONTENT_RULE
+    assert dedupe.DIFFERENT_CONTENT_RULE == summary.DIFFERENT_CONTENT_RULE
 
 
 @pytest.mark.slow
