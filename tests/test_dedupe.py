@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import config, ingest
+from analysis import config
+from analysis.build import ingest
 from analysis.build import build
-from analysis.dedupe import DIFFERENT_CONTENT_RULE, Batch, IdRegistry, described
-from analysis.ingest import ingest_file
-from analysis.validation import validate_files
+from analysis.build.dedupe import DIFFERENT_CONTENT_RULE, Batch, IdRegistry, described
+from analysis.build.ingest import ingest_file
+from analysis.build.validation import validate_files
 from conftest import acled_rows, to_csv_text
 
 LEDGER = ("rows", "accepted", "rejected", "merged", "warned")

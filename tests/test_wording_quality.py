@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import quality, wording
+from analysis import wording
+from analysis.metrics import quality
 from conftest import events_frame
 
 D = pd.Timestamp
@@ -47,7 +48,8 @@ def test_dates_as_words_long_and_short_the_one_home():
 
 
 def test_source_lines_chart_titles_and_ticks_use_the_one_date_wording():
-    from analysis import plots, provenance
+    from analysis import plots
+    from analysis.metrics import provenance
 
     prov = provenance.Provenance(("ACLED",), "2023-01-01", "2023-03-05", False)
     assert prov.source_line() == f"Source: ACLED. Events to {wording.day('2023-03-05', short=True)}."

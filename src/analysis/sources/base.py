@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.schemas import DATE
+from analysis.tables.schemas import DATE
 
 FAILURE_COLUMNS = ["row", "column", "value", "rule", "message"]
 MAX_VALUE_CHARS = 200

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.dedupe import IdRegistry
-from analysis.ingest import open_file, validate_streaming
+from analysis.build.dedupe import IdRegistry
+from analysis.build.ingest import open_file, validate_streaming
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 

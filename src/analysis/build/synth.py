@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import storage
+from analysis.places import load_gazetteer
 from analysis.sources.acled import CURRENT_COLUMNS
 
 OBLAST_WEIGHTS = {
@@ -94,8 +95,6 @@ def _dates(rng: np.random.Generator, rows: int, start: pd.Timestamp, end: pd.Tim
 
 
 def _places(rng: np.random.Generator, rows: int) -> pd.DataFrame:
-    from analysis.places import load_gazetteer
-
     gaz = load_gazetteer()
     gaz = gaz[gaz["admin1"].isin(OBLAST_WEIGHTS)].sort_values("geonameid").reset_index(drop=True)
     oblast_w = gaz["admin1"].map(OBLAST_WEIGHTS) / gaz.groupby("admin1")["admin1"].transform("size")

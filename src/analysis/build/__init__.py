@@ -1,7 +1,7 @@
 """``analysis build``: every raw file in, processed tables and a balanced ledger out.
 
 The build reads each file in ``data/raw/`` (sorted by name), ingests it in
-chunks (:mod:`analysis.ingest`), normalises places (:mod:`analysis.places`) and
+chunks (:mod:`analysis.build.ingest`), normalises places (:mod:`analysis.places`) and
 writes a new generation folder ``data/processed/generations/<number>/``:
 
 * ``events.parquet``  processed events (schema ``PROCESSED_EVENTS``)
@@ -33,10 +33,11 @@ import os
 import sys
 from pathlib import Path
 
-from analysis import config, fingerprint, generations, storage
+from analysis import config, fingerprint, storage
+from analysis.build import generations
 from analysis.errors import OutputError
-from analysis.generations import BuildReport
-from analysis.inputs import raw_files
+from analysis.build.generations import BuildReport
+from analysis.build.inputs import raw_files
 
 
 # ---------------------------------------------------------------- manifests (light imports only)
@@ -120,7 +121,7 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
     # would make the no-op build above slow.  The imports point one way: pipeline never imports build.
     from filelock import FileLock
 
-    from analysis.pipeline import run_build
+    from analysis.build.pipeline import run_build
 
     try:
         processed_dir.mkdir(parents=True, exist_ok=True)

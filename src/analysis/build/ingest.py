@@ -7,10 +7,10 @@ For every chunk of raw records the steps are:
 3. ``reader.parse``: vectorised parsing into typed columns; values that do not
    parse are recorded as failures and their rows quarantined;
 4. the typed rows are validated against the target's pandera schema (its
-   checks run by :mod:`analysis.rowchecks`, which tests keep in agreement with
+   checks run by :mod:`analysis.tables.rowchecks`, which tests keep in agreement with
    ``schema.validate(lazy=True)``); rows that fail are quarantined too;
 5. rows whose id was already accepted (in this file or an earlier one) become
-   merged duplicates pointing at the kept row (:mod:`analysis.dedupe`, once the
+   merged duplicates pointing at the kept row (:mod:`analysis.build.dedupe`, once the
    whole input is read; :func:`settle` then moves them in the ledger).
 
 Every data row ends as exactly one of accepted, rejected or merged, and
@@ -34,8 +34,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config, places, rowchecks, schemas, storage
-from analysis.dedupe import LINEAGE, Batch, IdRegistry, described
+from analysis import config, places, storage
+from analysis.tables import rowchecks
+from analysis.tables import schemas
+from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout
@@ -177,7 +179,7 @@ def read_file(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile]
     """Read every chunk of ``opened`` into a sink made by ``new_sink``; return the file's ledger and the sink.
 
     The ledger counts every data row, but the merged repeats are not known yet:
-    the caller merges them (:class:`analysis.dedupe.IdRegistry`) and calls :func:`settle`.
+    the caller merges them (:class:`analysis.build.dedupe.IdRegistry`) and calls :func:`settle`.
     A file that turns out not to be UTF-8 after its first megabytes is read
     again from the start as Windows-1252, into a new sink (the first one, left
     with :class:`csvfile.EncodingChanged`, discards what it was given).
@@ -302,7 +304,7 @@ def _validate(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame
 def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
     """(row, column, rule) wherever ``frame`` breaks ``schema``, in pandera's names for rules.
 
-    :mod:`analysis.rowchecks` runs the schema's checks without pandera's
+    :mod:`analysis.tables.rowchecks` runs the schema's checks without pandera's
     report of failure cases (many times faster on chunks with many bad rows);
     schemas it cannot run go through pandera itself.  Tests check that both
     find the same failures.

@@ -5,7 +5,7 @@ so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
 others.  The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
-last, and ``current`` is switched to the folder in one step (see analysis.generations).
+last, and ``current`` is switched to the folder in one step (see analysis.build.generations).
 """
 
 from __future__ import annotations
@@ -23,14 +23,18 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from analysis import config, dailycounts, generations, places, rowchecks, schemas, storage
-from analysis.dedupe import Batch, IdRegistry, conflict_warnings, described
+from analysis import config, places, storage
+from analysis.build import dailycounts
+from analysis.build import generations
+from analysis.tables import rowchecks
+from analysis.tables import schemas
+from analysis.build.dedupe import Batch, IdRegistry, conflict_warnings, described
 from analysis.errors import InputError
 from analysis.fingerprint import dist_version
-from analysis.generations import BuildReport
+from analysis.build.generations import BuildReport
 from analysis.hooks import checkpoint
-from analysis.ingest import ChunkResult, Ledger, open_file, read_file, schema_failures, settle
-from analysis.inputs import raw_files, skipped_raw_entries
+from analysis.build.ingest import ChunkResult, Ledger, open_file, read_file, schema_failures, settle
+from analysis.build.inputs import raw_files, skipped_raw_entries
 from analysis.progress import file_progress
 from analysis.sources import READERS
 from analysis.sources.csvfile import EncodingChanged
@@ -184,7 +188,7 @@ _PLACE_SCHEMA = pa.DataFrameSchema({name: schemas.PROCESSED_EVENTS.columns[name]
 
 # ---------------------------------------------------------------- duplicate ids, across all files
 def _resolve_duplicates(collected: _Collected) -> None:
-    """Merge rows whose id an earlier row (same file or an earlier one) already has (see analysis.dedupe).
+    """Merge rows whose id an earlier row (same file or an earlier one) already has (see analysis.build.dedupe).
 
     Reads only the id column of every part; parts are rewritten only if they
     hold repeats, and only repeated rows and the rows they repeat are read in full.

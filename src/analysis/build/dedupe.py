@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from analysis import schemas
+from analysis.tables import schemas
 
 DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"
 LINEAGE = ["raw_file", "raw_line"]  # where a row was read; not part of its content
