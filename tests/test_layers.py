@@ -158,3 +158,11 @@ def test_no_import_cycles():
 def test_modules_stay_small(module):
     lines = len(_modules()[module].read_text(encoding="utf-8").splitlines())
     assert lines <= 600, f"{module} has {lines} lines: split it"
+
+
+def test_the_readme_shows_every_stage_and_module():
+    readme = (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8")
+    diagram = readme.split("## How it is built", 1)[1].split("```", 2)[1]
+    missing = [m for m in GRAPH if m.split(".")[-1] not in diagram and not m.endswith(("__main__", "sources", "places",
+               "figures", "tables", "build", "metrics", "reports")) and m != "analysis" and m != "analysis.plots"]
+    assert not missing, f"modules missing from README 'How it is built': {missing}"
