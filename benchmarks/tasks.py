@@ -31,7 +31,8 @@ def civilian_harm_by_city(processed: str) -> None:
 
 def metric_imports() -> None:
     """Only the imports the two metric tasks need (pandas, pyarrow, the package): their floor in a fresh process."""
-    from analysis import loaders, metrics  # noqa: F401
+    from analysis import metrics  # noqa: F401
+    from analysis.metrics import loaders  # noqa: F401
 
     import pyarrow.parquet  # noqa: F401  (read_parquet imports it on first use)
 
@@ -91,7 +92,8 @@ def warm(task: str, processed: str, repeats: str = "5") -> None:
     if task.startswith("duckdb"):
         import duckdb  # noqa: F401
     else:
-        from analysis import loaders, metrics  # noqa: F401
+        from analysis import metrics  # noqa: F401
+        from analysis.metrics import loaders  # noqa: F401
     runs = []
     for _ in range(int(repeats)):
         start = time.perf_counter()

@@ -151,7 +151,7 @@ def test_data_checks_read_the_data_only_when_needed(notebooks, tmp_path):
     """Checking a notebook without data checks imports neither the loaders nor the metrics."""
     path = make_notebook(notebooks, "10-plain", 'gap: int = 2  # days; check: days\n'
                                                 'colour: str = "red"  # check: one_of(red, blue)\n')
-    code = ("import sys; from pathlib import Path; from analysis import parameters, reports\n"
+    code = ("import sys; from pathlib import Path; from analysis.reports import parameters\n"
             f"print(parameters.check_parameters(Path({str(path)!r}), {{'gap': '3'}}))\n"
             "print(sorted(m for m in ('analysis.metrics', 'analysis.metrics.loaders', 'pandas') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)

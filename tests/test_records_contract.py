@@ -323,7 +323,7 @@ def test_state_claims_records_a_claim_not_a_count_of_events(tmp_path, monkeypatc
 
 
 def test_run_record_holds_what_the_run_ran_on(tmp_path):
-    from analysis.build import _version
+    from analysis.fingerprint import dist_version as _version
     from analysis.reports import RunResult, _run_record
 
     notebook = tmp_path / "07-test.ipynb"
