@@ -24,7 +24,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Iterator
 
 import numpy as np
@@ -34,7 +33,7 @@ import pandera.pandas as pa
 from analysis import config, places, rowchecks, schemas, storage
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
-from analysis.sources.base import Failures, Layout
+from analysis.sources.base import Failures, Layout, Reader
 from analysis.threads import read_ahead
 
 # What a record with only empty fields is made of, whatever its number of fields.
@@ -159,7 +158,7 @@ class OpenedFile:
     path: Path
     sniff: csvfile.FileSniff
     header: csvfile.CsvHeader
-    reader: ModuleType
+    reader: Reader
     layout: Layout
     scan: Future  # of csvfile.FileScan
 
@@ -178,7 +177,7 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
             sniffed = replace(sniffed, encoding=encoding)
         header = csvfile.read_header(path, sniffed.encoding)
     reader, layout = detect(path, header.names, forced_format)
-    if getattr(reader, "STRICT_COLUMNS", False):
+    if reader.strict_columns:
         _refuse_unknown_columns(path, header, layout)
     return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path))
 
@@ -233,8 +232,8 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
     storage.prefer_jemalloc()
     opened = opened or open_file(path, forced_format)
     header, reader, layout = opened.header, opened.reader, opened.layout
-    table = schemas.TABLES[reader.TARGET]
-    ledger = Ledger(path=raw_file, format=reader.NAME, variant=_variant(reader, header), encoding=opened.encoding,
+    table = schemas.TABLES[reader.target]
+    ledger = Ledger(path=raw_file, format=reader.name, variant=reader.describe(set(header.names)), encoding=opened.encoding,
                     sha256="", size_bytes=opened.sniff.size_bytes,
                     warnings=_header_warnings(header, layout, opened.sniff))
     first = True
@@ -252,7 +251,7 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
     yield ledger
 
 
-def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, table: schemas.Table,
+def _ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table: schemas.Table,
                   raw_file: str, ledger: Ledger, first: bool) -> ChunkResult:
     raw, lines = chunk.frame, chunk.lines
     blank = raw.eq("").all(axis=1).to_numpy()
@@ -278,11 +277,11 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
         raise rowchecks.SchemaMismatch(f"raw chunk does not fit {layout.schema.name}:\n{broken.head().to_string()}")
     typed = reader.parse(known, failures)
     if table.name == "events":  # at sea or just abroad: kept with a warning (places.off_land)
-        places.warn_off_land(typed, failures, getattr(reader, "SOURCE_COLUMNS", {}))
+        places.warn_off_land(typed, failures, reader.source_columns)
     typed = typed.assign(raw_file=raw_file, raw_line=lines.astype("int64"))[list(table.schema.columns)]
     parse_failed = failures.frame()
     ok = ~np.isin(np.arange(len(raw)), parse_failed["row"].to_numpy())
-    schema_failed = _validate(typed[ok], table.chunk_schema, known, getattr(reader, "SOURCE_COLUMNS", {}))
+    schema_failed = _validate(typed[ok], table.chunk_schema, known, reader.source_columns)
     all_failed = pd.concat([parse_failed, schema_failed], ignore_index=True)
     accepted = typed[~np.isin(np.arange(len(raw)), all_failed["row"].to_numpy())]
 
@@ -439,10 +438,6 @@ def _is_hxl_row(row: pd.Series) -> bool:
     return bool(len(values)) and bool(values.str.startswith("#").all())
 
 
-def _variant(reader: ModuleType, header: csvfile.CsvHeader) -> str:
-    return reader.variant(set(header.names)) if hasattr(reader, "variant") else reader.NAME
-
-
 def _header_warnings(header: csvfile.CsvHeader, layout: Layout, scan: csvfile.FileSniff) -> list[str]:
     notes = []
     ignored = [c for c in header.names if c not in layout.known]
@@ -533,7 +528,7 @@ def validate_streaming(path: Path, raw_file: str, index: IdIndex, forced_format:
 
 
 def _validate_chunks(opened: OpenedFile, raw_file: str, index: IdIndex, forced_format: str | None) -> FileResult:
-    id_column = schemas.TABLES[opened.reader.TARGET].id_column
+    id_column = schemas.TABLES[opened.reader.target].id_column
     light, rejects, warned, ledger = [], [], [], None
     for item in iter_ingest(opened.path, raw_file, forced_format, None, opened):
         if isinstance(item, Ledger):
@@ -573,7 +568,7 @@ def settle_duplicates(ledger: Ledger, merged: pd.DataFrame, warnings: pd.DataFra
 def detect_target(format_name: str) -> str:
     from analysis.sources import READERS
 
-    return READERS[format_name].TARGET
+    return READERS[format_name].target
 
 
 def _concat(parts: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:

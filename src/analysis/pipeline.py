@@ -32,7 +32,7 @@ from analysis.ingest import (ChunkResult, Ledger, conflict_warnings, first_posit
 from analysis.sources.csvfile import EncodingChanged
 from analysis.threads import WriteBehind
 
-OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": "claims.parquet", "air_attacks": "air_attacks.parquet"}
+OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": config.CLAIMS_FILE, "air_attacks": config.AIR_ATTACKS_FILE}
 PACKAGE = "conflict-analysis"
 
 
@@ -123,7 +123,7 @@ def _read_file(path: Path, number: int, work: Path, collected: _Collected, progr
 def _stream_file(opened, number: int, work: Path, collected: _Collected, progress) -> None:
     """One file into its own Parquet part; an unreadable file leaves nothing behind."""
     path = opened.path
-    target = opened.reader.TARGET
+    target = opened.reader.target
     part = work / f"{number:05d}-{target}.parquet"
     writer, rejects, warnings = None, [], []
     task = progress.start(path.name, expected_rows=max(opened.sniff.estimated_rows, 0))
@@ -323,7 +323,7 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
 def _table_of(ledger: Ledger) -> str:
     from analysis.sources import READERS
 
-    return READERS[ledger.format].TARGET
+    return READERS[ledger.format].target
 
 
 _DATES = {"events": ("event_date", "event_end_date"), "claims": ("count_date", "count_date"),

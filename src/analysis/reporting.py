@@ -37,7 +37,6 @@ import pandas as pd
 
 from analysis import config, escaping, parameters, provenance, storage
 
-NUMBERS_FILE = "numbers.json"
 FIGURES_DIR = "figures"
 
 
@@ -163,7 +162,7 @@ class Report:
 
     def _write_numbers(self) -> None:
         payload = {"notebook": self.notebook, "parameters": self.parameters, "numbers": self.numbers}
-        storage.write_text(self.dir / NUMBERS_FILE, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        storage.write_text(self.dir / config.NUMBERS_FILE, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
     # ------------------------------------------------------------ figures and text
     def figure(self, fig, name: str, data: pd.DataFrame | None = None, alt_text: str | None = None) -> None:

@@ -34,7 +34,7 @@ def _validate_one(path: Path, forced_format: str | None, registries: dict) -> di
         from analysis.ingest import open_file
 
         opened = open_file(path, forced_format)
-        index = registries.setdefault(opened.reader.TARGET, IdIndex())
+        index = registries.setdefault(opened.reader.target, IdIndex())
         ingested = validate_streaming(path, str(path), index, forced_format, opened=opened)
     except InputError as exc:
         return {**result, "error": str(exc), "line": exc.line, "exit_code": EXIT_UNREADABLE}
