@@ -297,7 +297,7 @@ def test_minimal_header_is_detected_and_read(tmp_path):
                     "2023-03-14 18:00,2023-03-15 08:30,Kalibr,4.0,3.0\n", encoding="utf-8")
     opened = open_file(path)
     reader, layout = opened.reader, opened.layout
-    assert reader is air_force and layout.name == "air_force"
+    assert reader is air_force.READER and layout.name == "air_force"
     result = ingest(path)
     assert result.ledger.variant == "air_force (5 of 22 columns)"
     row = result.accepted.iloc[0]
