@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	-git rev-parse --git-dir >/dev/null 2>&1 && $(BIN)/nbstripout --install --attributes .gitattributes
-	$(BIN)/python -c "from analysis.execution import ensure_kernelspec; ensure_kernelspec()"
+	$(BIN)/python -c "from analysis.reports.execution import ensure_kernelspec; ensure_kernelspec()"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,8 +38,8 @@ under-load: $(STAMP)
 # Mutation testing (not part of `make test`; slow, see docs/mutation.md): mutmut mutates the metrics, the
 # readers, the ledger and the report records in a copy (mutants/) and runs the fast tests against each mutant.
 # `make mutate MUTANTS='analysis.metrics.*'` runs a part.  The copy finds ../shared/realdata through ./shared.
-MUTANTS ?= analysis.metrics.* analysis.sources.* analysis.ingest.xǁLedgerǁ* analysis.ingest.x_settle_duplicates* \
-	analysis.ingest.x__ingest_chunk* analysis.reporting.* analysis.reports.x__run_record*
+MUTANTS ?= analysis.metrics.* analysis.sources.* analysis.build.ingest.xǁLedgerǁ* analysis.build.ingest.x_settle* analysis.build.dedupe.* \
+	analysis.build.ingest.x__ingest_chunk* analysis.reports.reporting.* analysis.reports.x__run_record*
 mutate: $(STAMP)
 	@[ -e shared ] || [ ! -d ../shared ] || ln -s ../shared shared
 	$(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')

@@ -178,7 +178,7 @@ def runner_rss_mb() -> float:
 
     total = 0.0
     for proc in psutil.process_iter(["cmdline"]):
-        if "analysis.runner" in " ".join(proc.info["cmdline"] or []):
+        if "analysis.reports.runner" in " ".join(proc.info["cmdline"] or []):
             for member in [proc, *proc.children(recursive=True)]:
                 total += member.memory_info().rss / 2**20
     return total

@@ -12,7 +12,8 @@ import sys
 
 def attacks_per_day(processed: str) -> None:
     """The package's attacks_per_day on the processed events, loading included."""
-    from analysis import loaders, metrics
+    from analysis import metrics
+    from analysis.metrics import loaders
 
     events = loaders.load_events(metrics.ATTACKS_PER_DAY_COLUMNS, processed_dir=processed, build=False)
     result = metrics.attacks_per_day(events)
@@ -20,7 +21,8 @@ def attacks_per_day(processed: str) -> None:
 
 
 def civilian_harm_by_city(processed: str) -> None:
-    from analysis import loaders, metrics
+    from analysis import metrics
+    from analysis.metrics import loaders
 
     events = loaders.load_events(metrics.CIVILIAN_HARM_BY_CITY_COLUMNS, processed_dir=processed, build=False)
     result = metrics.civilian_harm_by_city(events)

@@ -108,7 +108,7 @@ def events_frame(records: list[dict]):
     """Processed events with every column typed as in PROCESSED_EVENTS; records give what matters."""
     import pandas as pd
 
-    from analysis.schemas import PROCESSED_EVENTS, empty_frame
+    from analysis.tables.schemas import PROCESSED_EVENTS, empty_frame
 
     defaults = {
         "source_dataset": "acled", "date_precision": "day", "event_type": "Explosions/Remote violence",

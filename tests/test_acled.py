@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.ingest import ingest_file
+from analysis.build.ingest import ingest_file
 from conftest import ACLED_SAMPLE
 
 LINEAGE = ["raw_file", "raw_line"]

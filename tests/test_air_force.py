@@ -11,8 +11,10 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from analysis import dailycounts, schemas
-from analysis.ingest import IdRegistry, ingest_file, open_file
+from analysis.build import dailycounts
+from analysis.tables import schemas
+from analysis.build.dedupe import IdRegistry
+from analysis.build.ingest import ingest_file, open_file
 from analysis.sources import air_force
 from analysis.sources.base import Failures
 from conftest import MISSILE_SAMPLE, realdata_path, to_csv_text

@@ -16,8 +16,8 @@ D = pd.Timestamp
 
 
 def _counts(rows):
-    from analysis import dailycounts
-    from analysis.schemas import DAILY_COUNTS, empty_frame
+    from analysis.build import dailycounts
+    from analysis.tables.schemas import DAILY_COUNTS, empty_frame
 
     empty = empty_frame(DAILY_COUNTS)
     base = {"is_reported_claim": False, "claimant": "Ukrainian Air Force", "period_days": 1,

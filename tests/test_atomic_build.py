@@ -19,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import config, loaders
+from analysis import config
+from analysis.metrics import loaders
 from analysis.build import build, is_up_to_date
 from analysis.errors import DataNotBuiltError, OutputError
-from analysis.generations import STAGES
+from analysis.build.generations import STAGES
 from conftest import acled_rows, to_csv_text
 
 REPO_RAW = config.PROJECT_DIR / "data" / "raw"
@@ -143,7 +144,7 @@ def test_a_reader_keeps_reading_its_build_while_a_new_build_switches(raws, tmp_p
 
 
 def test_a_failed_build_leaves_no_generation_behind(raws, tmp_path, monkeypatch):
-    from analysis import pipeline
+    from analysis.build import pipeline
 
     old_raw, new_raw = raws
     out = tmp_path / "processed"
@@ -178,14 +179,15 @@ def test_a_report_reads_the_build_its_run_json_records_even_if_a_build_switches_
                                                                                          monkeypatch):
     import nbformat
 
-    from analysis import execution, reports
+    from analysis import reports
+    from analysis.reports import execution
 
     raw, processed, _ = seed_dirs
     nb = nbformat.v4.new_notebook()
     parameters = nbformat.v4.new_code_cell('report_dir: str = ""  # set by the runner')
     parameters.metadata["tags"] = ["parameters"]
     nb.cells = [parameters, nbformat.v4.new_code_cell(
-        'import analysis\nfrom analysis.reporting import Report\nreport = Report("t", {}, report_dir)\n'
+        'import analysis\nfrom analysis.reports.reporting import Report\nreport = Report("t", {}, report_dir)\n'
         'report.state("inputs", len(analysis.load_manifest()["inputs"]), "inputs", "input files")\n'
         'report.state("events", len(analysis.load_events()), "events", "events")')]
     path = tmp_path / "20-inputs.ipynb"

@@ -20,7 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analysis import config
-from analysis.ingest import ingest_file
+from analysis.build.ingest import ingest_file
 from analysis.sources import csvfile
 from analysis.sources.base import MAX_COUNT, Failures, parse_count
 from conftest import ACLED_ROW, acled_rows, to_csv_text
@@ -99,11 +99,11 @@ def test_windows_1252_is_accepted_and_decoded(cli, write_csv):
     rows[0]["notes"] = "Shelling near Mar’yinka – “heavy” damage"
     code, result = _json(cli, write_csv(rows, encoding="cp1252"))
     assert code == 0 and result["encoding"] == "cp1252"
-    from analysis.ingest import ingest_file
+    from analysis.build.ingest import ingest_file
 
 
 def test_windows_1252_values_survive(write_csv):
-    from analysis.ingest import ingest_file
+    from analysis.build.ingest import ingest_file
 
     rows = acled_rows(1)
     rows[0]["notes"] = "Shelling near Mar’yinka – “heavy” damage"
@@ -248,7 +248,7 @@ def test_several_problems_in_one_row_count_once(cli, write_csv):
 def test_windows_1252_bytes_after_the_first_megabytes_are_found(tmp_path):
     """The encoding is guessed from the start of the file and confirmed while parsing."""
     from analysis.build import build
-    from analysis.ingest import ingest_file
+    from analysis.build.ingest import ingest_file
 
     rows = acled_rows(20_000)  # about 6 MB of plain ASCII
     rows[-1]["notes"] = "Shelling near Mar’yinka – “heavy” damage"

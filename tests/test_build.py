@@ -66,7 +66,7 @@ def test_build_writes_every_output_and_a_balanced_manifest(raw_dir, tmp_path, wr
 
 
 def test_processed_events_follow_the_processed_schema(raw_dir, tmp_path):
-    from analysis.schemas import PROCESSED_EVENTS
+    from analysis.tables.schemas import PROCESSED_EVENTS
 
     out = tmp_path / "processed"
     build(raw_dir, out)
@@ -175,8 +175,9 @@ class _InlineWrites:
 
 def test_reading_ahead_and_writing_behind_give_the_same_bytes_as_plain_sequential_steps(
         raw_dir, tmp_path, monkeypatch):
-    from analysis import ingest, pipeline
-    from analysis.synth import write_synthetic_acled
+    from analysis.build import ingest
+    from analysis.build import pipeline
+    from analysis.build.synth import write_synthetic_acled
 
     monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 700)  # many chunks, so the threads overlap
     write_synthetic_acled(raw_dir / "synthetic.csv", rows=6_000, seed=3)
@@ -259,7 +260,7 @@ def test_killed_build_leaves_previous_outputs_readable(raw_dir, tmp_path):
     out = tmp_path / "processed"
     build(raw_dir, out)
     previous = json.loads((out / "manifest.json").read_text())
-    from analysis.synth import write_synthetic_acled
+    from analysis.build.synth import write_synthetic_acled
 
     write_synthetic_acled(raw_dir / "synthetic_big.csv", rows=3_000, seed=1)
     env = {**os.environ, "ANALYSIS_TEST_KILL_AT": "output_written:1"}  # parts written, the first output too
@@ -294,7 +295,7 @@ def test_processed_real_acled_rows_are_normalised(raw_dir, tmp_path, realdata):
 
 def test_large_inputs_report_progress_when_not_on_a_terminal_unless_quiet(raw_dir, tmp_path, monkeypatch, capsys,
                                                                           cli):
-    from analysis.synth import write_synthetic_acled
+    from analysis.build.synth import write_synthetic_acled
 
     monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 1_000)
     write_synthetic_acled(raw_dir / "synthetic.csv", rows=5_000, seed=2)

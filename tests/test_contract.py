@@ -1,6 +1,6 @@
 """One contract: the pandera schema objects decide, for the build, `analysis validate` and the metrics alike.
 
-Metrics check their results with :mod:`analysis.rowchecks`, which runs the
+Metrics check their results with :mod:`analysis.tables.rowchecks`, which runs the
 schema's own checks; here it must judge every frame as pandera does, and a rule
 changed on a schema object must change every path that uses it.
 """
@@ -17,7 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import build, config, loaders, metrics, rowchecks, schemas
+from analysis import build, config, metrics
+from analysis.metrics import loaders
+from analysis.tables import rowchecks
+from analysis.tables import schemas
 from conftest import events_frame
 
 D = pd.Timestamp

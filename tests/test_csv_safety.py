@@ -185,7 +185,7 @@ def test_every_csv_of_the_build_is_safe_and_the_payloads_are_quoted(poisoned):
 
 
 def test_two_files_giving_one_id_different_content_warn_loudly(poisoned):
-    from analysis.summary import build_summary
+    from analysis.build.summary import build_summary
 
     _, _, processed, report = poisoned
     merged = _read(processed / "merged.csv").sort_values("raw_line")
@@ -205,7 +205,7 @@ def test_two_files_giving_one_id_different_content_warn_loudly(poisoned):
 
 def test_identical_duplicates_stay_quiet(tmp_path):
     from analysis.build import build
-    from analysis.summary import build_summary
+    from analysis.build.summary import build_summary
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -220,7 +220,7 @@ def test_identical_duplicates_stay_quiet(tmp_path):
 
 def test_one_file_giving_one_id_different_content_warns_too(tmp_path):
     from analysis.build import build
-    from analysis.summary import build_summary
+    from analysis.build.summary import build_summary
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -234,10 +234,11 @@ def test_one_file_giving_one_id_different_content_warns_too(tmp_path):
     assert re.search(r"^ +1  a\.csv \(within the file\)$", summary, re.M)
 
 
-def test_the_rule_name_is_the_same_in_ingest_and_summary():
-    from analysis import ingest, summary
+def test_the_rule_name_is_the_same_in_dedupe_and_summary():
+    from analysis.build import dedupe
+    from analysis.build import summary
 
-    assert ingest.DIFFERENT_CONTENT_RULE == summary.DIFFERENT_CONTENT_RULE
+    assert dedupe.DIFFERENT_CONTENT_RULE == summary.DIFFERENT_CONTENT_RULE
 
 
 @pytest.mark.slow

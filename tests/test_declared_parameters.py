@@ -18,10 +18,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis import config, parameters, reports
+from analysis import config, reports
+from analysis.reports import parameters
 from analysis.errors import ParameterError
 from analysis.metrics import GROUPABLE
-from analysis.reporting import Report
+from analysis.reports.reporting import Report
 
 MANIFEST = {"inputs": [{"path": "a.csv", "format": "acled", "table": "events"},
                        {"path": "f.csv", "format": "air_force", "table": "air_attacks"}],
@@ -50,7 +51,7 @@ def make_notebook(folder: Path, name: str, declaration: str, title: str = "A new
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nWhat it answers."),
                 nbformat.v4.new_code_cell(declaration, metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("from analysis.reporting import Report\n\n"
+                nbformat.v4.new_code_cell("from analysis.reports.reporting import Report\n\n"
                                           "report = Report.for_run(report_dir)")]
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
@@ -152,7 +153,7 @@ def test_data_checks_read_the_data_only_when_needed(notebooks, tmp_path):
                                                 'colour: str = "red"  # check: one_of(red, blue)\n')
     code = ("import sys; from pathlib import Path; from analysis import parameters, reports\n"
             f"print(parameters.check_parameters(Path({str(path)!r}), {{'gap': '3'}}))\n"
-            "print(sorted(m for m in ('analysis.metrics', 'analysis.loaders', 'pandas') if m in sys.modules))")
+            "print(sorted(m for m in ('analysis.metrics', 'analysis.metrics.loaders', 'pandas') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert run.stdout.splitlines() == ["{'gap': 3, 'colour': 'red'}", "[]"]
 

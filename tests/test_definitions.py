@@ -93,7 +93,7 @@ def _air_csv() -> str:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The four tiny raw files built into processed tables: (events, daily counts)."""
-    from analysis import loaders
+    from analysis.metrics import loaders
     from analysis.build import build
 
     raw = tmp_path_factory.mktemp("raw")
@@ -381,7 +381,7 @@ def test_air_attacks_count_on_the_day_the_attack_window_ends(built):
 
 
 def test_an_unknown_air_force_number_is_no_row_not_a_zero(built):
-    """Pins (analysis.dailycounts): "An unknown value (<NA>: the report did not give the number)
+    """Pins (analysis.build.dailycounts): "An unknown value (<NA>: the report did not give the number)
     produces *no* row: "unknown" is not a count ... a reported 0 is a row with value 0"."""
     _, counts = built
     air = counts[counts["source_dataset"] == "air_force"]

@@ -36,7 +36,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_data_dictionary_is_generated_from_the_schemas():
-    from analysis.templates import data_dictionary
+    from analysis.reports.templates import data_dictionary
 
     committed = (ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
     assert committed == data_dictionary(), "run `analysis dictionary --out docs/data_dictionary.md`"

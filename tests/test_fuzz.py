@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from analysis.build import build
 from analysis.errors import AnalysisError
 from analysis.sources.base import MAX_COUNT
-from analysis.validation import validate_files
+from analysis.build.validation import validate_files
 from hostile import FORMATS, HOSTILE_NUMBERS, valid_rows
 
 NASTY_TEXT = [

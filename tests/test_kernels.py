@@ -11,8 +11,10 @@ import threading
 import psutil
 import pytest
 
-from analysis import execution, kernels, runner
-from analysis.execution import KernelStartError
+from analysis.reports import execution
+from analysis.reports import kernels
+from analysis.reports import runner
+from analysis.reports.execution import KernelStartError
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +40,7 @@ def kernel(seed_dirs):
     execution.ensure_kernelspec()
     km = execution.start_kernel()
     yield km
-    execution._shutdown(km)
+    execution.shutdown(km)
 
 
 def test_warm_up_waits_for_a_live_kernel_that_misses_heartbeats(kernel):
@@ -71,7 +73,7 @@ def test_shutdown_removes_the_connection_file_and_sockets(kernel):
     name = os.path.basename(kernel.connection_file)
     files = _kernel_files()
     assert name in files and sum(f.startswith(name[:-5] + "-") for f in files) == 5  # shell, iopub, stdin, control, hb
-    execution._shutdown(kernel)
+    execution.shutdown(kernel)
     assert not any(f.startswith(name[:-5]) for f in _kernel_files())
 
 

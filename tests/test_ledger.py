@@ -12,7 +12,8 @@ import io
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from analysis.ingest import IdRegistry, ingest_file
+from analysis.build.dedupe import IdRegistry
+from analysis.build.ingest import ingest_file
 from conftest import ACLED_ROW, acled_rows
 
 COLUMNS = list(ACLED_ROW)

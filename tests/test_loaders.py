@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import config, loaders
+from analysis import config
+from analysis.metrics import loaders
 from analysis.errors import DataNotBuiltError
 
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from analysis import metrics, provenance
+from analysis import metrics
+from analysis.metrics import provenance
 from analysis.errors import ParameterError
 from conftest import events_frame
 

@@ -76,7 +76,7 @@ def test_every_report_notebook_succeeds_on_the_bundled_data(bundled):
 def test_the_exploration_notebook_shows_the_bundled_data(bundled, tmp_path):
     import papermill
 
-    from analysis import execution
+    from analysis.reports import execution
 
     execution.ensure_kernelspec()
     km = execution.start_kernel()  # with the fixture's data folders in the kernel's environment
@@ -85,7 +85,7 @@ def test_the_exploration_notebook_shows_the_bundled_data(bundled, tmp_path):
         papermill.execute_notebook(str(path), str(tmp_path / "out.ipynb"), kernel_name=execution.KERNEL_NAME,
                                    cwd=str(config.NOTEBOOKS_DIR), progress_bar=False, km=km)
     finally:
-        execution._shutdown(km)
+        execution.shutdown(km)
     root, _ = bundled
     executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert str(root / "processed") not in nbformat.writes(executed)  # no paths leak into outputs
@@ -97,7 +97,7 @@ def _assert_exploration_outputs(executed, root) -> None:
     import pandas as pd
 
     from analysis import metrics
-    from analysis.schemas import PROCESSED_EVENTS
+    from analysis.tables.schemas import PROCESSED_EVENTS
 
     def shown(cell) -> str:
         return "\n".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs if "data" in o)

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import config, places, schemas
+from analysis import config, places
+from analysis.tables import schemas
 from analysis.places import gazetteer
 
 DONETSK, KRAMATORSK, AVDIIVKA, MARYINKA = 709717, 704508, 713122, 701845

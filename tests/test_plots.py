@@ -22,10 +22,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from analysis import plots, provenance
+from analysis import plots
+from analysis.metrics import provenance
 from analysis.figures import save as figure_save
 from analysis.errors import ParameterError
-from analysis.provenance import Provenance
+from analysis.metrics.provenance import Provenance
 
 ACLED_UCDP = Provenance(("ACLED", "UCDP GED"), "2023-01-01", "2023-06-30", False)
 DATE = "datetime64[ms]"

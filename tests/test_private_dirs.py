@@ -8,7 +8,8 @@ import stat
 
 import pytest
 
-from analysis import private, runner
+from analysis import private
+from analysis.reports import runner
 from analysis.private import PrivateDirError
 
 

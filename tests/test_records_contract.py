@@ -20,7 +20,7 @@ from importlib import metadata
 import pytest
 
 from analysis import config, reports
-from analysis.vocabulary import SOURCE_DATASETS
+from analysis.tables.vocabulary import SOURCE_DATASETS
 
 slow = pytest.mark.slow  # the tests on the bundled reports; the in-process ones below them are fast
 
@@ -211,8 +211,9 @@ def test_state_records_name_value_unit_sentence_definition_parameters_and_source
     import numpy as np
     import pandas as pd
 
-    from analysis import metrics, provenance
-    from analysis.reporting import Report
+    from analysis import metrics
+    from analysis.metrics import provenance
+    from analysis.reports.reporting import Report
 
     report = Report("t", {"date": pd.Timestamp("2023-03-14"), "days": np.int64(7), "oblast": ""}, tmp_path / "r")
     path = tmp_path / "r" / "numbers.json"
@@ -243,7 +244,7 @@ def test_state_shows_the_sentence_marked_when_synthetic(tmp_path, monkeypatch):
     import pandas as pd
 
     from analysis import metrics
-    from analysis.reporting import Report
+    from analysis.reports.reporting import Report
 
     shown, markdown = [], []
     monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda md, plain: (markdown.append(md), shown.append(plain))))
@@ -262,7 +263,7 @@ def test_state_incidents_records_killed_and_injured_unknown_as_empty(tmp_path, m
     import pandas as pd
 
     from analysis import metrics
-    from analysis.reporting import Report
+    from analysis.reports.reporting import Report
 
     shown = []
     monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda markdown, plain: shown.append(plain)))
@@ -297,9 +298,10 @@ def test_state_incidents_records_killed_and_injured_unknown_as_empty(tmp_path, m
 def test_state_claims_records_a_claim_not_a_count_of_events(tmp_path, monkeypatch):
     import pandas as pd
 
-    from analysis import dailycounts, metrics
-    from analysis.reporting import Report
-    from analysis.schemas import DAILY_COUNTS, empty_frame
+    from analysis import metrics
+    from analysis.build import dailycounts
+    from analysis.reports.reporting import Report
+    from analysis.tables.schemas import DAILY_COUNTS, empty_frame
 
     monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda markdown, plain: None))
     empty = empty_frame(DAILY_COUNTS)

@@ -1,6 +1,6 @@
 """Report parameters meet real data: coverage, canonical values, YAML files, folder names, quiet windows.
 
-Unit tests call :mod:`analysis.parameters` with a hand-made manifest and
+Unit tests call :mod:`analysis.reports.parameters` with a hand-made manifest and
 places table; CLI tests check exit codes with no kernel started; the last tests
 run the real report notebooks on a small build with duplicate claims, Cyrillic
 and unmatched place names and quiet periods.
@@ -23,7 +23,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analysis import cli as cli_module
-from analysis import config, parameters, reports
+from analysis import config, reports
+from analysis.reports import parameters
 from analysis.errors import ParameterError
 
 NOTEBOOKS = {n: config.NOTEBOOKS_DIR / f"{n}.ipynb" for n in
@@ -292,7 +293,7 @@ def test_lossy_folder_names_carry_a_hash_of_the_parameters(value):
 # ---------------------------------------------------------------- through the command line, no kernel
 @pytest.fixture
 def no_kernel(monkeypatch):
-    from analysis import execution
+    from analysis.reports import execution
 
     monkeypatch.setattr(execution, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
 
@@ -467,7 +468,7 @@ def test_days_without_air_force_reports_count_zero_inside_their_coverage(met):
     [("a.csv", 2), ("b.csv", 2), ("b.csv", 5), ("c.csv", 2)],
 ])
 def test_every_claim_row_gets_its_own_number(tmp_path, sources):
-    from analysis.reporting import Report
+    from analysis.reports.reporting import Report
 
     claims = pd.DataFrame({
         "count_date": pd.to_datetime(["2023-03-14"] * len(sources)), "metric": "attacks_repelled", "value": 102,

@@ -19,7 +19,7 @@ from analysis.errors import ParameterError
 pytestmark = pytest.mark.slow
 
 PARAMS = 'x: int = 1  # a number\nlabel: str = "a"  # a label\nreport_dir: str = ""  # set by the runner'
-STATE = ('from analysis.reporting import Report\n'
+STATE = ('from analysis.reports.reporting import Report\n'
          'report = Report("t", {"x": x, "label": label}, report_dir)\n'
          'report.state("x_squared", x * x, f"The square of {x} is {x * x}.", "x times x")')
 
@@ -87,7 +87,7 @@ def test_parameters_are_passed_as_values_not_code(root):
     ({"report_dir": "/tmp"}, "unknown parameter 'report_dir'"),
 ])
 def test_bad_parameters_fail_before_any_kernel_starts(root, given, fragment, monkeypatch):
-    from analysis import execution
+    from analysis.reports import execution
 
     monkeypatch.setattr(execution, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
     nb = _notebook(root / "13-params.ipynb", STATE)
@@ -98,7 +98,7 @@ def test_bad_parameters_fail_before_any_kernel_starts(root, given, fragment, mon
 
 
 def test_dates_places_and_ranges_are_checked(root, monkeypatch):
-    from analysis import execution
+    from analysis.reports import execution
 
     monkeypatch.setattr(execution, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
     params = ('city: str = "Kramatorsk"  # a settlement; check: place\n'
@@ -179,7 +179,7 @@ def test_grid_parsing():
 
 
 def test_kernel_start_failures_are_retried(root, monkeypatch):
-    from analysis import execution
+    from analysis.reports import execution
 
     real, calls = execution.execute, []
 
@@ -196,7 +196,7 @@ def test_kernel_start_failures_are_retried(root, monkeypatch):
 
 
 def test_kernel_that_never_starts_is_a_failed_result_not_a_crash(root, monkeypatch):
-    from analysis import execution
+    from analysis.reports import execution
 
     def broken(*args, **kwargs):
         raise execution.KernelStartError("the kernel did not start: simulated")
@@ -240,7 +240,7 @@ def test_parameters_from_a_yaml_file(root, cli):
 
 
 def test_a_reused_warm_kernel_gives_the_same_report_as_a_fresh_one(root):
-    from analysis.kernels import KernelPool
+    from analysis.reports.kernels import KernelPool
 
     body = STATE + "\nimport pandas as pd\nleft_over = 'from an earlier report'\npd.DataFrame({'x': [x]})"
     nb = _notebook(root / "23-warm.ipynb", body, "print(sorted(k for k in dir() if not k.startswith('_'))[:12])")
@@ -261,7 +261,7 @@ def test_a_reused_warm_kernel_gives_the_same_report_as_a_fresh_one(root):
 
 def test_an_unquoted_yaml_date_in_a_parameters_file_is_a_day(root, cli):
     params = 'date: str = "2023-03-14"  # a day\nreport_dir: str = ""  # set by the runner'
-    body = ('from analysis.reporting import Report\nreport = Report("t", {"date": date}, report_dir)\n'
+    body = ('from analysis.reports.reporting import Report\nreport = Report("t", {"date": date}, report_dir)\n'
             'report.state("day", date, f"The day is {date}.", "the date parameter")')
     nb = _notebook(root / "24-yaml-date.ipynb", body, params=params)
     path = root / "params.yaml"

@@ -1,4 +1,4 @@
-"""The schemas' checks, run by analysis.rowchecks, find exactly the failures pandera finds, on every table."""
+"""The schemas' checks, run by analysis.tables.rowchecks, find exactly the failures pandera finds, on every table."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import config, ingest, rowchecks, schemas
+from analysis import config
+from analysis.build import ingest
+from analysis.tables import rowchecks
+from analysis.tables import schemas
 from analysis.sources import READERS
 from conftest import to_csv_text
 from hostile import NEWS_ROW

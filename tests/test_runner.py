@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from analysis import config, runner
+from analysis import config
+from analysis.reports import runner
 
 pytestmark = pytest.mark.slow
 

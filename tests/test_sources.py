@@ -7,11 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from analysis import config, schemas
+from analysis import config
 from analysis.build import build
-from analysis.ingest import ingest_file, open_file
+from analysis.build.ingest import ingest_file, open_file
 from analysis.sources import READERS, acled, air_force, base, claims, news, register, ucdp
 from analysis.sources.base import Failures, Layout, Reader
+from analysis.tables import schemas
 
 
 def test_every_registered_reader_declares_the_interface():

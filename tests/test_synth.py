@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis.config import PROJECT_DIR as ROOT
-from analysis.ingest import ingest_file
-from analysis.synth import OBLAST_WEIGHTS, synthetic_acled, write_synthetic_acled
+from analysis.build.ingest import ingest_file
+from analysis.build.synth import OBLAST_WEIGHTS, synthetic_acled, write_synthetic_acled
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_every_synthetic_row_is_accepted_and_flagged(tmp_path):
 
 
 def test_synthetic_ids_never_merge_with_real_acled_ids(tmp_path):
-    from analysis.ingest import IdRegistry
+    from analysis.build.dedupe import IdRegistry
     from conftest import to_csv_text
 
     synthetic = synthetic_acled(5, seed=1)
@@ -92,8 +92,8 @@ def test_acled_ids_name_the_seed_size_and_dates():
 
 
 def test_air_force_files_made_differently_never_share_a_report_id(tmp_path):
-    from analysis.ingest import IdRegistry
-    from analysis.synth import write_synthetic_air_force
+    from analysis.build.dedupe import IdRegistry
+    from analysis.build.synth import write_synthetic_air_force
 
     registry = IdRegistry()
     made = [({"seed": 1}, "a"), ({"seed": 2}, "b"), ({"seed": 1, "end": "2023-06-29"}, "c"),
@@ -121,7 +121,7 @@ def test_synth_without_out_is_a_usage_error_and_writes_nothing(cli, tmp_path, mo
 
 def test_regenerated_demo_merges_quietly_with_itself_and_never_with_another_seed(tmp_path):
     """The bundled demo read twice: identical duplicates, merged without warnings; another seed: no merge."""
-    from analysis.ingest import IdRegistry, conflict_warnings
+    from analysis.build.dedupe import IdRegistry, conflict_warnings
 
     demo = ROOT / "data" / "raw" / "synthetic_acled_demo.csv"
     registry = IdRegistry()

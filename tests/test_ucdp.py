@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import config, schemas
+from analysis import config
+from analysis.tables import schemas
 from analysis.errors import InputError
-from analysis.ingest import FileResult, ingest_file, open_file
+from analysis.build.ingest import FileResult, ingest_file, open_file
 from analysis.sources import READERS, base, ucdp
 
 pytestmark = pytest.mark.realdata

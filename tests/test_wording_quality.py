@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import quality, wording
+from analysis import wording
+from analysis.metrics import quality
 from conftest import events_frame
 
 D = pd.Timestamp
@@ -46,8 +47,16 @@ def test_dates_as_words_long_and_short_the_one_home():
     assert wording.day_range("2023-03-14", "2023-03-14", short=True) == "14 Mar 2023"
 
 
+def test_many_dates_at_once_read_as_each_alone():
+    dates = pd.date_range("2022-12-25", "2024-03-05", freq="9D")
+    assert list(wording.days(dates)) == [wording.day(d) for d in dates]
+    assert list(wording.days(pd.Series(pd.to_datetime(["2023-03-04", "2023-12-31"])))) == ["4 March 2023",
+                                                                                             "31 December 2023"]
+
+
 def test_source_lines_chart_titles_and_ticks_use_the_one_date_wording():
-    from analysis import plots, provenance
+    from analysis import plots
+    from analysis.metrics import provenance
 
     prov = provenance.Provenance(("ACLED",), "2023-01-01", "2023-03-05", False)
     assert prov.source_line() == f"Source: ACLED. Events to {wording.day('2023-03-05', short=True)}."

@@ -22,9 +22,11 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import config, escaping, provenance, report_html, reports
-from analysis.reporting import Report, figure_html, table_html
-from analysis.templates import reports_index_html
+from analysis import config, escaping, reports
+from analysis.metrics import provenance
+from analysis.reports import html as report_html
+from analysis.reports.reporting import Report, figure_html, table_html
+from analysis.reports.templates import reports_index_html
 
 from conftest import ACLED_ROW, events_frame
 
@@ -144,7 +146,7 @@ def test_examples_of_escaped_markdown():
 @pytest.fixture
 def shown(monkeypatch, tmp_path):
     """Every bundle a Report displays, as report.html would render it."""
-    from analysis import reporting
+    from analysis.reports import reporting
 
     bundles = []
     monkeypatch.setattr(reporting, "_display", bundles.append)
@@ -365,7 +367,7 @@ def test_every_report_shows_hostile_data_and_parameters_as_text(tmp_path, monkey
 
 def test_the_failure_banner_quotes_the_error_message_as_text(tmp_path):
     """A failing cell's message (which may quote data) is escaped in the banner Markdown cell too."""
-    from analysis import execution
+    from analysis.reports import execution
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x")]

@@ -22,12 +22,12 @@ __version__ = "0.1.0"
 
 # name -> (module, attribute in it)
 _LAZY = {
-    "load_events": ("analysis.loaders", "load_events"),
-    "load_daily_counts": ("analysis.loaders", "load_daily_counts"),
-    "load_manifest": ("analysis.loaders", "load_manifest"),
-    "load_ledger_file": ("analysis.loaders", "load_ledger_file"),
-    "ensure_built": ("analysis.loaders", "ensure_built"),
-    "snapshot": ("analysis.loaders", "snapshot"),
+    "load_events": ("analysis.metrics.loaders", "load_events"),
+    "load_daily_counts": ("analysis.metrics.loaders", "load_daily_counts"),
+    "load_manifest": ("analysis.metrics.loaders", "load_manifest"),
+    "load_ledger_file": ("analysis.metrics.loaders", "load_ledger_file"),
+    "ensure_built": ("analysis.metrics.loaders", "ensure_built"),
+    "snapshot": ("analysis.metrics.loaders", "snapshot"),
     "run_report": ("analysis.api", "run_report"),
     "init": ("analysis.project", "init"),
 }

@@ -15,8 +15,8 @@ import datetime
 import json
 from pathlib import Path
 
-from analysis import runner
-from analysis.parameters import date_text
+from analysis.reports import runner
+from analysis.reports.parameters import date_text
 from analysis.reports import DEFAULT_TIMEOUT_S, RunResult
 
 
@@ -43,7 +43,7 @@ def run_report(notebook: str | Path, parameters: dict | None = None, *, timeout_
 def parameter_value(value):
     """A parameter value as JSON gives it back (what the background runner receives): dates as 'YYYY-MM-DD'
     (date-times as ISO text), other types JSON lacks as their repr.  Lists and mappings stay lists and
-    mappings, for :func:`analysis.parameters.check_parameters` to refuse with its message.
+    mappings, for :func:`analysis.reports.parameters.check_parameters` to refuse with its message.
     """
     return json.loads(json.dumps(value, default=_as_text))
 

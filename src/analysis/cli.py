@@ -58,13 +58,13 @@ def validate(
     show: int = typer.Option(config.ROWS_IN_ERROR_PREVIEW, "--show", help="Rejections printed per file."),
 ) -> None:
     """Check raw files without building: format, rows, accepted, rejected, and why."""
-    from analysis.validation import validate_files
+    from analysis.build.validation import validate_files
 
     results = validate_files(paths, forced_format=format)
     if as_json:
         typer.echo(json.dumps(results, indent=2, ensure_ascii=False, default=str))
     else:
-        from analysis.validation import format_results
+        from analysis.build.validation import format_results
 
         typer.echo(format_results(results, show=show))
     worst = max((r["exit_code"] for r in results), default=0)
@@ -87,7 +87,7 @@ def build(
     raw_dir, processed_dir = raw_dir or config.RAW_DIR, processed_dir or config.PROCESSED_DIR
     report = run(raw_dir, processed_dir, force=force, quiet=quiet)
     if not quiet or not report.ok:
-        from analysis.summary import build_summary
+        from analysis.build.summary import build_summary
 
         typer.echo(build_summary(report, processed_dir))
     raise typer.Exit(0 if report.ok else 2)  # a raw file could not be read (the rest was built)
@@ -111,7 +111,7 @@ def _given_parameters(args: list[str], params_file: Optional[Path]) -> dict:
 
     YAML scalars are kept as typed values (the notebook's types decide what fits);
     unquoted dates become 'YYYY-MM-DD' (date-times their ISO text); lists and
-    mappings are passed on for :func:`analysis.parameters.check_parameters` to refuse.
+    mappings are passed on for :func:`analysis.reports.parameters.check_parameters` to refuse.
     """
     from analysis.api import parameter_value
 
@@ -167,7 +167,7 @@ def batch(
     no_runner: bool = typer.Option(False, "--no-runner", help="Run in this process, not the background runner."),
 ) -> None:
     """Run a notebook for every combination of parameters, in parallel, and write reports/index.html."""
-    from analysis import runner
+    from analysis.reports import runner
     from analysis.reports import batch_summary, parse_grid, read_grid_file
 
     if bool(grid) == bool(grid_file):
@@ -186,7 +186,7 @@ def runner_command(
     all_runners: bool = typer.Option(False, "--all", help="Every runner of this user, not only this project's."),
 ) -> None:
     """The background report runner: show this project's (or --all), or stop the one for this project and data."""
-    from analysis import runner
+    from analysis.reports import runner
 
     if action == "status":
         typer.echo(runner.status(all_runners))
@@ -206,7 +206,7 @@ def run_all(
     """The main job: build data/processed, run every report notebook, print where the index is."""
     from analysis.build import build as run
     from analysis.reports import batch_summary, run_all_reports
-    from analysis.summary import build_summary
+    from analysis.build.summary import build_summary
 
     built = run(config.RAW_DIR, config.PROCESSED_DIR, force=force)
     typer.echo(build_summary(built, config.PROCESSED_DIR))
@@ -232,7 +232,7 @@ def synth(
 
     Ids carry the seed, size and dates, so files made with other parameters never share an id.
     """
-    from analysis import synth as generators
+    from analysis.build import synth as generators
 
     if out is None:
         raise ParameterError("synth: give --out FILE (where to write the synthetic CSV); it never writes into "
@@ -254,7 +254,7 @@ def template(
     out: Optional[Path] = typer.Option(None, "--out", help="Write the CSV header here instead of printing it."),
 ) -> None:
     """Print (or write) the CSV header of a hand-coding template."""
-    from analysis.templates import template_header
+    from analysis.reports.templates import template_header
 
     header = template_header(kind)
     if out:
@@ -271,7 +271,7 @@ def template(
 @app.command()
 def dictionary(out: Optional[Path] = typer.Option(None, "--out", help="Write Markdown here instead of printing.")) -> None:
     """The data dictionary: every column of every processed table, from the schemas."""
-    from analysis.templates import data_dictionary
+    from analysis.reports.templates import data_dictionary
 
     text = data_dictionary()
     if out:

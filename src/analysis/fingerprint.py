@@ -15,7 +15,7 @@ not part of the package's code and are left out.
 
 The build records the fingerprint in ``manifest.json`` and rebuilds when it
 changes (:mod:`analysis.build`); the report runner's socket is named after it,
-so changed code gets a fresh runner (:mod:`analysis.runner`).
+so changed code gets a fresh runner (:mod:`analysis.reports.runner`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Rules every figure follows:
 * title and subtitle top left, notes and the source line bottom left, all
   flush with the left edge of the chart's tick labels;
 * the source line is computed from the data's provenance
-  (:func:`analysis.provenance.get`), never typed by the caller; data without
+  (:func:`analysis.metrics.provenance.get`), never typed by the caller; data without
   provenance get "Source: unknown." and a warning;
 * a large "SYNTHETIC DATA" mark across the figure exactly when the provenance
   says synthetic rows are included;

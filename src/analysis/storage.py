@@ -17,6 +17,8 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from analysis import config
 from typing import Iterator
 
 _BLOCK = 1024 * 1024
@@ -203,8 +205,6 @@ def current_generation(processed_dir: Path) -> Path | None:
     Readers call this once and read every file from the folder it returns: a
     build that switches meanwhile never mixes its files into what they read.
     """
-    from analysis import config
-
     try:
         target = os.readlink(Path(processed_dir) / config.CURRENT_LINK)
     except OSError:  # no link yet (or not a link: an old layout, rebuilt on first use)

@@ -32,6 +32,13 @@ def day(value, short: bool = False, year: bool = True) -> str:
     return f"{t.day} {month(t, short, year)}"
 
 
+def days(values) -> pd.Series:
+    """:func:`day` for many dates at once, as whole-column operations: '14 March 2023' for each value."""
+    t = pd.DatetimeIndex(values)
+    names = pd.Series(MONTHS, dtype=object).iloc[t.month - 1].to_numpy()
+    return pd.Series(t.day.astype(str).to_numpy(), dtype=object) + " " + names + " " + t.year.astype(str).to_numpy()
+
+
 def day_range(start, end, short: bool = False) -> str:
     """'8 to 14 March 2023', '28 February to 6 March 2023', '30 December 2022 to 2 January 2023', or
     one day when both fall on the same day; the year is written once when it is shared.

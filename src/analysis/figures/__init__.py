@@ -9,5 +9,5 @@
 ``save``    :func:`~save.save_figure`, the one writer of chart files
 
 Each module imports only those above it; nothing here computes numbers (:mod:`analysis.metrics`)
-or reads data (:mod:`analysis.loaders`).
+or reads data (:mod:`analysis.metrics.loaders`).
 """

@@ -13,7 +13,7 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 
 from analysis import wording
-from analysis.provenance import Provenance
+from analysis.metrics.provenance import Provenance
 
 
 def floats(values) -> np.ndarray:

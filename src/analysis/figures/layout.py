@@ -4,7 +4,7 @@ Title and subtitle top left, notes and the source line bottom left, all flush
 with the left edge of the chart's tick labels; a legend in rows above the
 chart; a large "SYNTHETIC DATA" mark across the figure exactly when the
 provenance says synthetic rows are included.  The source line is computed from
-the data's provenance (:func:`analysis.provenance.get`), never typed by the
+the data's provenance (:func:`analysis.metrics.provenance.get`), never typed by the
 caller; data without provenance get "Source: unknown." and a warning.
 """
 
@@ -25,10 +25,11 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from analysis import provenance, wording
+from analysis import wording
+from analysis.metrics import provenance
 from analysis.errors import ParameterError
 from analysis.figures.style import GREY, TEXT, VERMILLION, WIDTH_IN, house_style
-from analysis.provenance import Provenance
+from analysis.metrics.provenance import Provenance
 
 SYNTHETIC_MARK = "SYNTHETIC DATA"
 UNKNOWN_SOURCE = "Source: unknown."

@@ -13,11 +13,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis import config, provenance, wording
+from analysis import config, wording
+from analysis.metrics import provenance
 from analysis.figures import axes, layout, words
 from analysis.figures.style import GREY, LIGHT_GREY, OTHER, TEXT, WIDTH_IN, group_colors, styled
 from analysis.places import haversine_km, load_gazetteer
-from analysis.provenance import Provenance
+from analysis.metrics.provenance import Provenance
 
 # GeoNames spellings of large cities that newsrooms write differently.
 _CITY_NAMES = {"Zaporizhzhya": "Zaporizhzhia", "Mykolayiv": "Mykolaiv", "Vinnytsya": "Vinnytsia",

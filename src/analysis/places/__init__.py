@@ -2,7 +2,7 @@
 
 What belongs here: everything that turns a place *as a source writes it*
 (``admin1``, ``location``, coordinates) into a canonical oblast name and a
-GeoNames settlement.  Reading sources, validation (:mod:`analysis.schemas`)
+GeoNames settlement.  Reading sources, validation (:mod:`analysis.tables.schemas`)
 and metrics live elsewhere.
 
 Modules (each imports only those above it)

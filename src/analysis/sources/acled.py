@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.schemas import ATTACK_EVENT_TYPES, ATTACK_SUB_EVENT_TYPES, DATE
+from analysis.tables.schemas import ATTACK_EVENT_TYPES, ATTACK_SUB_EVENT_TYPES, DATE
 from analysis.sources import base
 from analysis.sources.base import Failures, Layout, Reader
 

@@ -93,7 +93,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis.schemas import DATE, WEAPON_CATEGORIES
+from analysis.tables.schemas import DATE, WEAPON_CATEGORIES
 from analysis.sources import base
 from analysis.sources.base import Failures, Layout, Reader
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.schemas import DATE, TABLES
+from analysis.tables.schemas import DATE, TABLES
 
 FAILURE_COLUMNS = ["row", "column", "value", "rule", "message"]
 MAX_VALUE_CHARS = 200
@@ -56,7 +56,7 @@ class Reader:
 
     ``name`` is the format's name (``--format``, the ledger's ``format``) and the
     ``source_dataset`` its rows carry; event and air-attack ids are prefixed with it.
-    ``target`` is the table it feeds (a key of :data:`analysis.schemas.TABLES`);
+    ``target`` is the table it feeds (a key of :data:`analysis.tables.schemas.TABLES`);
     ``layouts`` are the headers it accepts; ``parse(raw, failures)`` turns raw
     string columns into the typed columns of the target schema.  Optional:
     ``strict_columns`` refuses a header with columns no layout knows (the

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.schemas import ACLED_EVENT_TYPES, ATTACK_EVENT_TYPES, ATTACK_SUB_EVENT_TYPES
+from analysis.tables.schemas import ACLED_EVENT_TYPES, ATTACK_EVENT_TYPES, ATTACK_SUB_EVENT_TYPES
 from analysis.sources import base
 from analysis.sources.base import Failures, Layout, Reader
 

@@ -63,7 +63,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.schemas import DATE
+from analysis.tables.schemas import DATE
 from analysis.sources import base
 from analysis.sources.base import Failures, Layout, Reader
 

@@ -7,22 +7,23 @@ package actually reads and writes.
 
 from __future__ import annotations
 
-from analysis import config, schemas
+from analysis import config
+from analysis.escaping import html, relative_url
+from analysis.reports.html import CSP
+from analysis.sources import claims, news
+from analysis.tables import schemas
 from analysis.errors import ParameterError
 
 _TYPE_NAMES = {"str": "text", "string[pyarrow]": "text", "Int64": "integer", "int64": "integer",
                "Float64": "decimal", "float64": "decimal", "bool": "true/false", "boolean": "true/false"}
-_TEMPLATES = {"news": "analysis.sources.news", "claims": "analysis.sources.claims"}
+_TEMPLATES = {"news": news.TEMPLATE_COLUMNS, "claims": claims.TEMPLATE_COLUMNS}
 
 
 def template_header(kind: str) -> str:
     """The CSV header line of a hand-coding template ('news' or 'claims')."""
     if kind not in _TEMPLATES:
         raise ParameterError(f"unknown template {kind!r}; choose one of: {', '.join(_TEMPLATES)}")
-    import importlib
-
-    module = importlib.import_module(_TEMPLATES[kind])
-    return ",".join(module.TEMPLATE_COLUMNS) + "\n"
+    return ",".join(_TEMPLATES[kind]) + "\n"
 
 
 def data_dictionary() -> str:
@@ -36,7 +37,7 @@ def data_dictionary() -> str:
         (config.MERGED_FILE, schemas.MERGED),
     ]
     out = ["# Data dictionary", "",
-           "Generated from the pandera schemas in `src/analysis/schemas.py` by `analysis dictionary`; "
+           "Generated from the pandera schemas in `src/analysis/tables/schemas.py` by `analysis dictionary`; "
            "do not edit by hand.", ""]
     for title, schema in tables:
         out += [f"## {title}", "", schema.description or "", "",
@@ -51,9 +52,6 @@ def data_dictionary() -> str:
 def reports_index_html(runs: list[dict]) -> str:
     """reports/index.html: one row per report run, with parameters, status and links (no script; every
     value escaped with :mod:`analysis.escaping`, every link a relative path)."""
-    from analysis.escaping import html, relative_url
-    from analysis.report_html import CSP
-
     rows = []
     for run in sorted(runs, key=lambda r: (r["notebook"], r["href"])):
         params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items())

@@ -35,7 +35,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import config, escaping, parameters, provenance, storage
+from analysis import config, escaping, storage, wording
+from analysis.metrics.loaders import pin_report
+from analysis.reports import parameters
+from analysis.metrics import provenance
 
 FIGURES_DIR = "figures"
 
@@ -68,8 +71,6 @@ class Report:
         self.parameters = {k: _plain(v) for k, v in parameters.items()}
         self.dir = Path(report_dir) if str(report_dir) else config.REPORTS_DIR / notebook / "interactive"
         self.dir.mkdir(parents=True, exist_ok=True)
-        from analysis.loaders import pin_report
-
         pin_report(self.dir)  # under the runner: read the build run.json records
         self.numbers: list[dict] = []
         self.figures: dict[str, dict] = {}
@@ -80,7 +81,7 @@ class Report:
         """The report of the notebook that calls this, named after its file, with its declared parameters' values.
 
         Under ``analysis report`` the runner tells both through ``report_dir``
-        (:func:`analysis.parameters.run_parameters`: the checked values).  Run
+        (:func:`analysis.reports.parameters.run_parameters`: the checked values).  Run
         interactively (``report_dir = ""``), the notebook is the one the kernel's
         Jupyter session names (``__session__``; VS Code: ``__vsc_ipynb_file__``)
         and the values are those its declared parameters hold in the kernel.
@@ -120,8 +121,6 @@ class Report:
         ``incidents`` comes from :func:`analysis.metrics.civilian_harm_incidents`.
         Unknown tolls are said to be unknown, never 0.
         """
-        from analysis import wording
-
         for row in incidents.head(limit).itertuples():  # a briefing's handful of incidents
             place = row.settlement if isinstance(row.settlement, str) else (row.location or "an unnamed place")
             where = f"{place} ({row.admin1})" if isinstance(row.admin1, str) else place
@@ -147,8 +146,6 @@ class Report:
         Each is named after its source row ('claim:<metric>:<day>:<raw_file>:<raw_line>'), so the
         same claim coded in two files is stated twice, each with its own source.
         """
-        from analysis import wording
-
         for row in claims.itertuples():
             claimant = row.claimant if row.claimant.lower().startswith("the ") else f"The {row.claimant}"
             sentence = (f"{claimant} reported {row.value:,} {row.metric.replace('_', ' ')} on "

@@ -178,7 +178,7 @@ class _Data:
     def coverage(self, table: str) -> tuple:
         if table not in self._coverage:
             if self._manifest is None:
-                from analysis.loaders import load_manifest
+                from analysis.metrics.loaders import load_manifest
 
                 self._manifest = load_manifest(build=False)
             self._coverage[table] = coverage(table, self._manifest)
@@ -186,7 +186,7 @@ class _Data:
 
     def places(self):
         if self._places is None:
-            from analysis.loaders import load_events
+            from analysis.metrics.loaders import load_events
 
             self._places = load_events(["settlement", "location", "admin1"]).drop_duplicates()
         return self._places

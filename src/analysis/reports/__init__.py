@@ -9,13 +9,13 @@ A run writes, atomically:
 * ``run.json``          parameters, input sha256s, versions, start time, duration, status.
 
 A report notebook declares its parameters, with their types, meanings and
-checks, in its cell tagged ``parameters`` (:mod:`analysis.parameters`).  Given
+checks, in its cell tagged ``parameters`` (:mod:`analysis.reports.parameters`).  Given
 values are checked against that declaration before any kernel starts
-(:func:`analysis.parameters.check_parameters`): unknown names, wrong types,
+(:func:`analysis.reports.parameters.check_parameters`): unknown names, wrong types,
 lists or mappings, and values a declared check refuses each give a
 :class:`ParameterError` that lists the notebook's parameters.  This module
 knows nothing of what a parameter means.  The notebook learns its name and
-checked values from its folder (:func:`analysis.parameters.run_parameters`),
+checked values from its folder (:func:`analysis.reports.parameters.run_parameters`),
 so it writes neither.
 
 Checked values are canonical, and :func:`report_slug` gives distinct parameters
@@ -43,7 +43,7 @@ from pathlib import Path
 from analysis import config, storage
 from analysis.errors import ParameterError
 from analysis.fingerprint import dist_version
-from analysis.parameters import (RESERVED, check_parameters, notebook_parameters, notebook_title, parameters_cell,
+from analysis.reports.parameters import (RESERVED, check_parameters, notebook_parameters, notebook_title, parameters_cell,
                                  read_notebook, write_run_parameters)
 
 KERNEL_NAME = "conflict-analysis"
@@ -174,8 +174,8 @@ class RunResult:
 def run_report(notebook: str | Path, given: dict | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S,
                reports_root: Path | None = None, kernels=None, write_index: bool = True) -> RunResult:
     """Check parameters, execute the notebook with papermill, write the report files."""
-    from analysis import execution
-    from analysis.loaders import PIN_FILE, snapshot
+    from analysis.reports import execution
+    from analysis.metrics.loaders import PIN_FILE, snapshot
 
     path = resolve_notebook(notebook)
     data = snapshot()  # one build for run.json and the notebook (which reads it through PIN_FILE)
@@ -268,14 +268,14 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
 
     Parameters are checked before any kernel starts; a bad combination becomes a
     failed result with the reason.  Kernel start failures are retried (``retries``,
-    default :data:`analysis.execution.KERNEL_START_RETRIES`).  Runs take warm
-    kernels from a :class:`analysis.kernels.KernelPool` (one per run).
+    default :data:`analysis.reports.execution.KERNEL_START_RETRIES`).  Runs take warm
+    kernels from a :class:`analysis.reports.kernels.KernelPool` (one per run).
     """
     import os
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from analysis.execution import kernel_dir
-    from analysis.loaders import ensure_built
+    from analysis.reports.execution import kernel_dir
+    from analysis.metrics.loaders import ensure_built
 
     ensure_built()
     kernel_dir()  # an unsafe private folder stops the batch here (exit 2), not each run
@@ -290,8 +290,8 @@ def run_many(runs: list[tuple[Path, dict]], *, jobs: int | None = None, timeout_
             results[i] = RunResult(path.stem, combo, None, "failed", str(exc).splitlines()[0])
     own_pool = kernels is None and len(runnable) > 1
     if own_pool:
-        from analysis.execution import ensure_kernelspec
-        from analysis.kernels import KernelPool
+        from analysis.reports.execution import ensure_kernelspec
+        from analysis.reports.kernels import KernelPool
 
         ensure_kernelspec()
         kernels = KernelPool(min(jobs, len(runnable)))
@@ -326,7 +326,7 @@ def run_with_retries(path: Path, combo: dict, timeout_s: float, reports_root, re
     stops the others.  Otherwise (a single report) errors are raised, the last
     kernel start failure as a :class:`KernelStartError` (exit code 1).
     """
-    from analysis.execution import KERNEL_START_RETRIES, KernelStartError
+    from analysis.reports.execution import KERNEL_START_RETRIES, KernelStartError
 
     retries = KERNEL_START_RETRIES if retries is None else retries
     for attempt in range(1, retries + 2):
@@ -392,7 +392,7 @@ def batch_summary(results: list[RunResult]) -> str:
 # ---------------------------------------------------------------- the index of all reports
 def write_reports_index(reports_root: Path | None = None) -> Path:
     """reports/index.html: every report with its parameters, status and links."""
-    from analysis.templates import reports_index_html
+    from analysis.reports.templates import reports_index_html
 
     root = Path(reports_root or config.REPORTS_DIR)
     runs = []

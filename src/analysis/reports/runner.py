@@ -4,7 +4,7 @@ A single report run from a fresh command pays for importing papermill and
 nbconvert, starting a kernel and importing pandas in it: most of its wall
 time.  The first ``analysis report`` (or ``batch``/``run-all``) therefore
 starts this runner in the background; it keeps a
-:class:`analysis.kernels.KernelPool` and answers later commands over a Unix
+:class:`analysis.reports.kernels.KernelPool` and answers later commands over a Unix
 socket, and exits by itself after :data:`IDLE_S` seconds without work.
 
 * One runner per environment: the socket name hashes the Python executable,
@@ -38,8 +38,11 @@ import threading
 import time
 from pathlib import Path
 
-from analysis import config, fingerprint, private
-from analysis.execution import KernelStartError
+from analysis import config, fingerprint, private, reports
+from analysis.errors import AnalysisError
+from analysis.reports import RunResult
+from analysis.reports.execution import KernelStartError, ensure_kernelspec, sweep_stale_kernel_files
+from analysis.reports.kernels import KernelPool
 
 IDLE_S = float(os.environ.get("ANALYSIS_RUNNER_IDLE_S", 900))
 START_TIMEOUT_S = 60
@@ -128,7 +131,7 @@ def _start(path: Path) -> None:
           f"{IDLE_S / 60:g} idle minutes; `analysis runner stop` stops it now)", file=sys.stderr, flush=True)
     log = private.open_log(_log_path(path))
     try:
-        subprocess.Popen([sys.executable, "-m", "analysis.runner", str(path)], stdin=subprocess.DEVNULL, stdout=log,
+        subprocess.Popen([sys.executable, "-m", "analysis.reports.runner", str(path)], stdin=subprocess.DEVNULL, stdout=log,
                          stderr=log, env={**os.environ, **_folders()}, start_new_session=True, cwd=config.PROJECT_DIR)
     finally:
         os.close(log)
@@ -138,8 +141,6 @@ def _raise_errors(message: dict) -> dict:
     error = message.get("error")
     if not error:
         return message["result"]
-    from analysis.errors import AnalysisError
-
     kind = _user_errors().get(error["type"])
     if kind is not None:
         exc = kind.__new__(kind)  # its own type, with the message as given (whatever its __init__ takes)
@@ -150,8 +151,6 @@ def _raise_errors(message: dict) -> dict:
 
 def _user_errors() -> dict[str, type]:
     """Every AnalysisError class by name (an error raised in the runner is raised again as its own type)."""
-    from analysis.errors import AnalysisError
-
     found, todo = {}, [AnalysisError]
     while todo:
         kind = todo.pop()
@@ -223,9 +222,6 @@ class Runner:
     """Serves report and batch requests with one warm kernel pool until idle for IDLE_S."""
 
     def __init__(self, path: Path) -> None:
-        from analysis.execution import ensure_kernelspec
-        from analysis.kernels import KernelPool
-
         private.check_private(path.parent)
         sweep_stale_files()
         ensure_kernelspec()
@@ -272,8 +268,6 @@ class Runner:
             stream.flush()
 
     def _answer(self, request: dict, stream) -> dict:
-        from analysis.errors import AnalysisError
-
         try:
             if request["action"] == "stop":
                 self.stopping.set()
@@ -288,8 +282,6 @@ class Runner:
             return {"error": {"type": type(exc).__name__, "message": str(exc)}}
 
     def _run(self, request: dict, stream) -> dict | list:
-        from analysis import reports
-
         if request["action"] == "report":
             result = reports.run_with_retries(Path(request["notebook"]), request["parameters"], request["timeout_s"],
                                               None, None, self.pool, write_index=True, keep_going=False)
@@ -327,8 +319,6 @@ def _as_dict(result) -> dict:
 
 
 def from_dict(data: dict):
-    from analysis.reports import RunResult
-
     return RunResult(data["notebook"], data["parameters"], Path(data["report_dir"]) if data["report_dir"] else None,
                      data["status"], data["error"], data["duration_s"])
 
@@ -336,8 +326,6 @@ def from_dict(data: dict):
 # ---------------------------------------------------------------- what the commands call
 def report(notebook, given: dict, timeout_s: float):
     """Run one report through the runner when it is enabled, else (or if unreachable) in this process."""
-    from analysis import reports
-
     path = reports.resolve_notebook(notebook)
     if enabled():
         try:
@@ -354,8 +342,6 @@ def report(notebook, given: dict, timeout_s: float):
 
 def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
     """Run (notebook, parameters) pairs through the runner when enabled, else in this process."""
-    from analysis import reports
-
     runs = [(reports.resolve_notebook(nb), params) for nb, params in runs]
     if enabled():
         try:
@@ -370,8 +356,6 @@ def batch(runs: list[tuple], jobs: int | None, timeout_s: float):
 
 def sweep_stale_files() -> None:
     """At runner start: remove sockets no runner answers on and the kernel files of processes gone."""
-    from analysis.execution import sweep_stale_kernel_files
-
     running()
     sweep_stale_kernel_files()
 

@@ -22,10 +22,11 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from analysis.execution import KERNEL_START_TIMEOUT_S, KernelStartError, _shutdown, start_kernel
+from analysis import config
+from analysis.reports.execution import KERNEL_START_TIMEOUT_S, KernelStartError, shutdown, start_kernel
 
-WARM_UP = ("import analysis, analysis.loaders, analysis.metrics, analysis.plots, analysis.reporting, "
-           "analysis.wording, analysis.quality, pandas, pyarrow.parquet, matplotlib")
+WARM_UP = ("import analysis, analysis.metrics.loaders, analysis.metrics, analysis.plots, analysis.reports.reporting, "
+           "analysis.wording, analysis.metrics.quality, pandas, pyarrow.parquet, matplotlib")
 MAX_USES = 25
 RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
          "import gc, os, matplotlib.pyplot as _plt\n"
@@ -62,8 +63,6 @@ def warm_up(km) -> None:
 
 def reset(km) -> None:
     """Make a used kernel like a fresh warm one: empty namespace, execution count 1, notebooks folder."""
-    from analysis import config
-
     _run_silently(km, RESET.format(cwd=str(config.NOTEBOOKS_DIR)))
 
 
@@ -114,7 +113,7 @@ class KernelPool:
             raise
 
     def _stop(self, km) -> None:
-        _shutdown(km)
+        shutdown(km)
         with self._lock:
             self.live -= 1
 

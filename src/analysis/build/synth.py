@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import storage
+from analysis import storage, wording
+from analysis.places import load_gazetteer
 from analysis.sources.acled import CURRENT_COLUMNS
 
 OBLAST_WEIGHTS = {
@@ -94,8 +95,6 @@ def _dates(rng: np.random.Generator, rows: int, start: pd.Timestamp, end: pd.Tim
 
 
 def _places(rng: np.random.Generator, rows: int) -> pd.DataFrame:
-    from analysis.places import load_gazetteer
-
     gaz = load_gazetteer()
     gaz = gaz[gaz["admin1"].isin(OBLAST_WEIGHTS)].sort_values("geonameid").reset_index(drop=True)
     oblast_w = gaz["admin1"].map(OBLAST_WEIGHTS) / gaz.groupby("admin1")["admin1"].transform("size")
@@ -130,7 +129,7 @@ def _assemble(rng, dates, places: pd.DataFrame, mix: pd.DataFrame, fatalities: n
     unknown = (fatalities == 0) & (rng.random(rows) < 0.7) & ~protest
     verb = mix["sub_event_type"].map(_VERBS).fillna("an event was recorded in").to_numpy()
     location = places["name"].to_numpy()
-    notes = (pd.Series(day.strftime("On %-d %B %Y, ")) + verb + " " + location + ", " + places["admin1"].to_numpy()
+    notes = ("On " + wording.days(day) + ", " + verb + " " + location + ", " + places["admin1"].to_numpy()
              + "." + np.where(unknown, " Casualties unknown.", "") + " [synthetic]")
     frame = pd.DataFrame({
         "event_id_cnty": id_prefix + pd.Series(rng.permutation(rows) + 900000).astype(str),

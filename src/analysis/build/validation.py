@@ -11,18 +11,19 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import InputError
-from analysis.ingest import IdIndex, validate_streaming
+from analysis.build.dedupe import IdRegistry
+from analysis.build.ingest import open_file, validate_streaming
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
 
 def validate_files(paths: list[Path], forced_format: str | None = None) -> list[dict]:
     """Ingest each file (ids de-duplicated across the files, as in a build)."""
-    registries: dict[str, IdIndex] = {}
-    return [_validate_one(Path(p), forced_format, registries) for p in paths]
+    registry = IdRegistry()
+    return [_validate_one(Path(p), forced_format, registry) for p in paths]
 
 
-def _validate_one(path: Path, forced_format: str | None, registries: dict) -> dict:
+def _validate_one(path: Path, forced_format: str | None, registry: IdRegistry) -> dict:
     result = {"path": str(path), "format": None, "variant": None, "encoding": None, "rows": 0, "accepted": 0,
               "rejected": 0, "merged": 0, "warned": 0, "blank_rows": 0, "warnings": [], "errors": [],
               "row_warnings": [], "error": None}
@@ -31,11 +32,8 @@ def _validate_one(path: Path, forced_format: str | None, registries: dict) -> di
                 else "no such file")
         return {**result, "error": f"{path}: {what}", "exit_code": EXIT_UNREADABLE}
     try:
-        from analysis.ingest import open_file
-
         opened = open_file(path, forced_format)
-        index = registries.setdefault(opened.reader.target, IdIndex())
-        ingested = validate_streaming(path, str(path), index, forced_format, opened=opened)
+        ingested = validate_streaming(path, str(path), registry, forced_format, opened=opened)
     except InputError as exc:
         return {**result, "error": str(exc), "line": exc.line, "exit_code": EXIT_UNREADABLE}
     ledger = ingested.ledger

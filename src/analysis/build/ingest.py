@@ -7,13 +7,16 @@ For every chunk of raw records the steps are:
 3. ``reader.parse``: vectorised parsing into typed columns; values that do not
    parse are recorded as failures and their rows quarantined;
 4. the typed rows are validated against the target's pandera schema (its
-   checks run by :mod:`analysis.rowchecks`, which tests keep in agreement with
+   checks run by :mod:`analysis.tables.rowchecks`, which tests keep in agreement with
    ``schema.validate(lazy=True)``); rows that fail are quarantined too;
 5. rows whose id was already accepted (in this file or an earlier one) become
-   merged duplicates pointing at the kept row.
+   merged duplicates pointing at the kept row (:mod:`analysis.build.dedupe`, once the
+   whole input is read; :func:`settle` then moves them in the ledger).
 
 Every data row ends as exactly one of accepted, rejected or merged, and
-:meth:`Ledger.check` asserts that the counts balance.
+:meth:`Ledger.check` asserts that the counts balance.  :func:`read_file` is the
+one loop over a file's chunks, and the one place a file is read again as
+Windows-1252 when it proves not to be UTF-8.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config, places, rowchecks, schemas, storage
+from analysis import config, places, storage
+from analysis.tables import rowchecks
+from analysis.tables import schemas
+from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout, Reader
@@ -75,80 +81,21 @@ class ChunkResult:
     warnings: pd.DataFrame  # same columns as rejects; rows are not rejected
 
 
-# ---------------------------------------------------------------- duplicate ids
-def first_positions(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """For each row: is its id a repeat of an earlier row's, and the position of that first row."""
-    ids = pd.Series(ids.to_numpy(), dtype="str")
-    duplicate = ids.duplicated(keep="first").to_numpy()
-    if not duplicate.any():
-        return duplicate, np.arange(len(ids))
-    codes, _ = pd.factorize(ids)
-    first = np.full(codes.max() + 1, len(ids))
-    np.minimum.at(first, codes, np.arange(len(ids)))
-    return duplicate, first[codes]
+def settle(ledgers: Iterable[Ledger], merged: pd.DataFrame, warnings: pd.DataFrame) -> pd.DataFrame:
+    """Move each file's merged repeats from accepted to merged in its ledger, and check that it balances.
 
-
-def merged_rows(duplicates: pd.DataFrame, kept: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    """The MERGED ledger rows for ``duplicates``, each aligned with the kept row of the same id.
-
-    Only these rows are hashed (to tell identical repeats from conflicting ones),
-    never the whole table.
+    Returns the warnings of the rows still accepted: a merged row is not in
+    the output, and neither are its warnings (nor counted as ``warned``).
     """
-    def row_hash(frame: pd.DataFrame) -> np.ndarray:
-        return pd.util.hash_pandas_object(frame.drop(columns=["raw_file", "raw_line"]).reset_index(drop=True),
-                                          index=False).to_numpy()
-
-    out = pd.DataFrame({
-        "raw_file": duplicates["raw_file"].to_numpy(), "raw_line": duplicates["raw_line"].to_numpy(),
-        "event_id": duplicates[id_column].to_numpy(),
-        "merged_into_file": kept["raw_file"].to_numpy(), "merged_into_line": kept["raw_line"].to_numpy(),
-        "is_identical": row_hash(duplicates) == row_hash(kept),
-    })
-    return out.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
-
-
-DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"
-
-
-def conflict_warnings(merged: pd.DataFrame) -> pd.DataFrame:
-    """A warning row (rejects columns) for every merged duplicate whose content differs from the kept row.
-
-    The row is the duplicate's (raw_file, raw_line), the row whose values are
-    not in the output; the message names the kept row's file and line.
-    Identical duplicates stay quiet merges.
-    """
-    differ = merged[~merged["is_identical"].astype(bool)]
-    kept_at = differ["merged_into_file"] + " line " + differ["merged_into_line"].astype(str)
-    same_file = differ["merged_into_file"] == differ["raw_file"]
-    out = pd.DataFrame({
-        "raw_file": differ["raw_file"], "raw_line": differ["raw_line"].astype("int64"), "column": "",
-        "value": differ["event_id"], "rule": DIFFERENT_CONTENT_RULE,
-        "message": ("id " + differ["event_id"] + " is also at " + kept_at + ", with different content; "
-                    + kept_at + " was kept and this row merged into it (its values are not in the output)"
-                    + pd.Series(np.where(same_file, "", "; two files give this id"), index=differ.index)),
-    })
-    return out.astype({c: str(d) for c, d in schemas.empty_frame(schemas.REJECTS).dtypes.items()}).reset_index(
-        drop=True)
-
-
-class IdRegistry:
-    """Rows accepted so far from earlier files, so that a later file's repeats are merged into them."""
-
-    def __init__(self) -> None:
-        self._frames: list[pd.DataFrame] = []
-
-    def split(self, frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Split one file's valid rows into (new rows, merged duplicates); remember the new ones."""
-        earlier = pd.concat(self._frames, ignore_index=True) if self._frames else frame.iloc[0:0]
-        both = pd.concat([earlier, frame], ignore_index=True)
-        duplicate, first = first_positions(both[id_column])
-        mine = np.arange(len(earlier), len(both))
-        dup = duplicate[mine]
-        merged = merged_rows(both.iloc[mine[dup]], both.iloc[first[mine[dup]]], id_column) if dup.any() \
-            else schemas.empty_frame(schemas.MERGED)
-        kept = frame[~dup].reset_index(drop=True)
-        self._frames.append(kept)
-        return kept, merged
+    gone = pd.MultiIndex.from_frame(warnings[LINEAGE]).isin(pd.MultiIndex.from_frame(merged[LINEAGE]))
+    dropped = warnings[gone].drop_duplicates(LINEAGE)
+    for ledger in ledgers:
+        mine = int((merged["raw_file"] == ledger.path).sum())
+        ledger.accepted -= mine
+        ledger.merged += mine
+        ledger.warned -= int((dropped["raw_file"] == ledger.path).sum())
+        ledger.check()
+    return warnings[~gone].reset_index(drop=True)
 
 
 @dataclass
@@ -161,6 +108,7 @@ class OpenedFile:
     reader: Reader
     layout: Layout
     scan: Future  # of csvfile.FileScan
+    forced_format: str | None = None  # as asked for, to open the file again the same way
 
     @property
     def encoding(self) -> str:
@@ -179,7 +127,7 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
     reader, layout = detect(path, header.names, forced_format)
     if reader.strict_columns:
         _refuse_unknown_columns(path, header, layout)
-    return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path))
+    return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path), forced_format)
 
 
 _SCANNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan")
@@ -204,11 +152,6 @@ def reading_errors_as_input_errors(path: Path) -> Iterator[None]:
                                "either; re-save it as 'CSV UTF-8'", line=line) from None
 
 
-def reopened_as_cp1252(opened: OpenedFile, forced_format: str | None = None) -> OpenedFile:
-    """The same file opened again as Windows-1252 (after it proved not to be UTF-8)."""
-    return open_file(opened.path, forced_format, encoding="cp1252")
-
-
 def _refuse_unknown_columns(path: Path, header: csvfile.CsvHeader, layout: Layout) -> None:
     unknown = [c for c in header.names if c not in layout.known]
     if unknown:
@@ -220,22 +163,62 @@ def _refuse_unknown_columns(path: Path, header: csvfile.CsvHeader, layout: Layou
                                f"Allowed columns: {', '.join(sorted(layout.known))}", line=1)
 
 
-def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
-                chunk_rows: int | None = None, opened: tuple | None = None) -> Iterator[ChunkResult | Ledger]:
-    """Yield a :class:`ChunkResult` per chunk, then the file's :class:`Ledger`.
+class ChunkSink(Protocol):
+    """Where :func:`read_file` puts a file's chunks; leaving it with an exception discards what it holds."""
 
-    Duplicate ids are not resolved here: the caller does it once the whole
-    input is read (:class:`IdRegistry`, or the build over all files), moves the
-    repeats from ``accepted`` to ``merged`` and checks that the ledger balances.
-    ``opened`` is the result of :func:`open_file`, for callers that opened the file already.
+    def __enter__(self) -> ChunkSink: ...
+
+    def __exit__(self, kind, exc, tb) -> None: ...
+
+    def add(self, chunk: ChunkResult) -> None: ...
+
+
+def read_file(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile], ChunkSink],
+              chunk_rows: int | None = None) -> tuple[Ledger, ChunkSink]:
+    """Read every chunk of ``opened`` into a sink made by ``new_sink``; return the file's ledger and the sink.
+
+    The ledger counts every data row, but the merged repeats are not known yet:
+    the caller merges them (:class:`analysis.build.dedupe.IdRegistry`) and calls :func:`settle`.
+    A file that turns out not to be UTF-8 after its first megabytes is read
+    again from the start as Windows-1252, into a new sink (the first one, left
+    with :class:`csvfile.EncodingChanged`, discards what it was given).
+    """
+    try:
+        return _read_into(opened, raw_file, new_sink, chunk_rows)
+    except csvfile.EncodingChanged:
+        cp1252 = open_file(opened.path, opened.forced_format, encoding="cp1252")
+        return _read_into(cp1252, raw_file, new_sink, chunk_rows)
+
+
+def _read_into(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile], ChunkSink],
+               chunk_rows: int | None) -> tuple[Ledger, ChunkSink]:
+    ledger = new_ledger(opened, raw_file)
+    with new_sink(opened) as sink:
+        for chunk in iter_ingest(opened.path, raw_file, chunk_rows=chunk_rows, opened=opened, ledger=ledger):
+            sink.add(chunk)
+    return ledger, sink
+
+
+def new_ledger(opened: OpenedFile, raw_file: str) -> Ledger:
+    """The empty ledger of a file about to be read, with its notes about the header and encoding."""
+    return Ledger(path=raw_file, format=opened.reader.name, variant=opened.reader.describe(set(opened.header.names)),
+                  encoding=opened.encoding, sha256="", size_bytes=opened.sniff.size_bytes,
+                  warnings=_header_warnings(opened.header, opened.layout, opened.sniff))
+
+
+def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None, chunk_rows: int | None = None,
+                opened: OpenedFile | None = None, ledger: Ledger | None = None) -> Iterator[ChunkResult]:
+    """Yield a :class:`ChunkResult` per chunk, counting the rows in ``ledger`` (its hash is set at the end).
+
+    Raises :class:`csvfile.EncodingChanged` at the end if the file proved not
+    to be UTF-8 after all (:func:`read_file` reads it again).  ``opened`` is
+    the result of :func:`open_file`, for callers that opened the file already.
     """
     storage.prefer_jemalloc()
     opened = opened or open_file(path, forced_format)
     header, reader, layout = opened.header, opened.reader, opened.layout
     table = schemas.TABLES[reader.target]
-    ledger = Ledger(path=raw_file, format=reader.name, variant=reader.describe(set(header.names)), encoding=opened.encoding,
-                    sha256="", size_bytes=opened.sniff.size_bytes,
-                    warnings=_header_warnings(header, layout, opened.sniff))
+    ledger = ledger or new_ledger(opened, raw_file)
     first = True
     with reading_errors_as_input_errors(path):
         for chunk in read_ahead(csvfile.iter_records(path, header, opened.encoding, chunk_rows), name="csv-read"):
@@ -248,7 +231,6 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None,
     ledger.sha256 = scan.sha256
     if ledger.rows == 0:
         ledger.warnings.append("the file has a header but no data rows")
-    yield ledger
 
 
 def _ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table: schemas.Table,
@@ -321,7 +303,7 @@ def _validate(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame
 def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
     """(row, column, rule) wherever ``frame`` breaks ``schema``, in pandera's names for rules.
 
-    :mod:`analysis.rowchecks` runs the schema's checks without pandera's
+    :mod:`analysis.tables.rowchecks` runs the schema's checks without pandera's
     report of failure cases (many times faster on chunks with many bad rows);
     schemas it cannot run go through pandera itself.  Tests check that both
     find the same failures.
@@ -450,12 +432,14 @@ def _header_warnings(header: csvfile.CsvHeader, layout: Layout, scan: csvfile.Fi
     return notes
 
 
+
+
 @dataclass
 class FileResult:
     """Everything known about one ingested file (in memory; for validate, tests and small builds)."""
 
     ledger: Ledger
-    accepted: pd.DataFrame
+    accepted: pd.DataFrame | None  # None when only validated
     rejects: pd.DataFrame
     merged: pd.DataFrame
     warnings: pd.DataFrame
@@ -463,112 +447,58 @@ class FileResult:
 
 def ingest_file(path: Path, raw_file: str | None = None, registry: IdRegistry | None = None,
                 forced_format: str | None = None, chunk_rows: int | None = None,
-                opened: tuple | None = None) -> FileResult:
+                opened: OpenedFile | None = None) -> FileResult:
     """Ingest one file completely in memory; ``registry`` carries the ids of earlier files."""
-    registry = registry or IdRegistry()
-    raw_file = raw_file or str(path)
-    opened = opened or open_file(Path(path), forced_format)
-    try:
-        ledger, accepted, rejects, warned = _read_all_chunks(opened, raw_file, forced_format, chunk_rows)
-    except csvfile.EncodingChanged:
-        ledger, accepted, rejects, warned = _read_all_chunks(reopened_as_cp1252(opened, forced_format), raw_file,
-                                                             forced_format, chunk_rows)
-    table = schemas.TABLES[detect_target(ledger.format)]
-    kept, merged = registry.split(_concat(accepted, schemas.empty_frame(table.schema)), table.id_column)
-    warnings = _concat(warned, schemas.empty_frame(schemas.REJECTS))
-    settle_duplicates(ledger, merged, warnings)
-    return FileResult(
-        ledger=ledger,
-        accepted=kept,
-        rejects=_concat(rejects, schemas.empty_frame(schemas.REJECTS)),
-        merged=merged,
-        warnings=warnings[~warnings["raw_line"].isin(merged["raw_line"])].reset_index(drop=True),
-    )
+    return _ingest(opened or open_file(Path(path), forced_format), raw_file or str(path), registry, chunk_rows,
+                   keep_rows=True)
 
 
-def _read_all_chunks(opened: OpenedFile, raw_file: str, forced_format: str | None, chunk_rows: int):
-    accepted, rejects, warned, ledger = [], [], [], None
-    for item in iter_ingest(opened.path, raw_file, forced_format, chunk_rows, opened):
-        if isinstance(item, Ledger):
-            ledger = item
-        else:
-            accepted.append(item.accepted)
-            rejects.append(item.rejects)
-            warned.append(item.warnings)
-    return ledger, accepted, rejects, warned
-
-
-class IdIndex:
-    """The ids of rows accepted so far (with file, line and a hash of the row), for streaming validation."""
-
-    def __init__(self) -> None:
-        self.frame = pd.DataFrame({"id": pd.Series(dtype="str"), "raw_file": pd.Series(dtype="str"),
-                                   "raw_line": pd.Series(dtype="int64"), "row_hash": pd.Series(dtype="uint64")})
-
-
-def _light(accepted: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    row_hash = pd.util.hash_pandas_object(accepted.drop(columns=["raw_file", "raw_line"]), index=False).to_numpy()
-    return pd.DataFrame({"id": accepted[id_column].to_numpy(), "raw_file": accepted["raw_file"].to_numpy(),
-                         "raw_line": accepted["raw_line"].to_numpy(), "row_hash": row_hash}).astype({"id": "str",
-                                                                                                    "raw_file": "str"})
-
-
-def validate_streaming(path: Path, raw_file: str, index: IdIndex, forced_format: str | None = None,
+def validate_streaming(path: Path, raw_file: str, registry: IdRegistry, forced_format: str | None = None,
                        opened: OpenedFile | None = None) -> FileResult:
     """Ingest a file keeping only what validation reports: counts, rejections, duplicates.
 
     Memory stays bounded by a chunk plus one small row per accepted id, so
     ``analysis validate`` can check files of millions of rows.
     """
-    opened = opened or open_file(Path(path), forced_format)
-    try:
-        return _validate_chunks(opened, raw_file, index, forced_format)
-    except csvfile.EncodingChanged:
-        return _validate_chunks(reopened_as_cp1252(opened, forced_format), raw_file, index, forced_format)
+    return _ingest(opened or open_file(Path(path), forced_format), raw_file, registry, None, keep_rows=False)
 
 
-def _validate_chunks(opened: OpenedFile, raw_file: str, index: IdIndex, forced_format: str | None) -> FileResult:
-    id_column = schemas.TABLES[opened.reader.target].id_column
-    light, rejects, warned, ledger = [], [], [], None
-    for item in iter_ingest(opened.path, raw_file, forced_format, None, opened):
-        if isinstance(item, Ledger):
-            ledger = item
-        else:
-            light.append(_light(item.accepted, id_column))
-            rejects.append(item.rejects)
-            warned.append(item.warnings)
-    earlier = len(index.frame)
-    both = pd.concat([index.frame, *light], ignore_index=True)
-    duplicate, first = first_positions(both["id"])
-    mine = np.arange(earlier, len(both))
-    dup = mine[duplicate[mine]]
-    kept = both.iloc[first[dup]]
-    merged = pd.DataFrame({"raw_file": both["raw_file"].to_numpy()[dup], "raw_line": both["raw_line"].to_numpy()[dup],
-                           "event_id": both["id"].to_numpy()[dup], "merged_into_file": kept["raw_file"].to_numpy(),
-                           "merged_into_line": kept["raw_line"].to_numpy(),
-                           "is_identical": both["row_hash"].to_numpy()[dup] == kept["row_hash"].to_numpy()})
-    merged = merged.astype({c: str(d) for c, d in schemas.empty_frame(schemas.MERGED).dtypes.items()})
-    index.frame = both[~duplicate].reset_index(drop=True)
-    warnings = _concat(warned, schemas.empty_frame(schemas.REJECTS))
-    settle_duplicates(ledger, merged, warnings)
-    return FileResult(ledger=ledger, accepted=None, rejects=_concat(rejects, schemas.empty_frame(schemas.REJECTS)),
-                      merged=merged, warnings=warnings[~warnings["raw_line"].isin(merged["raw_line"])])
+def _ingest(opened: OpenedFile, raw_file: str, registry: IdRegistry | None, chunk_rows: int | None,
+            keep_rows: bool) -> FileResult:
+    table = schemas.TABLES[opened.reader.target]
+    ledger, held = read_file(opened, raw_file, lambda o: _Held(table, keep_rows), chunk_rows)
+    rows = _concat(held.rows, schemas.empty_frame(table.schema) if keep_rows else _NO_DESCRIPTIONS)
+    batch = Batch.of_rows(rows, table.id_column) if keep_rows else Batch.of_descriptions(rows)
+    (repeat,), merged = (registry or IdRegistry()).merge(table.name, batch)
+    warnings = settle([ledger], merged, _concat(held.warnings, schemas.empty_frame(schemas.REJECTS)))
+    return FileResult(ledger=ledger, accepted=rows[~repeat].reset_index(drop=True) if keep_rows else None,
+                      rejects=_concat(held.rejects, schemas.empty_frame(schemas.REJECTS)), merged=merged,
+                      warnings=warnings)
 
 
-def settle_duplicates(ledger: Ledger, merged: pd.DataFrame, warnings: pd.DataFrame) -> None:
-    """Move this file's merged repeats from accepted to merged in its ledger, then check it balances."""
-    mine = merged[merged["raw_file"] == ledger.path]
-    ledger.accepted -= len(mine)
-    ledger.merged += len(mine)
-    ledger.warned -= int(warnings[(warnings["raw_file"] == ledger.path)
-                                  & warnings["raw_line"].isin(mine["raw_line"])]["raw_line"].nunique())
-    ledger.check()
+class _Held:
+    """A file's chunk results held in memory: its accepted rows (or only their descriptions), rejects, warnings."""
+
+    def __init__(self, table: schemas.Table, keep_rows: bool) -> None:
+        self.table, self.keep_rows = table, keep_rows
+        self.rows: list[pd.DataFrame] = []
+        self.rejects: list[pd.DataFrame] = []
+        self.warnings: list[pd.DataFrame] = []
+
+    def __enter__(self) -> _Held:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        return None
+
+    def add(self, chunk: ChunkResult) -> None:
+        self.rows.append(chunk.accepted if self.keep_rows else described(chunk.accepted, self.table.id_column))
+        self.rejects.append(chunk.rejects)
+        self.warnings.append(chunk.warnings)
 
 
-def detect_target(format_name: str) -> str:
-    from analysis.sources import READERS
-
-    return READERS[format_name].target
+_NO_DESCRIPTIONS = pd.DataFrame({"id": pd.Series(dtype="str"), "raw_file": pd.Series(dtype="str"),
+                                 "raw_line": pd.Series(dtype="int64"), "row_hash": pd.Series(dtype="uint64")})
 
 
 def _concat(parts: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:

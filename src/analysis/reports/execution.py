@@ -21,7 +21,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import config, escaping, storage
+from analysis import config, escaping, private, storage
+from analysis.reports import html as report_html
 from analysis.errors import AnalysisError
 
 KERNEL_NAME = "conflict-analysis"
@@ -99,7 +100,7 @@ def execute(notebook: Path, output: Path, parameters: dict, timeout_s: float, ke
         if kernels is not None:
             kernels.release(km, clean=outcome.ok)
         else:
-            _shutdown(km)
+            shutdown(km)
     if tmp.exists():
         _stable_cell_ids(tmp)
         os.replace(tmp, output)
@@ -139,7 +140,7 @@ def start_kernel():
         asyncio.run(km.start_kernel(env=kernel_environment(), cwd=str(config.NOTEBOOKS_DIR),
                                     extra_arguments=["--HistoryManager.enabled=False"]))  # reports keep no history
     except Exception as exc:  # noqa: BLE001
-        _shutdown(km)
+        shutdown(km)
         raise KernelStartError(f"the kernel did not start: {type(exc).__name__}: {exc}") from exc
     return km
 
@@ -148,7 +149,7 @@ def new_kernel_manager():
     """A kernel manager for the project's kernel over IPC sockets in this process's private folder.
 
     Its connection file and sockets are ``<kernel_dir>/<id>.json`` and ``<kernel_dir>/<id>-<n>``
-    (no TCP ports, nothing in a shared folder); :func:`_shutdown` removes them.
+    (no TCP ports, nothing in a shared folder); :func:`shutdown` removes them.
     """
     import uuid
 
@@ -167,8 +168,6 @@ _swept = False
 def kernel_dir() -> Path:
     """This process's private folder of kernel files; the first call removes those of processes gone."""
     global _swept
-    from analysis import private
-
     with _SWEEP_LOCK:
         if not _swept:
             sweep_stale_kernel_files()
@@ -183,8 +182,6 @@ def sweep_stale_kernel_files() -> int:
     """Remove the kernel folders of processes no longer running (their kernels exit with them); return how many."""
     import shutil
     import stat
-
-    from analysis import private
 
     root = private.private_dir("kernels")
     removed = 0
@@ -210,15 +207,13 @@ def _process_exists(pid: int) -> bool:
 
 
 def _remove_own_kernel_dir() -> None:
-    from analysis import private
-
     try:
         os.rmdir(private.runtime_root() / "kernels" / str(os.getpid()))  # only if empty: every kernel shut down
     except OSError:
         pass
 
 
-def _shutdown(km) -> None:
+def shutdown(km) -> None:
     """Stop a kernel this module started and remove its connection file and sockets.
 
     (papermill leaves kernels it was handed running.)
@@ -291,7 +286,5 @@ def _mark_failure(path: Path, message: str) -> None:
 
 
 def write_html(executed: Path, target: Path) -> dict:
-    """The executed notebook as HTML without code, scripts or remote resources (see :mod:`analysis.report_html`)."""
-    from analysis import report_html
-
+    """The executed notebook as HTML without code, scripts or remote resources (see :mod:`analysis.reports.html`)."""
     return report_html.write_html(executed, target)

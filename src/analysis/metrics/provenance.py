@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from analysis import wording
-from analysis.vocabulary import SOURCE_DATASETS
+from analysis.tables.vocabulary import SOURCE_DATASETS
 
 KEY = "provenance"
 

@@ -19,7 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config, storage
+from analysis.build import build, read_manifest_at
 from analysis.errors import DataNotBuiltError
+from analysis.metrics import with_coverage
 
 _ATTEMPTS = 3  # a single load retries if two newer builds removed its generation between resolving and reading
 PIN_FILE = ".build"  # in a report's folder: the generation its run.json records (see pin_report)
@@ -36,8 +38,6 @@ def ensure_built(raw_dir: Path | None = None, processed_dir: Path | None = None)
 
 
 def _build(raw_dir: Path | None, processed_dir: Path | None):
-    from analysis.build import build
-
     return build(raw_dir or config.RAW_DIR, _processed(processed_dir), progress=False)
 
 
@@ -56,8 +56,6 @@ class Snapshot:
 
     def manifest(self) -> dict:
         """The build manifest: inputs, their sha256s and ledger counts, versions, outputs."""
-        from analysis.build import read_manifest_at
-
         manifest = read_manifest_at(self.directory)
         if manifest is None:
             raise DataNotBuiltError(f"no intact manifest in {self.directory}; run `analysis build` first")
@@ -69,8 +67,6 @@ class Snapshot:
 
     def events(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The processed events table; its coverage (first and last event day) is kept in ``attrs``."""
-        from analysis.metrics import with_coverage
-
         events = self.table(config.EVENTS_FILE, columns)
         return with_coverage(events) if {"event_date", "event_end_date"} <= set(events.columns) else events
 

@@ -1,7 +1,7 @@
 """``analysis build``: every raw file in, processed tables and a balanced ledger out.
 
 The build reads each file in ``data/raw/`` (sorted by name), ingests it in
-chunks (:mod:`analysis.ingest`), normalises places (:mod:`analysis.places`) and
+chunks (:mod:`analysis.build.ingest`), normalises places (:mod:`analysis.places`) and
 writes a new generation folder ``data/processed/generations/<number>/``:
 
 * ``events.parquet``  processed events (schema ``PROCESSED_EVENTS``)
@@ -31,64 +31,16 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis import config, fingerprint, generations, storage
+from analysis import config, fingerprint, storage
+from analysis.build import generations
+from analysis.errors import OutputError
+from analysis.build.generations import BuildReport
+from analysis.build.inputs import raw_files
 
 
-@dataclass
-class BuildReport:
-    """What a build did, for the CLI and the tests."""
-
-    skipped: bool
-    manifest: dict
-    file_errors: list[dict] = field(default_factory=list)
-    generation: Path | None = None  # the folder holding this manifest's files (see storage.current_generation)
-
-    @property
-    def ok(self) -> bool:
-        return not self.file_errors
-
-
-# ---------------------------------------------------------------- fingerprints (light imports only)
-def raw_files(raw_dir: Path) -> list[Path]:
-    """Raw input files: visible regular files ending in .csv (any case), sorted by name."""
-    return [path for path, reason in _raw_entries(raw_dir) if reason is None]
-
-
-def skipped_raw_entries(raw_dir: Path) -> list[dict]:
-    """Visible entries of the raw folder that are not read, each with the reason (for the summary and manifest).
-
-    Folders (even one named ``x.csv``), files not ending in .csv (a README.txt,
-    an .xlsx workbook) and special files are skipped, not a failed build;
-    hidden files (``.gitkeep``) are ignored without a note.
-    """
-    return [{"path": path.name, "reason": reason} for path, reason in _raw_entries(raw_dir) if reason is not None]
-
-
-def _raw_entries(raw_dir: Path) -> list[tuple[Path, str | None]]:
-    """(entry, None if it is a raw input file else why it is skipped), sorted by name."""
-    if not raw_dir.is_dir():
-        return []
-    entries = []
-    for path in sorted(p for p in raw_dir.iterdir() if not p.name.startswith(".")):
-        if path.is_dir():
-            reason = "a folder, not a file (folders in the raw-data folder are not read)"
-        elif not path.is_file():
-            reason = "not a regular file (a pipe, socket or broken link)"
-        elif path.suffix.lower() not in config.RAW_SUFFIXES:
-            hint = "; export it as CSV (comma-separated) to use it" if path.suffix.lower() in _EXPORTABLE else ""
-            reason = f"not a {'/'.join(config.RAW_SUFFIXES)} file{hint}"
-        else:
-            reason = None
-        entries.append((path, reason))
-    return entries
-
-
-_EXPORTABLE = (".xlsx", ".xls", ".xlsm", ".ods", ".tsv", ".json", ".parquet")
-
-
+# ---------------------------------------------------------------- manifests (light imports only)
 _version = fingerprint.dist_version  # the installed version of a distribution, or 'unknown'
 
 
@@ -165,9 +117,11 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
     if not force and (skipped := _skip(raw_dir, processed_dir)):
         generations.remove_leftovers_if_free(processed_dir)  # of a killed build, if any
         return skipped
+    # Imported only now, when there is something to build: the heavy half (pandas, pyarrow, pandera)
+    # would make the no-op build above slow.  The imports point one way: pipeline never imports build.
     from filelock import FileLock
 
-    from analysis.pipeline import run_build
+    from analysis.build.pipeline import run_build
 
     try:
         processed_dir.mkdir(parents=True, exist_ok=True)
@@ -180,8 +134,6 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
     except OSError as exc:
         if not (_is_within(exc.filename, processed_dir) or _is_disk_full(exc)):
             raise
-        from analysis.errors import OutputError
-
         raise OutputError(processed_dir, f"cannot write the processed data ({exc.strerror or exc}: {exc.filename}); "
                                          "make the folder writable or choose another with --processed-dir") from None
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import schemas
+from analysis.tables import schemas
 
 AIR_FORCE_METRICS = ("launched", "destroyed", "not_reached_target")
 SORT_COLUMNS = ["count_date", "source_dataset", "metric", "weapon_model", "raw_file", "raw_line"]

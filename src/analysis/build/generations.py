@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import config, storage
@@ -28,6 +29,20 @@ LOCK_FILE = ".build.lock"
 # Where the test hook (analysis.hooks) can stop a build; "output_written" is reached once per output file.
 STAGES = ("leftovers_removed", "read", "duplicates_resolved", "output_written", "manifest_written",
           "before_switch", "switched", "linked", "cleaned")
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and the tests."""
+
+    skipped: bool
+    manifest: dict
+    file_errors: list[dict] = field(default_factory=list)
+    generation: Path | None = None  # the folder holding this manifest's files (see storage.current_generation)
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors
 
 
 def _generations(processed_dir: Path) -> dict[int, Path]:

@@ -1,9 +1,9 @@
 """Rules about several columns of a row: one public function each, registered on the pandera schemas.
 
 Each function takes a frame and returns, per row, whether the row keeps the
-rule.  :mod:`analysis.schemas` registers them on the schemas they belong to,
+rule.  :mod:`analysis.tables.schemas` registers them on the schemas they belong to,
 with the rule's name (as rejects.csv shows it) and the columns a rejection
-names; every validator (pandera, :mod:`analysis.rowchecks`) runs them through
+names; every validator (pandera, :mod:`analysis.tables.rowchecks`) runs them through
 those schema objects, and nothing refers to them by name.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import config
-from analysis.vocabulary import ACLED_EVENT_TYPES
+from analysis.tables.vocabulary import ACLED_EVENT_TYPES
 
 
 def dates_ordered(df: pd.DataFrame) -> pd.Series:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from analysis import config
 
-DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"  # the rule of ingest.conflict_warnings
+DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"  # the rule of dedupe.conflict_warnings
 
 
 def build_summary(report, processed_dir: Path, top: int = 10) -> str:

@@ -1,11 +1,11 @@
 """Which rows of a frame break which rule of its pandera schema, read from the schema object at run time.
 
-The pandera schemas in :mod:`analysis.schemas` are the one contract; this
+The pandera schemas in :mod:`analysis.tables.schemas` are the one contract; this
 module holds no rule of its own.  It walks a schema object (its columns, their
 dtype, nullability and checks, and its frame rules) and applies each check
 with plain pandas: a built-in check (isin, str_matches, bounds) with the
 values its ``statistics`` hold, a frame rule with the function
-:func:`analysis.schemas.frame_rule` registered.  That skips pandera's report
+:func:`analysis.tables.schemas.frame_rule` registered.  That skips pandera's report
 of failure cases, which costs seconds on a chunk with many bad rows, and
 pandera's check backends, whose first use costs a fresh process 0.3 to 0.9 s
 of CPU (it imports pandera's data-generation strategies).  It answers two

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from analysis import storage
-from analysis.parameters import notebook_title
+from analysis.reports.parameters import notebook_title
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
        "base-uri 'none'; form-action 'none'")  # frame-ancestors is ignored in a <meta>

@@ -1,7 +1,7 @@
 """The vocabulary of the tables, importable without pandera: dtypes and allowed values.
 
-:mod:`analysis.schemas` declares the pandera schemas with these (and with the
-rules of :mod:`analysis.rules`); code that needs only a dtype or a list of
+:mod:`analysis.tables.schemas` declares the pandera schemas with these (and with the
+rules of :mod:`analysis.tables.rules`); code that needs only a dtype or a list of
 values imports them from here.
 """
 

@@ -11,9 +11,9 @@ Metric output schemas live here too, so that the data dictionary
 (``analysis dictionary``) is generated from one place.
 
 Each rule is written once, here: value checks on their column, and rules about
-several columns of a row as functions of :mod:`analysis.rules` registered with
+several columns of a row as functions of :mod:`analysis.tables.rules` registered with
 :func:`frame_rule`.  Every validator reads these objects at run time: pandera
-itself, :mod:`analysis.rowchecks` (the build's and the metrics' fast path) and
+itself, :mod:`analysis.tables.rowchecks` (the build's and the metrics' fast path) and
 the build's rejects, which name a frame rule's columns (:func:`rule_columns`).  Column names follow
 PUDL's conventions: ``_date`` for dates, ``is_`` for booleans, units or counted
 things in the name, one name per quantity everywhere.
@@ -27,8 +27,9 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import config, rules
-from analysis.vocabulary import (  # noqa: F401 - re-exported: schemas.DATE etc. are used widely
+from analysis import config
+from analysis.tables import rules
+from analysis.tables.vocabulary import (  # noqa: F401 - re-exported: schemas.DATE etc. are used widely
     ACLED_EVENT_TYPES,
     ATTACK_EVENT_TYPES,
     ATTACK_SUB_EVENT_TYPES,
@@ -65,11 +66,11 @@ def _text(description: str, nullable: bool = True, **kwargs) -> pa.Column:
 
 
 def frame_rule(test, rule: str, *columns: str) -> pa.Check:
-    """Register a rule about several columns of a row (a function of :mod:`analysis.rules`) on a schema.
+    """Register a rule about several columns of a row (a function of :mod:`analysis.tables.rules`) on a schema.
 
     ``rule`` is its name in rejects.csv; ``columns`` are the columns a rejection
     names, in this order (see :func:`rule_columns`).  The statistics keep the
-    function, so that :mod:`analysis.rowchecks` applies the same one.
+    function, so that :mod:`analysis.tables.rowchecks` applies the same one.
     """
     return pa.Check(test, error=rule, statistics={"test": test, "columns": columns})
 

@@ -2,8 +2,8 @@
 
 Every function takes the processed events (``analysis.load_events()``) or
 daily counts (``analysis.load_daily_counts()``), returns a new frame validated
-against its output schema in :mod:`analysis.schemas`, and attaches a
-:class:`analysis.provenance.Provenance` (sources, dates, synthetic flag) that
+against its output schema in :mod:`analysis.tables.schemas`, and attaches a
+:class:`analysis.metrics.provenance.Provenance` (sources, dates, synthetic flag) that
 figures and reports use for their source lines.
 
 Definitions, which articles cite:
@@ -32,7 +32,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import provenance, rowchecks, schemas
+from analysis.metrics import provenance
+from analysis.tables import rowchecks
+from analysis.tables import schemas
 from analysis.errors import ParameterError
 
 ATTACK_DEFINITION = ("Attack events: ACLED Battles and Explosions/Remote violence, ACLED Violence against civilians/"
@@ -118,7 +120,7 @@ def _group_column(by: str | None) -> str | None:
 
 
 def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
-    """Check the result against its schema (see analysis.rowchecks) and attach provenance."""
+    """Check the result against its schema (see analysis.tables.rowchecks) and attach provenance."""
     frame = rowchecks.check(frame.reset_index(drop=True), schema)
     return provenance.attach(frame, provenance.of_rows(rows, **kwargs))
 

@@ -1,0 +1,1 @@
+"""The tables: vocabulary, frame rules and the pandera schemas, the one contract of every table."""
