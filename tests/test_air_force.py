@@ -90,12 +90,12 @@ def test_real_warnings_are_the_unknown_models_and_one_inconsistent_row(sample_re
 @pytest.mark.realdata
 def test_real_accepted_rows_are_consistent(sample_result, sample_raw):
     rows = sample_result.accepted
-    schemas.AIR_ATTACK_REPORTS.validate(rows, lazy=True)
+    schemas.AIR_ATTACKS.validate(rows, lazy=True)
     known = rows["launched"].notna() & rows["destroyed"].notna()
     assert (rows.loc[known, "destroyed"] <= rows.loc[known, "launched"]).all()
     assert (rows["window_end"] >= rows["window_start"]).all()
     assert (rows["count_date"] == rows["window_end"].dt.normalize()).all()
-    assert rows["report_id"].is_unique and rows["report_id"].str.fullmatch(r"airforce:[0-9a-f]{16}").all()
+    assert rows["report_id"].is_unique and rows["report_id"].str.fullmatch(r"air_force:[0-9a-f]{16}").all()
     assert (rows["source_dataset"] == "air_force").all() and not rows["is_synthetic"].any()
     # unknown counts stay unknown, as many as empty cells in the file
     assert rows["launched"].isna().sum() == (sample_raw["launched"] == "").sum() == 3
@@ -299,7 +299,7 @@ def test_minimal_header_is_detected_and_read(tmp_path):
                     "2023-03-14 18:00,2023-03-15 08:30,Kalibr,4.0,3.0\n", encoding="utf-8")
     opened = open_file(path)
     reader, layout = opened.reader, opened.layout
-    assert reader is air_force and layout.name == "air_force"
+    assert reader is air_force.READER and layout.name == "air_force"
     result = ingest(path)
     assert result.ledger.variant == "air_force (5 of 22 columns)"
     row = result.accepted.iloc[0]
@@ -314,7 +314,7 @@ def test_synthetic_rows_are_flagged_and_prefixed(tmp_path):
                       columns=air_force.ALL_COLUMNS + ("is_synthetic",))
     rows = ingest(path).accepted
     assert rows["is_synthetic"].tolist() == [True, False]
-    assert rows["report_id"].str.startswith("synthetic-airforce:").tolist() == [True, False]
+    assert rows["report_id"].str.startswith("synthetic-air_force:").tolist() == [True, False]
 
 
 # ---------------------------------------------------------------- weapon categories
@@ -401,7 +401,7 @@ def dates(*values: str) -> pd.Series:
 def reports_frame() -> pd.DataFrame:
     """Three validated report rows: overnight, same day with unknowns, and a window over two midnights."""
     frame = pd.DataFrame({
-        "report_id": pd.Series(["airforce:a", "airforce:b", "airforce:c"], dtype="str"),
+        "report_id": pd.Series(["air_force:a", "air_force:b", "air_force:c"], dtype="str"),
         "source_dataset": pd.Series(["air_force"] * 3, dtype="str"),
         "window_start": dates("2024-03-01 18:00", "2024-03-02 00:00", "2024-03-01 07:00"),
         "window_end": dates("2024-03-02 08:30", "2024-03-02 23:59:59.999", "2024-03-03 09:00"),
@@ -420,7 +420,7 @@ def reports_frame() -> pd.DataFrame:
         "raw_file": pd.Series(["a.csv"] * 3, dtype="str"),
         "raw_line": pd.Series([2, 3, 4], dtype="int64"),
     })
-    return schemas.AIR_ATTACK_REPORTS.validate(frame)
+    return schemas.AIR_ATTACKS.validate(frame)
 
 
 def claims_frame(tmp_path) -> pd.DataFrame:

@@ -111,7 +111,7 @@ def test_valid_outputs_pass_and_a_broken_one_raises(outputs):
 @pytest.mark.parametrize("schema, column, prefix", [
     (schemas.PROCESSED_EVENTS, "event_id", "acled:"),
     (schemas.REPORTED_CLAIMS, "claim_id", "claim:"),
-    (schemas.AIR_ATTACK_REPORTS, "report_id", "airforce:"),
+    (schemas.AIR_ATTACKS, "report_id", "air_force:"),
 ])
 def test_id_formats_refuse_whitespace_anywhere_including_a_trailing_newline(schema, column, prefix):
     check = schema.columns[column].checks[0]
@@ -192,7 +192,7 @@ def test_a_bound_changed_on_its_schema_changes_the_build_and_validate(tmp_path, 
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(AIR_FILE, raw)
-    launched = schemas.AIR_ATTACK_REPORTS.columns["launched"]
+    launched = schemas.AIR_ATTACKS.columns["launched"]
     monkeypatch.setattr(launched, "checks", [pa.Check.ge(5, error="fewer_than_five_launched")])
 
     text = pd.read_csv(AIR_FILE, dtype=str, keep_default_na=False)

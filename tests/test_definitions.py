@@ -121,7 +121,7 @@ def test_attack_is_acled_battles_explosions_and_vac_attack_every_ucdp_event_and_
     events, _ = built
     assert _ids(events[events["is_attack"]]) == sorted([
         "acled:UKR9001", "acled:UKR9002", "acled:UKR9003", "acled:UKR9004",  # Explosions, Battles, VAC/Attack
-        "ucdp:900001", "ucdp:900002", "ucdp:900003",  # every UCDP GED event, one-sided violence included
+        "ucdp_ged:900001", "ucdp_ged:900002", "ucdp_ged:900003",  # every UCDP GED event, one-sided violence included
         "news:n-range", "news:n-injured",  # news-coded Battles and Explosions/Remote violence
     ])
     # not attacks: VAC/Abduction, a protest, a strategic development, a news protest and riot
@@ -173,8 +173,8 @@ def test_readers_keep_the_first_day_the_range_and_the_precision(built):
     expected = {
         "acled:UKR9002": ("2023-03-02", "2023-03-02", "week"),
         "acled:UKR9003": ("2023-03-02", "2023-03-02", "month"),
-        "ucdp:900001": ("2023-03-02", "2023-03-05", "days"),
-        "ucdp:900003": ("2023-03-04", "2023-03-06", "day"),
+        "ucdp_ged:900001": ("2023-03-02", "2023-03-05", "days"),
+        "ucdp_ged:900003": ("2023-03-04", "2023-03-06", "day"),
         "news:n-range": ("2023-03-05", "2023-03-07", "days"),
         "news:n-injured": ("2023-03-06", "2023-03-06", "day"),
     }
@@ -287,7 +287,7 @@ def test_civilian_harm_incident_is_civilian_targeting_or_a_civilian_killed_or_in
     incidents = metrics.civilian_harm_incidents(events)
     assert incidents["event_id"].tolist() == [
         "acled:UKR9004", "acled:UKR9005",  # civilian targeting (VAC/Attack and, not an attack, VAC/Abduction)
-        "ucdp:900002",  # one-sided violence, 2 civilians killed
+        "ucdp_ged:900002",  # one-sided violence, 2 civilians killed
         "news:n-injured", "news:n-riot",  # 4 civilians injured; 1 civilian killed in a riot
     ]  # in date order, then id; UCDP's civilian-free state-based events and the news zeros are not incidents
     assert incidents["event_date"].tolist() == [D("2023-03-03")] * 3 + [D("2023-03-06")] * 2

@@ -29,7 +29,7 @@ def events():
          "location": "Kharkiv", "geonameid": 706483},
         {"event_date": D("2023-03-06"), "event_type": "Battles", "sub_event_type": "Armed clash"},
         {"event_date": D("2023-03-06"), "date_precision": "month", "source_dataset": "ucdp_ged",
-         "event_type": None, "sub_event_type": None, "event_id": "ucdp:1"},
+         "event_type": None, "sub_event_type": None, "event_id": "ucdp_ged:1"},
         {"event_date": D("2023-03-10"), "fatalities": 0, "is_casualties_unknown": True},
     ])
 

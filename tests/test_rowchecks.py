@@ -116,7 +116,7 @@ def test_every_schema_the_build_validates_is_run_and_others_fall_back_to_pandera
     for table in schemas.TABLES.values():
         rowchecks.failures(schemas.empty_frame(table.chunk_schema), table.chunk_schema)
     for reader in READERS.values():
-        for layout in reader.LAYOUTS:
+        for layout in reader.layouts:
             rowchecks.failures(pd.DataFrame({c: pd.Series(dtype="str") for c in layout.required}), layout.schema)
     full = schemas.TABLES["events"].schema  # unique ids: left to pandera (and to the build's de-duplication)
     with pytest.raises(rowchecks.Unsupported):
@@ -127,7 +127,7 @@ def test_every_schema_the_build_validates_is_run_and_others_fall_back_to_pandera
 
 
 def test_raw_layout_checks_refuse_missing_cells():
-    layout = READERS["acled"].LAYOUTS[0]
+    layout = READERS["acled"].layouts[0]
     frame = pd.DataFrame({c: pd.Series(["x", None], dtype="str") for c in layout.required})
     found = rowchecks.failures(frame, layout.schema)
     assert set(found["rule"]) == {"not_nullable"} and set(found["row"]) == {1}

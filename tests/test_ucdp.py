@@ -99,7 +99,7 @@ def api_rewritten(api_raw, tmp_path_factory) -> FileResult:
 @pytest.fixture(scope="module")
 def joined(api_raw, api_result) -> pd.DataFrame:
     """Accepted events next to their raw row (by id)."""
-    raw = api_raw.assign(event_id="ucdp:" + api_raw["id"]).set_index("event_id")
+    raw = api_raw.assign(event_id="ucdp_ged:" + api_raw["id"]).set_index("event_id")
     return by_id(api_result.accepted).merge(raw, how="left", left_index=True, right_index=True,
                                              suffixes=("", "_raw"), validate="one_to_one")
 
@@ -118,14 +118,14 @@ def test_api_sample_ledger_balances(api_result, api_raw):
 
 def test_api_sample_warns_exactly_where_best_is_outside_low_high(api_result, api_raw):
     best, low, high = (pd.to_numeric(api_raw[c]) for c in ("best", "low", "high"))
-    expected = set("ucdp:" + api_raw.loc[(best < low) | (best > high), "id"])
+    expected = set("ucdp_ged:" + api_raw.loc[(best < low) | (best > high), "id"])
     assert len(expected) == 13
     warnings = api_result.warnings
     assert set(warnings["rule"]) == {"best_outside_low_high"}
     line_to_id = dict(zip(api_result.accepted["raw_line"], api_result.accepted["event_id"]))
     assert set(warnings["raw_line"].map(line_to_id)) == expected
     assert api_result.ledger.warned == 13
-    row = warnings[warnings["raw_line"].map(line_to_id) == "ucdp:155425"].iloc[0]
+    row = warnings[warnings["raw_line"].map(line_to_id) == "ucdp_ged:155425"].iloc[0]
     assert row["value"] == "low=7, best=7, high=6"
 
 
@@ -154,7 +154,7 @@ def _expected_dtype(pandera_dtype: str) -> str:
 
 @pytest.mark.parametrize("event_id", ["147997", "149221", "154408", "154671", "413786"])
 def test_spot_check_against_plain_pandas(joined, event_id):
-    row = joined.loc[f"ucdp:{event_id}"]
+    row = joined.loc[f"ucdp_ged:{event_id}"]
     assert row["source_dataset"] == "ucdp_ged" and row["source_event_id"] == event_id
     assert row["fatalities"] == int(row["best"])
     assert row["civilians_killed"] == int(row["deaths_civilians"])
@@ -170,16 +170,16 @@ def test_spot_check_against_plain_pandas(joined, event_id):
 
 
 def test_known_values_of_three_events(joined):
-    first = joined.loc["ucdp:147997"]
+    first = joined.loc["ucdp_ged:147997"]
     assert (first["event_date"], first["country"], first["violence_type"]) == (
         pd.Timestamp("2014-01-22"), "Ukraine", "state-based")
     assert (first["actor1"], first["actor2"]) == ("Government of Ukraine", "Maidan")
-    hanging = joined.loc["ucdp:149221"]
+    hanging = joined.loc["ucdp_ged:149221"]
     assert (hanging["location"], hanging["admin1"], hanging["geo_precision"]) == (
         "Kiev city", "Kiev Special Republican city", "settlement")
     assert (hanging["latitude"], hanging["longitude"], hanging["fatalities"]) == (50.45, 30.52333, 1)
     assert pd.isna(hanging["admin2"])
-    russia = joined.loc["ucdp:154671"]  # outside Ukraine: accepted as it is
+    russia = joined.loc["ucdp_ged:154671"]  # outside Ukraine: accepted as it is
     assert (russia["country"], russia["admin1"]) == ("Russia (Soviet Union)", "Rostov oblast")
 
 
@@ -215,7 +215,7 @@ def test_raw_lines_point_at_the_physical_lines(api_result, api_path):
     lines = api_path.read_text(encoding="utf-8").split("\n")
     accepted = api_result.accepted
     starts = [lines[n - 1].split(",", 1)[0] for n in accepted["raw_line"]]
-    assert ["ucdp:" + s for s in starts] == accepted["event_id"].tolist()
+    assert ["ucdp_ged:" + s for s in starts] == accepted["event_id"].tolist()
     assert accepted["raw_line"].iloc[-1] > len(accepted) + 1  # shifted by the embedded newlines
 
 
@@ -228,7 +228,7 @@ def test_global_sample_reads():
     assert (ledger.accepted, ledger.rejected, ledger.merged, ledger.warned) == (1000, 0, 0, 13)
     assert set(result.warnings["rule"]) == {"best_outside_low_high"}
     accepted = by_id(result.accepted)
-    tov = raw.set_index("ucdp:" + raw["id"])["type_of_violence"].reindex(accepted.index)
+    tov = raw.set_index("ucdp_ged:" + raw["id"])["type_of_violence"].reindex(accepted.index)
     labels = tov.map({"1": "state-based", "2": "non-state", "3": "one-sided"})
     assert (accepted["violence_type"] == labels).all()
     counts = accepted["violence_type"].value_counts().to_dict()
@@ -332,14 +332,14 @@ def test_quoted_newline_shifts_the_following_lines(api_raw, api_rewritten, tmp_p
     result = ingest(path)
     before, after = by_id(api_rewritten.accepted), by_id(result.accepted)
     assert_same_events(before.drop(columns="notes"), after.drop(columns="notes"), compare_lines=False)
-    target = "ucdp:" + api_raw.loc[position, "id"]
-    following = "ucdp:" + api_raw.loc[position + 1, "id"]
+    target = "ucdp_ged:" + api_raw.loc[position, "id"]
+    following = "ucdp_ged:" + api_raw.loc[position + 1, "id"]
     assert after.loc[target, "notes"] == "first line of the headline\nsecond line"
     assert after.loc[target, "raw_line"] == before.loc[target, "raw_line"]
     assert after.loc[following, "raw_line"] == before.loc[following, "raw_line"] + 1
     assert after.loc[following, "raw_line"] == line_of(path, api_raw.loc[position + 1, "id"])
     shift = after["raw_line"] - before["raw_line"]
-    ids = "ucdp:" + api_raw["id"]
+    ids = "ucdp_ged:" + api_raw["id"]
     assert (shift[ids[: position + 1]] == 0).all() and (shift[ids[position + 1:]] == 1).all()
 
 
@@ -388,14 +388,14 @@ def test_bad_value_is_rejected_with_rule_and_line(slice_raw, tmp_path, column, v
     assert (result.ledger.accepted, result.ledger.rejected) == (149, 1)
     assert set(result.rejects["raw_line"]) == {line}
     assert rule in set(result.rejects["rule"]), result.rejects.to_string()
-    assert ("ucdp:" + slice_raw.loc[position, "id"]) not in set(result.accepted["event_id"])
+    assert ("ucdp_ged:" + slice_raw.loc[position, "id"]) not in set(result.accepted["event_id"])
 
 
 def test_float_ids_are_read_as_whole_numbers(slice_raw, tmp_path):
     floated = slice_raw.assign(id=slice_raw["id"] + ".0")
     result = ingest(write(floated, tmp_path / "float_ids.csv"))
     assert result.ledger.accepted == 150
-    assert (result.accepted["event_id"] == "ucdp:" + slice_raw["id"]).all()
+    assert (result.accepted["event_id"] == "ucdp_ged:" + slice_raw["id"]).all()
     assert (result.accepted["source_event_id"] == slice_raw["id"]).all()
 
 
@@ -413,7 +413,7 @@ def test_best_outside_low_high_is_accepted_with_a_warning(slice_raw, tmp_path):
     warning = result.warnings[result.warnings["raw_line"] == line]
     assert warning["rule"].tolist() == ["best_outside_low_high"]
     assert warning["column"].tolist() == ["best"]
-    assert ("ucdp:" + slice_raw.loc[position, "id"]) in set(result.accepted["event_id"])
+    assert ("ucdp_ged:" + slice_raw.loc[position, "id"]) in set(result.accepted["event_id"])
 
 
 def test_warning_is_not_reported_for_a_rejected_row(slice_raw, tmp_path):
@@ -440,7 +440,7 @@ def test_missing_realdata_fails_under_ci_and_skips_otherwise(monkeypatch, tmp_pa
 def test_the_header_is_detected_as_ucdp(api_path):
     opened = open_file(api_path)
     header, reader, layout = opened.header, opened.reader, opened.layout
-    assert reader is READERS["ucdp_ged"] is ucdp
+    assert reader is READERS["ucdp_ged"] is ucdp.READER
     assert set(header.names) == set(ucdp.GED_COLUMNS) == layout.known
     assert len(ucdp.GED_COLUMNS) == 49
 

@@ -151,7 +151,7 @@ def report(
 
     _runner_choice(no_runner)
     result = run_report(notebook, _given_parameters(ctx.args, params_file), timeout_s=timeout)
-    typer.echo(f"{result.status}: {result.report_dir / 'report.html'}")
+    typer.echo(f"{result.status}: {result.report_dir / config.HTML_FILE}")
     if result.error:
         typer.echo(f"error: {result.error}", err=True)
     raise typer.Exit(0 if result.ok else 1)

@@ -133,6 +133,8 @@ def __dir__() -> list[str]:
 
 # Names of the files a build writes into PROCESSED_DIR.
 EVENTS_FILE = "events.parquet"
+CLAIMS_FILE = "claims.parquet"
+AIR_ATTACKS_FILE = "air_attacks.parquet"
 DAILY_COUNTS_FILE = "daily_counts.parquet"
 REJECTS_FILE = "rejects.csv"
 MERGED_FILE = "merged.csv"
@@ -150,9 +152,14 @@ CURRENT_LINK = "current"
 # (a README.txt, a folder) are skipped and listed in the build summary and manifest.
 RAW_SUFFIXES = (".csv",)
 
+# Names of the files a report run writes into its folder (REPORTS_DIR/<notebook>/<parameters>/).
+HTML_FILE = "report.html"  # the report, rendered without code
+NUMBERS_FILE = "numbers.json"  # every number the report states, with its definition
+RUN_FILE = "run.json"  # parameters, inputs, versions and status of the run
+
 # ---------------------------------------------------------------- versions
 # Bump SCHEMA_VERSION whenever a column of a processed table changes meaning.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: ids ucdp_ged:... (was ucdp:...) and air_force:... (was airforce:...)
 
 # ---------------------------------------------------------------- parsing
 CSV_CHUNK_ROWS = 100_000  # rows parsed per chunk: bounds memory on large files

@@ -12,7 +12,7 @@ Decisions:
 
 * **Air-force reports** (:func:`from_air_attacks`): one row per report row and
   metric, for the metrics ``launched``, ``destroyed`` and ``not_reached_target``
-  (the column names of ``schemas.AIR_ATTACK_REPORTS``), in that order.  An
+  (the column names of ``schemas.AIR_ATTACKS``), in that order.  An
   unknown value (<NA>: the report did not give the number) produces *no* row:
   "unknown" is not a count, and a sum over the long table must not have to
   skip it.  Note that a missing row therefore means "not reported", never 0;
@@ -48,7 +48,7 @@ SORT_COLUMNS = ["count_date", "source_dataset", "metric", "weapon_model", "raw_f
 
 
 def from_air_attacks(reports: pd.DataFrame) -> pd.DataFrame:
-    """Long daily counts from air-attack report rows (``schemas.AIR_ATTACK_REPORTS``)."""
+    """Long daily counts from air-attack report rows (``schemas.AIR_ATTACKS``)."""
     n, k = len(reports), len(AIR_FORCE_METRICS)
     rows = np.repeat(np.arange(n), k)  # each report row once per metric, metrics in order
 

@@ -27,7 +27,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
@@ -40,7 +39,7 @@ from analysis.tables import schemas
 from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
-from analysis.sources.base import Failures, Layout
+from analysis.sources.base import Failures, Layout, Reader
 from analysis.threads import read_ahead
 
 # What a record with only empty fields is made of, whatever its number of fields.
@@ -106,7 +105,7 @@ class OpenedFile:
     path: Path
     sniff: csvfile.FileSniff
     header: csvfile.CsvHeader
-    reader: ModuleType
+    reader: Reader
     layout: Layout
     scan: Future  # of csvfile.FileScan
     forced_format: str | None = None  # as asked for, to open the file again the same way
@@ -126,7 +125,7 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
             sniffed = replace(sniffed, encoding=encoding)
         header = csvfile.read_header(path, sniffed.encoding)
     reader, layout = detect(path, header.names, forced_format)
-    if getattr(reader, "STRICT_COLUMNS", False):
+    if reader.strict_columns:
         _refuse_unknown_columns(path, header, layout)
     return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path), forced_format)
 
@@ -202,7 +201,7 @@ def _read_into(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile
 
 def new_ledger(opened: OpenedFile, raw_file: str) -> Ledger:
     """The empty ledger of a file about to be read, with its notes about the header and encoding."""
-    return Ledger(path=raw_file, format=opened.reader.NAME, variant=_variant(opened.reader, opened.header),
+    return Ledger(path=raw_file, format=opened.reader.name, variant=opened.reader.describe(set(opened.header.names)),
                   encoding=opened.encoding, sha256="", size_bytes=opened.sniff.size_bytes,
                   warnings=_header_warnings(opened.header, opened.layout, opened.sniff))
 
@@ -218,7 +217,7 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None, chu
     storage.prefer_jemalloc()
     opened = opened or open_file(path, forced_format)
     header, reader, layout = opened.header, opened.reader, opened.layout
-    table = schemas.TABLES[reader.TARGET]
+    table = schemas.TABLES[reader.target]
     ledger = ledger or new_ledger(opened, raw_file)
     first = True
     with reading_errors_as_input_errors(path):
@@ -234,7 +233,7 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None, chu
         ledger.warnings.append("the file has a header but no data rows")
 
 
-def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, table: schemas.Table,
+def _ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table: schemas.Table,
                   raw_file: str, ledger: Ledger, first: bool) -> ChunkResult:
     raw, lines = chunk.frame, chunk.lines
     blank = raw.eq("").all(axis=1).to_numpy()
@@ -260,11 +259,11 @@ def _ingest_chunk(chunk: csvfile.RawChunk, reader: ModuleType, layout: Layout, t
         raise rowchecks.SchemaMismatch(f"raw chunk does not fit {layout.schema.name}:\n{broken.head().to_string()}")
     typed = reader.parse(known, failures)
     if table.name == "events":  # at sea or just abroad: kept with a warning (places.off_land)
-        places.warn_off_land(typed, failures, getattr(reader, "SOURCE_COLUMNS", {}))
+        places.warn_off_land(typed, failures, reader.source_columns)
     typed = typed.assign(raw_file=raw_file, raw_line=lines.astype("int64"))[list(table.schema.columns)]
     parse_failed = failures.frame()
     ok = ~np.isin(np.arange(len(raw)), parse_failed["row"].to_numpy())
-    schema_failed = _validate(typed[ok], table.chunk_schema, known, getattr(reader, "SOURCE_COLUMNS", {}))
+    schema_failed = _validate(typed[ok], table.chunk_schema, known, reader.source_columns)
     all_failed = pd.concat([parse_failed, schema_failed], ignore_index=True)
     accepted = typed[~np.isin(np.arange(len(raw)), all_failed["row"].to_numpy())]
 
@@ -421,10 +420,6 @@ def _is_hxl_row(row: pd.Series) -> bool:
     return bool(len(values)) and bool(values.str.startswith("#").all())
 
 
-def _variant(reader: ModuleType, header: csvfile.CsvHeader) -> str:
-    return reader.variant(set(header.names)) if hasattr(reader, "variant") else reader.NAME
-
-
 def _header_warnings(header: csvfile.CsvHeader, layout: Layout, scan: csvfile.FileSniff) -> list[str]:
     notes = []
     ignored = [c for c in header.names if c not in layout.known]
@@ -470,7 +465,7 @@ def validate_streaming(path: Path, raw_file: str, registry: IdRegistry, forced_f
 
 def _ingest(opened: OpenedFile, raw_file: str, registry: IdRegistry | None, chunk_rows: int | None,
             keep_rows: bool) -> FileResult:
-    table = schemas.TABLES[opened.reader.TARGET]
+    table = schemas.TABLES[opened.reader.target]
     ledger, held = read_file(opened, raw_file, lambda o: _Held(table, keep_rows), chunk_rows)
     rows = _concat(held.rows, schemas.empty_frame(table.schema) if keep_rows else _NO_DESCRIPTIONS)
     batch = Batch.of_rows(rows, table.id_column) if keep_rows else Batch.of_descriptions(rows)

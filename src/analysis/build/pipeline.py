@@ -40,7 +40,7 @@ from analysis.sources import READERS
 from analysis.sources.csvfile import EncodingChanged
 from analysis.threads import WriteBehind
 
-OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": "claims.parquet", "air_attacks": "air_attacks.parquet"}
+OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": config.CLAIMS_FILE, "air_attacks": config.AIR_ATTACKS_FILE}
 PACKAGE = "conflict-analysis"
 
 
@@ -133,7 +133,7 @@ class _Part:
     """
 
     def __init__(self, opened, work: Path, number: int, progress) -> None:
-        self.target = opened.reader.TARGET
+        self.target = opened.reader.target
         self.path = work / f"{number:05d}-{self.target}.parquet"
         self.rejects: list[pd.DataFrame] = []
         self.warnings: list[pd.DataFrame] = []
@@ -310,7 +310,7 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
 
 
 def _table_of(ledger: Ledger) -> str:
-    return READERS[ledger.format].TARGET
+    return READERS[ledger.format].target
 
 
 _DATES = {"events": ("event_date", "event_end_date"), "claims": ("count_date", "count_date"),

@@ -47,7 +47,6 @@ from analysis.reports.parameters import (RESERVED, check_parameters, notebook_pa
                                  read_notebook, write_run_parameters)
 
 KERNEL_NAME = "conflict-analysis"
-HTML_FILE, RUN_FILE = "report.html", "run.json"
 DEFAULT_TIMEOUT_S = 600
 
 
@@ -194,10 +193,10 @@ def run_report(notebook: str | Path, given: dict | None = None, *, timeout_s: fl
     finally:
         (out / PIN_FILE).unlink(missing_ok=True)
         told.unlink(missing_ok=True)
-    outputs = execution.write_html(out / f"{path.stem}.ipynb", out / HTML_FILE)
+    outputs = execution.write_html(out / f"{path.stem}.ipynb", out / config.HTML_FILE)
     result = RunResult(path.stem, values, out, "succeeded" if outcome.ok else "failed", outcome.error,
                        round(time.perf_counter() - clock, 3), outputs)
-    storage.write_json(out / RUN_FILE, _run_record(path, result, manifest, started))
+    storage.write_json(out / config.RUN_FILE, _run_record(path, result, manifest, started))
     if write_index:
         write_reports_index(reports_root)
     return result
@@ -397,7 +396,7 @@ def write_reports_index(reports_root: Path | None = None) -> Path:
 
     root = Path(reports_root or config.REPORTS_DIR)
     runs = []
-    for run_file in sorted(root.glob(f"*/*/{RUN_FILE}")):
+    for run_file in sorted(root.glob(f"*/*/{config.RUN_FILE}")):
         record = json.loads(run_file.read_text(encoding="utf-8"))
         record["href"] = run_file.parent.relative_to(root).as_posix()
         runs.append(record)

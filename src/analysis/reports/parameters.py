@@ -450,7 +450,7 @@ def coverage(table: str, manifest: dict) -> tuple:
     """
     from analysis.sources import READERS
 
-    tables = {name: reader.TARGET for name, reader in READERS.items()}
+    tables = {name: reader.target for name, reader in READERS.items()}
     tables.update({entry["format"]: entry["table"] for entry in manifest.get("inputs", []) if entry.get("table")})
     spans = [(c["first_date"], c["last_date"]) for c in manifest.get("coverage", [])
              if tables.get(c["source_dataset"]) == table]

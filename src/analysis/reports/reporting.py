@@ -40,7 +40,6 @@ from analysis.metrics.loaders import pin_report
 from analysis.reports import parameters
 from analysis.metrics import provenance
 
-NUMBERS_FILE = "numbers.json"
 FIGURES_DIR = "figures"
 
 
@@ -160,7 +159,7 @@ class Report:
 
     def _write_numbers(self) -> None:
         payload = {"notebook": self.notebook, "parameters": self.parameters, "numbers": self.numbers}
-        storage.write_text(self.dir / NUMBERS_FILE, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        storage.write_text(self.dir / config.NUMBERS_FILE, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
     # ------------------------------------------------------------ figures and text
     def figure(self, fig, name: str, data: pd.DataFrame | None = None, alt_text: str | None = None) -> None:

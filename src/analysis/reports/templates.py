@@ -7,6 +7,7 @@ package actually reads and writes.
 
 from __future__ import annotations
 
+from analysis import config
 from analysis.escaping import html, relative_url
 from analysis.reports.html import CSP
 from analysis.sources import claims, news
@@ -28,12 +29,12 @@ def template_header(kind: str) -> str:
 def data_dictionary() -> str:
     """Markdown: every column of every table the build writes, with type and meaning."""
     tables = [
-        ("events.parquet", schemas.PROCESSED_EVENTS),
-        ("claims.parquet", schemas.REPORTED_CLAIMS),
-        ("air_attacks.parquet", schemas.AIR_ATTACK_REPORTS),
-        ("daily_counts.parquet", schemas.DAILY_COUNTS),
-        ("rejects.csv and warnings.csv", schemas.REJECTS),
-        ("merged.csv", schemas.MERGED),
+        (config.EVENTS_FILE, schemas.PROCESSED_EVENTS),
+        (config.CLAIMS_FILE, schemas.REPORTED_CLAIMS),
+        (config.AIR_ATTACKS_FILE, schemas.AIR_ATTACKS),
+        (config.DAILY_COUNTS_FILE, schemas.DAILY_COUNTS),
+        (f"{config.REJECTS_FILE} and {config.WARNINGS_FILE}", schemas.REJECTS),
+        (config.MERGED_FILE, schemas.MERGED),
     ]
     out = ["# Data dictionary", "",
            "Generated from the pandera schemas in `src/analysis/tables/schemas.py` by `analysis dictionary`; "
@@ -57,8 +58,8 @@ def reports_index_html(runs: list[dict]) -> str:
         ok = run["status"] == "succeeded"
         status = html(run["status"]) + ("" if ok else f": {html(run.get('error') or '')}")
         links = " · ".join(f'<a href="{html(relative_url(run["href"] + "/" + name))}">{label}</a>'
-                           for name, label in (("report.html", "report"), ("numbers.json", "numbers"),
-                                               ("run.json", "run")))
+                           for name, label in ((config.HTML_FILE, "report"), (config.NUMBERS_FILE, "numbers"),
+                                               (config.RUN_FILE, "run")))
         rows.append(
             f'<tr class="{"ok" if ok else "failed"}"><td>{html(run["notebook"])}</td><td>{html(params)}</td>'
             f"<td>{status}</td><td>{float(run['duration_s']):.1f} s</td><td>{links}</td></tr>")

@@ -1,38 +1,56 @@
 """The readers, one module per real-world format, and format detection.
 
-Each reader module defines ``NAME``, ``TARGET`` (the table it feeds), ``LAYOUTS``
-(the headers it accepts) and ``parse(raw, failures)``, which turns raw string
-columns into the typed columns of its target schema.  :func:`detect` picks the
-reader from a file's header; a header no reader accepts is an error that names
-the closest layout and the columns it lacks.
+Each reader module declares ``READER``, a :class:`~analysis.sources.base.Reader`:
+its name, the table it feeds, the headers it accepts and ``parse(raw, failures)``,
+which turns raw string columns into the typed columns of its target schema.
+:data:`READERS` is the registry, one :func:`register` line per reader: adding a
+format touches the new reader module, its test and one line here.
+:func:`detect` picks the reader from a file's header; a header no reader accepts
+is an error that names the closest layout and the columns it lacks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
 
 from analysis.errors import InputError
 from analysis.sources import acled, air_force, claims, news, ucdp
-from analysis.sources.base import Layout
+from analysis.sources.base import Layout, Reader
 
-READERS: dict[str, ModuleType] = {m.NAME: m for m in (acled, ucdp, news, claims, air_force)}
+READERS: dict[str, Reader] = {}
 
 
-def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> tuple[ModuleType, Layout]:
+def register(reader: Reader) -> Reader:
+    """Add a reader to :data:`READERS` (format detection considers it from now on)."""
+    if not isinstance(reader, Reader):
+        raise TypeError(f"a reader is declared as analysis.sources.base.Reader, not {type(reader).__name__}")
+    if reader.name in READERS:
+        raise ValueError(f"a reader named {reader.name!r} is registered already")
+    READERS[reader.name] = reader
+    return reader
+
+
+register(acled.READER)
+register(ucdp.READER)
+register(news.READER)
+register(claims.READER)
+register(air_force.READER)
+
+
+def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> tuple[Reader, Layout]:
     """Choose the reader (and layout) for a header; ``forced`` skips detection."""
     present = set(columns)
     if forced is not None:
         if forced not in READERS:
             raise InputError(path, f"unknown format {forced!r}; known formats: {', '.join(READERS)}")
         reader = READERS[forced]
-        layout = min(reader.LAYOUTS, key=lambda lay: len(set(lay.required) - present))
+        layout = min(reader.layouts, key=lambda lay: len(set(lay.required) - present))
         _require_columns(path, layout, present)
         return reader, layout
     candidates = [
         (len(layout.known & present), name, layout)
         for name, reader in READERS.items()
-        for layout in reader.LAYOUTS
+        for layout in reader.layouts
         if set(layout.required) <= present
     ]
     if candidates:
@@ -52,7 +70,7 @@ def _require_columns(path: Path, layout: Layout, present: set[str]) -> None:
 def _no_layout_message(present: set[str]) -> str:
     scored = []
     for reader in READERS.values():
-        for layout in reader.LAYOUTS:
+        for layout in reader.layouts:
             required = set(layout.required)
             scored.append((len(required & present) / len(required), layout))
     score, closest = max(scored, key=lambda s: s[0])

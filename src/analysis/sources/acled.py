@@ -22,10 +22,9 @@ import pandas as pd
 
 from analysis.tables.schemas import ATTACK_EVENT_TYPES, ATTACK_SUB_EVENT_TYPES, DATE
 from analysis.sources import base
-from analysis.sources.base import Failures, Layout
+from analysis.sources.base import Failures, Layout, Reader
 
 NAME = "acled"
-TARGET = "events"
 
 _CORE = (
     "event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type",
@@ -83,7 +82,7 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
     sub_event_type = base.clean_text(raw["sub_event_type"])
     return pd.DataFrame(
         {
-            "event_id": base.prefixed_ids(raw["event_id_cnty"].str.strip(), "acled", synthetic),
+            "event_id": base.prefixed_ids(raw["event_id_cnty"].str.strip(), NAME, synthetic),
             "source_dataset": NAME,
             "source_event_id": base.clean_text(raw["event_id_cnty"]),
             "event_date": event_date,
@@ -132,3 +131,5 @@ def _synthetic_flag(raw: pd.DataFrame, failures: Failures) -> np.ndarray:
         return np.zeros(len(raw), dtype=bool)
     return base.parse_bool(raw["is_synthetic"], "is_synthetic", failures).to_numpy(bool)
 
+
+READER = Reader(NAME, "events", LAYOUTS, parse, source_columns=SOURCE_COLUMNS, variant=variant)

@@ -73,7 +73,7 @@ decisions:
   (``facebook.com/<page>``, ``t.me/<channel>``, the site, or the free text)
   and is reported (``unknown_source_page``); anything that is not a path or URL
   gets no ``source_url``.
-* ``report_id`` = ``"airforce:"`` + 16 hex digits of
+* ``report_id`` = ``"air_force:"`` + 16 hex digits of
   ``pandas.util.hash_pandas_object`` over (window_start, window_end as ISO
   text, model, launch_place, target, source; stripped), which is
   deterministic and independent of the row's position and of whitespace and
@@ -95,10 +95,9 @@ import pandas as pd
 
 from analysis.tables.schemas import DATE, WEAPON_CATEGORIES
 from analysis.sources import base
-from analysis.sources.base import Failures, Layout
+from analysis.sources.base import Failures, Layout, Reader
 
 NAME = "air_force"
-TARGET = "air_attacks"
 
 ALL_COLUMNS = (
     "time_start", "time_end", "model", "launch_place", "target", "target_main", "launched", "destroyed",
@@ -346,7 +345,7 @@ def parse_source(values: pd.Series, failures: Failures) -> tuple[pd.Series, pd.S
 
 # ---------------------------------------------------------------- ids
 def _report_id(raw: pd.DataFrame, start: pd.Series, end: pd.Series, synthetic: np.ndarray) -> pd.Series:
-    """'airforce:' + 16 hex digits of a deterministic hash of what identifies the report row."""
+    """'air_force:' + 16 hex digits of a deterministic hash of what identifies the report row."""
     key = pd.DataFrame({
         "window_start": start.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna(""),
         "window_end": end.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna(""),
@@ -354,7 +353,7 @@ def _report_id(raw: pd.DataFrame, start: pd.Series, end: pd.Series, synthetic: n
            for c in ("model", "launch_place", "target", "source")},
     }).astype("str")
     hashes = pd.util.hash_pandas_object(key, index=False).to_numpy(np.uint64)
-    return base.prefixed_ids(pd.Series(_hex(hashes), index=raw.index), "airforce", synthetic)
+    return base.prefixed_ids(pd.Series(_hex(hashes), index=raw.index), NAME, synthetic)
 
 
 def _hex(hashes: np.ndarray) -> np.ndarray:
@@ -369,3 +368,6 @@ def _synthetic_flag(raw: pd.DataFrame, failures: Failures) -> np.ndarray:
     if "is_synthetic" not in raw:
         return np.zeros(len(raw), dtype=bool)
     return base.parse_bool(raw["is_synthetic"], "is_synthetic", failures).to_numpy(bool)
+
+
+READER = Reader(NAME, "air_attacks", LAYOUTS, parse, source_columns=SOURCE_COLUMNS, variant=variant)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Sequence
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from analysis.tables.schemas import DATE
+from analysis.tables.schemas import DATE, TABLES
 
 FAILURE_COLUMNS = ["row", "column", "value", "rule", "message"]
 MAX_VALUE_CHARS = 200
@@ -47,6 +48,46 @@ class Layout:
 
         columns = {name: pa.Column(str, required=name in self.required, nullable=False) for name in sorted(self.known)}
         return pa.DataFrameSchema(columns, strict=False, name=f"raw_{self.name}", description=self.description)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The declared interface of a reader: one per real-world format, registered in :data:`analysis.sources.READERS`.
+
+    ``name`` is the format's name (``--format``, the ledger's ``format``) and the
+    ``source_dataset`` its rows carry; event and air-attack ids are prefixed with it.
+    ``target`` is the table it feeds (a key of :data:`analysis.tables.schemas.TABLES`);
+    ``layouts`` are the headers it accepts; ``parse(raw, failures)`` turns raw
+    string columns into the typed columns of the target schema.  Optional:
+    ``strict_columns`` refuses a header with columns no layout knows (the
+    hand-coding templates); ``source_columns`` maps canonical columns to the
+    file's own, so that messages name the column as written; ``variant(columns)``
+    names the layout variant of a header for the validate report.
+    """
+
+    name: str
+    target: str
+    layouts: tuple[Layout, ...]
+    parse: Callable[[pd.DataFrame, "Failures"], pd.DataFrame]
+    strict_columns: bool = False
+    source_columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    variant: Callable[[set[str]], str] | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.name.isidentifier() and self.name.islower()):
+            raise ValueError(f"reader name {self.name!r} must be a lowercase identifier (it prefixes ids)")
+        if self.target not in TABLES:
+            raise ValueError(f"reader {self.name!r}: unknown target table {self.target!r}; one of {', '.join(TABLES)}")
+        if not self.layouts or not all(isinstance(layout, Layout) for layout in self.layouts):
+            raise ValueError(f"reader {self.name!r}: layouts must be one or more Layout")
+        if not callable(self.parse) or (self.variant is not None and not callable(self.variant)):
+            raise ValueError(f"reader {self.name!r}: parse (and variant, if given) must be callable")
+        object.__setattr__(self, "layouts", tuple(self.layouts))
+        object.__setattr__(self, "source_columns", MappingProxyType(dict(self.source_columns)))
+
+    def describe(self, columns: set[str]) -> str:
+        """The layout variant of a header (``variant``), or the format's name."""
+        return self.variant(columns) if self.variant is not None else self.name
 
 
 @dataclass

@@ -28,11 +28,9 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.sources import base
-from analysis.sources.base import Failures, Layout
+from analysis.sources.base import Failures, Layout, Reader
 
 NAME = "reported_claim"
-TARGET = "claims"
-STRICT_COLUMNS = True
 
 _REQUIRED = ("date", "metric", "value", "claimant", "description", "source_name", "publication_date")
 _OPTIONAL = ("claim_id", "period_days", "oblast", "places", "source_url")
@@ -74,3 +72,6 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
         },
         index=raw.index,
     )
+
+
+READER = Reader(NAME, "claims", LAYOUTS, parse, strict_columns=True, source_columns=SOURCE_COLUMNS)

@@ -41,11 +41,9 @@ import pandas as pd
 from analysis import config
 from analysis.tables.schemas import ACLED_EVENT_TYPES, ATTACK_EVENT_TYPES, ATTACK_SUB_EVENT_TYPES
 from analysis.sources import base
-from analysis.sources.base import Failures, Layout
+from analysis.sources.base import Failures, Layout, Reader
 
 NAME = "news"
-TARGET = "events"
-STRICT_COLUMNS = True
 
 TEMPLATE_COLUMNS = (
     "event_id", "date", "end_date", "place", "oblast", "event_type", "sub_event_type", "weapon",
@@ -84,7 +82,7 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
     place = base.clean_text(raw["place"])
     return pd.DataFrame(
         {
-            "event_id": "news:" + _event_ids(raw),
+            "event_id": f"{NAME}:" + _event_ids(raw),
             "source_dataset": NAME,
             "source_event_id": _event_ids(raw),
             "event_date": event_date,
@@ -162,3 +160,6 @@ def _url(raw: pd.DataFrame, failures: Failures) -> pd.Series:
     bad = (url.notna() & ~url.str.match(r"^https?://\S+$", na=False)).to_numpy(bool)
     failures.add(bad, raw["source_url"], "source_url", "not_a_url", "source_url must start with http:// or https://")
     return url
+
+
+READER = Reader(NAME, "events", LAYOUTS, parse, strict_columns=True, source_columns=SOURCE_COLUMNS)

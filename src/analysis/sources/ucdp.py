@@ -9,7 +9,7 @@ canonical table; columns used only for cross-checks (``year``, ``active_year``,
 and checked where present.  Facts about the format are in
 ``../shared/formats.md``; mapping decisions:
 
-* ``event_id`` is ``"ucdp:" + id``.  UCDP ids are whole numbers; a trailing
+* ``event_id`` is ``"ucdp_ged:" + id`` (the dataset's name).  UCDP ids are whole numbers; a trailing
   ``.0`` (what a float round-trip through pandas or R writes, ``147997.0``) is
   dropped so that the id stays the same across copies and de-duplication works.
   Anything else (``14799x``, ``1.5``) is rejected (``id_not_a_whole_number``).
@@ -65,10 +65,9 @@ import pandas as pd
 
 from analysis.tables.schemas import DATE
 from analysis.sources import base
-from analysis.sources.base import Failures, Layout
+from analysis.sources.base import Failures, Layout, Reader
 
 NAME = "ucdp_ged"
-TARGET = "events"
 
 # Every GED column known (formats.md lists the 49 of the current layout).
 GED_COLUMNS = (
@@ -96,7 +95,7 @@ SOURCE_COLUMNS = {"event_id": "id", "source_event_id": "id", "event_date": "date
                   "notes": "source_headline", "source_name": "source_office"}
 LAYOUTS = (
     Layout(
-        "ucdp_ged",
+        NAME,
         required=_REQUIRED,
         optional=tuple(c for c in GED_COLUMNS if c not in _REQUIRED),
         description="UCDP Georeferenced Event Dataset (GED) or GED Candidate events, any column order",
@@ -128,7 +127,7 @@ def variant(columns: set[str]) -> str:
     """Human name of the layout variant, for the validate report."""
     known = len(columns & set(GED_COLUMNS))
     extra = len(columns - set(GED_COLUMNS))
-    text = f"ucdp_ged ({known} of {len(GED_COLUMNS)} GED columns"
+    text = f"{NAME} ({known} of {len(GED_COLUMNS)} GED columns"
     if not columns & set(_DSET_IDS):
         text += ", no *_dset_id columns (pre-2019 layout)"
     if extra:
@@ -154,7 +153,7 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
     no_count = pd.Series(pd.NA, index=index, dtype="Int64")
     return pd.DataFrame(
         {
-            "event_id": "ucdp:" + event_id,
+            "event_id": f"{NAME}:" + event_id,
             "source_dataset": NAME,
             "source_event_id": event_id,
             "event_date": event_date,
@@ -239,3 +238,6 @@ def _joined(raw: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     for column in columns[1:]:
         out = out + ", " + column + "=" + raw[column].str.strip()
     return out
+
+
+READER = Reader(NAME, "events", LAYOUTS, parse, source_columns=SOURCE_COLUMNS, variant=variant)

@@ -21,6 +21,7 @@ things in the name, one name per quantity everywhere.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -34,6 +35,7 @@ from analysis.tables.vocabulary import (  # noqa: F401 - re-exported: schemas.DA
     ATTACK_SUB_EVENT_TYPES,
     DATE,
     DATE_PRECISIONS,
+    EVENT_DATASETS,
     FLOAT,
     GEO_PRECISIONS,
     INT,
@@ -48,6 +50,11 @@ from analysis.tables.vocabulary import (  # noqa: F401 - re-exported: schemas.DA
 # "no whitespace" spelled out: pandas runs a pattern with \S through Python's re,
 # row by row (~0.4 s per million ids), but this one through pyarrow's RE2.
 _NO_SPACE = r"[^ \t\n\r\f\v]+"
+
+
+def id_pattern(*prefixes: str) -> str:
+    """Ids: one of ``prefixes``, a colon and no whitespace; synthetic rows are prefixed 'synthetic-'."""
+    return r"^(synthetic-)?(" + "|".join(re.escape(p) for p in prefixes) + r"):" + _NO_SPACE + r"\Z"
 
 
 def _count(description: str) -> pa.Column:
@@ -77,11 +84,10 @@ def rule_columns(check: pa.Check) -> tuple[str, ...]:
 CANONICAL_EVENTS = pa.DataFrameSchema(
     {
         "event_id": _text(
-            "Stable identifier, prefixed by its source dataset: 'acled:UKR50225', 'ucdp:147997', "
+            "Stable identifier, prefixed by its source dataset: 'acled:UKR50225', 'ucdp_ged:147997', "
             "'news:kramatorsk-2023-03-14-apartment'; synthetic rows are prefixed 'synthetic-'.",
             nullable=False,
-            checks=pa.Check.str_matches(r"^(synthetic-)?(acled|ucdp|news):" + _NO_SPACE + r"\Z",
-                                        error="event_id_format"),
+            checks=pa.Check.str_matches(id_pattern(*EVENT_DATASETS), error="event_id_format"),
             unique=True,
         ),
         "source_dataset": _text(
@@ -211,7 +217,7 @@ REPORTED_CLAIMS = pa.DataFrameSchema(
         "claim_id": _text(
             "Stable identifier of the hand-coded claim, 'claim:<id>'.",
             nullable=False,
-            checks=pa.Check.str_matches(r"^(synthetic-)?claim:" + _NO_SPACE + r"\Z", error="claim_id_format"),
+            checks=pa.Check.str_matches(id_pattern("claim"), error="claim_id_format"),
             unique=True,
         ),
         "source_dataset": _text("Always 'reported_claim'.", nullable=False, checks=pa.Check.isin(["reported_claim"])),
@@ -246,12 +252,11 @@ REPORTED_CLAIMS = pa.DataFrameSchema(
 DESTROYED_WITHIN_LAUNCHED = frame_rule(rules.destroyed_within_launched, "destroyed_exceeds_launched",
                                        "launched", "destroyed")
 
-AIR_ATTACK_REPORTS = pa.DataFrameSchema(
+AIR_ATTACKS = pa.DataFrameSchema(
     {
-        "report_id": _text("Stable id of the report row, 'airforce:<hash of window, model, launch place, target and source>'.",
+        "report_id": _text("Stable id of the report row, 'air_force:<hash of window, model, launch place, target and source>'.",
                            nullable=False, unique=True,
-                           checks=pa.Check.str_matches(r"^(synthetic-)?airforce:" + _NO_SPACE + r"\Z",
-                                                       error="report_id_format")),
+                           checks=pa.Check.str_matches(id_pattern("air_force"), error="report_id_format")),
         "source_dataset": _text("Always 'air_force'.", nullable=False, checks=pa.Check.isin(["air_force"])),
         "window_start": pa.Column(DATE, description="Start of the attack window (date and time, Kyiv time as reported)."),
         "window_end": pa.Column(DATE, description="End of the attack window (often the next morning)."),
@@ -455,7 +460,7 @@ class Table:
 TABLES = {
     "events": Table("events", CANONICAL_EVENTS, "event_id"),
     "claims": Table("claims", REPORTED_CLAIMS, "claim_id"),
-    "air_attacks": Table("air_attacks", AIR_ATTACK_REPORTS, "report_id"),
+    "air_attacks": Table("air_attacks", AIR_ATTACKS, "report_id"),
 }
 
 

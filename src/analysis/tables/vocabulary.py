@@ -20,6 +20,8 @@ SOURCE_DATASETS = {
     "air_force": "Ukrainian Air Force daily reports",
     "reported_claim": "official statements (hand-coded)",
 }
+# The source datasets of the events table; each row's event_id is prefixed with its dataset's name.
+EVENT_DATASETS = ("acled", "ucdp_ged", "news")
 
 ACLED_EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "Battles": ("Armed clash", "Government regains territory", "Non-state actor overtakes territory"),

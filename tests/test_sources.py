@@ -1,0 +1,121 @@
+"""The readers' declared interface (sources.base.Reader) and their registry (sources.READERS)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.build import build
+from analysis.build.ingest import ingest_file, open_file
+from analysis.sources import READERS, acled, air_force, base, claims, news, register, ucdp
+from analysis.sources.base import Failures, Layout, Reader
+from analysis.tables import schemas
+
+
+def test_every_registered_reader_declares_the_interface():
+    assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force"]
+    assert [m.READER for m in (acled, ucdp, news, claims, air_force)] == list(READERS.values())
+    for name, reader in READERS.items():
+        assert isinstance(reader, Reader) and reader.name == name
+        assert name in schemas.SOURCE_DATASETS  # its rows' source_dataset
+        table = schemas.TABLES[reader.target]
+        assert reader.layouts and all(isinstance(layout, Layout) for layout in reader.layouts)
+        known = frozenset().union(*(layout.known for layout in reader.layouts))
+        assert set(reader.source_columns) <= set(table.schema.columns), name
+        assert set(reader.source_columns.values()) <= known, name
+        with pytest.raises(TypeError):
+            reader.source_columns["x"] = "y"  # read-only: a reader is declared once
+    assert {n for n, r in READERS.items() if r.target == "events"} == set(schemas.EVENT_DATASETS)
+    assert [n for n, r in READERS.items() if r.strict_columns] == ["news", "reported_claim"]
+    assert [n for n, r in READERS.items() if r.variant is None] == ["news", "reported_claim"]
+
+
+@pytest.mark.parametrize("table, good, bad", [
+    ("events", ["acled:UKR1", "ucdp_ged:147997", "news:x-1", "synthetic-acled:UKR-1"],
+     ["ucdp:147997", "airforce:ab", "air_force:ab", "acled:", "acled:a b"]),
+    ("air_attacks", ["air_force:0123456789abcdef", "synthetic-air_force:0123456789abcdef"],
+     ["airforce:0123456789abcdef", "synthetic-airforce:ab", "acled:UKR1"]),
+])
+def test_ids_are_prefixed_with_the_dataset_name(table, good, bad):
+    check = schemas.TABLES[table].schema.columns[schemas.TABLES[table].id_column].checks[0]
+    assert check(pd.Series(good + bad, dtype="str")).check_output.tolist() == [True] * len(good) + [False] * len(bad)
+
+
+def test_a_reader_declaration_is_checked():
+    layouts = (Layout("x", required=("a",)),)
+    with pytest.raises(ValueError, match="unknown target table 'event'"):
+        Reader("x", "event", layouts, lambda raw, failures: raw)
+    with pytest.raises(ValueError, match="lowercase identifier"):
+        Reader("Air-Force", "events", layouts, lambda raw, failures: raw)
+    with pytest.raises(ValueError, match="one or more Layout"):
+        Reader("x", "events", (), lambda raw, failures: raw)
+    with pytest.raises(TypeError, match="not module"):
+        register(acled)  # a module is not a reader
+    with pytest.raises(ValueError, match="'acled' is registered already"):
+        register(acled.READER)
+    assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force"]
+
+
+# ---------------------------------------------------------------- a new format: the reader and one registration line
+def _parse_tally(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
+    """A tiny format of claimed counts: day, what, count, who, outlet."""
+    base.require(raw, ("what", "who", "outlet"), failures)
+    day = base.parse_dates(raw["day"], ("%d.%m.%Y",), "day", failures)
+    return pd.DataFrame({
+        "claim_id": "claim:tally-" + raw["day"].str.strip() + "-" + raw["what"].str.strip(),
+        "source_dataset": "reported_claim",
+        "count_date": day,
+        "period_days": 1,
+        "metric": base.clean_text(raw["what"]),
+        "value": base.parse_count(raw["count"], "count", failures),
+        "claimant": base.clean_text(raw["who"]),
+        "admin1": pd.Series(None, index=raw.index, dtype="str"),
+        "location": pd.Series(None, index=raw.index, dtype="str"),
+        "notes": pd.Series(None, index=raw.index, dtype="str"),
+        "source_name": base.clean_text(raw["outlet"]),
+        "source_url": pd.Series(None, index=raw.index, dtype="str"),
+        "publication_date": pd.Series(pd.NaT, index=raw.index, dtype=schemas.DATE),
+        "is_synthetic": False,
+    }, index=raw.index)
+
+
+TALLY = Reader("tally", "claims", (Layout("tally", required=("day", "what", "count", "who", "outlet"),
+                                          description="claimed counts, one a line (a test format)"),),
+               _parse_tally, source_columns={"count_date": "day", "value": "count"},
+               variant=lambda columns: f"tally ({len(columns)} columns)")
+
+
+@pytest.fixture
+def tally():
+    register(TALLY)
+    yield TALLY
+    del READERS[TALLY.name]
+
+
+def test_a_new_format_is_detected_and_built_with_no_other_change(tally, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "tally.csv").write_text("Day,What,Count,Who,Outlet\n"
+                                   "14.03.2023,attacks_repelled,102,General Staff,RFE/RL\n"
+                                   "15.03.2023,attacks_repelled,many,General Staff,RFE/RL\n"
+                                   "16.03.2023,drones_downed,12,Air Force,Ukrinform\n", encoding="utf-8")
+    opened = open_file(raw / "tally.csv")
+    assert opened.reader is tally and opened.layout is tally.layouts[0]
+    result = ingest_file(raw / "tally.csv", "tally.csv")
+    assert (result.ledger.format, result.ledger.variant) == ("tally", "tally (5 columns)")
+    assert (result.ledger.accepted, result.ledger.rejected) == (2, 1)
+    assert result.rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
+        [3, "count", "many", "not_a_number"]]
+
+    processed = tmp_path / "processed"
+    build(raw, processed, quiet=True)
+    rows = pd.read_parquet(processed / config.CLAIMS_FILE)
+    assert rows["claim_id"].tolist() == ["claim:tally-14.03.2023-attacks_repelled", "claim:tally-16.03.2023-drones_downed"]
+    assert rows["value"].tolist() == [102, 12]
+    assert rows["count_date"].dt.strftime("%Y-%m-%d").tolist() == ["2023-03-14", "2023-03-16"]
+    assert len(pd.read_parquet(processed / config.EVENTS_FILE)) == 0
+    inputs = json.loads((processed / config.MANIFEST_FILE).read_text(encoding="utf-8"))["inputs"]
+    assert [(i["format"], i["table"]) for i in inputs] == [("tally", "claims")]
