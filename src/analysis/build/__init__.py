@@ -41,9 +41,6 @@ from analysis.build.inputs import raw_files
 
 
 # ---------------------------------------------------------------- manifests (light imports only)
-_version = fingerprint.dist_version  # the installed version of a distribution, or 'unknown'
-
-
 def read_manifest(processed_dir: Path) -> dict | None:
     """The manifest of the current build, or None (nothing built, or the manifest is damaged)."""
     generation = storage.current_generation(processed_dir)
