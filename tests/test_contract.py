@@ -110,7 +110,7 @@ def test_valid_outputs_pass_and_a_broken_one_raises(outputs):
 
 @pytest.mark.parametrize("schema, column, prefix", [
     (schemas.PROCESSED_EVENTS, "event_id", "acled:"),
-    (schemas.REPORTED_CLAIMS, "claim_id", "claim:"),
+    (schemas.CLAIMS, "claim_id", "claim:"),
     (schemas.AIR_ATTACKS, "report_id", "air_force:"),
 ])
 def test_id_formats_refuse_whitespace_anywhere_including_a_trailing_newline(schema, column, prefix):
@@ -148,7 +148,7 @@ def test_one_rule_changed_in_one_place_changes_the_build_validate_and_the_metric
     assert _json_errors(cli, raw / AIR_FILE.name) == []
 
     holders = _schemas_holding(schemas.DESTROYED_WITHIN_LAUNCHED)
-    assert sorted(s.name for s in holders) == ["air_attack_reports", "air_attacks_per_day"]
+    assert sorted(s.name for s in holders) == ["air_attacks", "air_attacks_per_day"]
     stricter = schemas.frame_rule(_at_most_half_destroyed, "destroyed_exceeds_half_launched", "launched", "destroyed")
     for schema in holders:
         monkeypatch.setattr(schema, "checks", [stricter if c is schemas.DESTROYED_WITHIN_LAUNCHED else c

@@ -28,7 +28,7 @@ Decisions:
   ``source_name`` are the report's ``source_name`` ("Ukrainian Air Force" or
   one of its regional Air Commands for almost every row; the few rows citing
   the General Staff keep that name).
-* **Claims** (:func:`from_claims`): ``schemas.REPORTED_CLAIMS`` rows as given
+* **Claims** (:func:`from_claims`): ``schemas.CLAIMS`` rows as given
   (count_date, metric, value, claimant, period_days, source), with
   ``is_reported_claim`` True and empty weapon columns.
 * :func:`combine` concatenates and sorts deterministically by (count_date,
@@ -79,7 +79,7 @@ def from_air_attacks(reports: pd.DataFrame) -> pd.DataFrame:
 
 
 def from_claims(claims: pd.DataFrame) -> pd.DataFrame:
-    """Daily counts from reported claims (``schemas.REPORTED_CLAIMS``): one row per claim."""
+    """Daily counts from reported claims (``schemas.CLAIMS``): one row per claim."""
     no_text = pd.Series(None, index=claims.index, dtype="str")
     out = pd.DataFrame({
         "count_date": claims["count_date"].astype(schemas.DATE),

@@ -30,7 +30,7 @@ def data_dictionary() -> str:
     """Markdown: every column of every table the build writes, with type and meaning."""
     tables = [
         (config.EVENTS_FILE, schemas.PROCESSED_EVENTS),
-        (config.CLAIMS_FILE, schemas.REPORTED_CLAIMS),
+        (config.CLAIMS_FILE, schemas.CLAIMS),
         (config.AIR_ATTACKS_FILE, schemas.AIR_ATTACKS),
         (config.DAILY_COUNTS_FILE, schemas.DAILY_COUNTS),
         (f"{config.REJECTS_FILE} and {config.WARNINGS_FILE}", schemas.REJECTS),

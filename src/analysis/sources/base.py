@@ -146,6 +146,12 @@ def clean_text(values: pd.Series) -> pd.Series:
     return out.where(out != "", None).astype("str")
 
 
+def text_columns(raw: pd.DataFrame, **columns: str) -> dict[str, pd.Series]:
+    """Target text columns from raw ones, cleaned (:func:`clean_text`), in the order given:
+    ``text_columns(raw, actor1="side_a", admin1="adm_1")``."""
+    return {target: clean_text(raw[source]) for target, source in columns.items()}
+
+
 def missing(values: pd.Series) -> np.ndarray:
     return values.str.strip().eq("").to_numpy(dtype=bool)
 

@@ -61,6 +61,12 @@ def _count(description: str) -> pa.Column:
     return pa.Column(INT, pa.Check.ge(0, error="negative_count"), nullable=True, description=description)
 
 
+def in_coverage() -> list[pa.Check]:
+    """The checks of a day an event or count can be on: not before the data's coverage, not in the far future."""
+    return [pa.Check.ge(pd.Timestamp(config.EARLIEST_EVENT_DATE), error="date_before_coverage"),
+            pa.Check.le(pd.Timestamp(config.LATEST_EVENT_DATE), error="date_in_far_future")]
+
+
 def _text(description: str, nullable: bool = True, **kwargs) -> pa.Column:
     return pa.Column(STR, nullable=nullable, description=description, **kwargs)
 
@@ -98,10 +104,7 @@ CANONICAL_EVENTS = pa.DataFrameSchema(
         "source_event_id": _text("The row's identifier in its source (ACLED event_id_cnty, UCDP id, news id)."),
         "event_date": pa.Column(
             DATE,
-            [
-                pa.Check.ge(pd.Timestamp(config.EARLIEST_EVENT_DATE), error="date_before_coverage"),
-                pa.Check.le(pd.Timestamp(config.LATEST_EVENT_DATE), error="date_in_far_future"),
-            ],
+            in_coverage(),
             description="First day of the event (UCDP date_start; ACLED event_date; the day for news rows).",
         ),
         "event_end_date": pa.Column(
@@ -205,14 +208,14 @@ _PLACE_COLUMNS = {
 }
 
 PROCESSED_EVENTS = CANONICAL_EVENTS.add_columns(_PLACE_COLUMNS)
-PROCESSED_EVENTS.name = "processed_events"
+PROCESSED_EVENTS.name = "events"
 PROCESSED_EVENTS.description = "events.parquet: canonical events plus place normalisation against GeoNames."
 
 EVENT_COLUMNS = tuple(CANONICAL_EVENTS.columns)
 PROCESSED_COLUMNS = tuple(PROCESSED_EVENTS.columns)
 
 # ---------------------------------------------------------------- claims
-REPORTED_CLAIMS = pa.DataFrameSchema(
+CLAIMS = pa.DataFrameSchema(
     {
         "claim_id": _text(
             "Stable identifier of the hand-coded claim, 'claim:<id>'.",
@@ -221,10 +224,8 @@ REPORTED_CLAIMS = pa.DataFrameSchema(
             unique=True,
         ),
         "source_dataset": _text("Always 'reported_claim'.", nullable=False, checks=pa.Check.isin(["reported_claim"])),
-        "count_date": pa.Column(DATE, [
-            pa.Check.ge(pd.Timestamp(config.EARLIEST_EVENT_DATE), error="date_before_coverage"),
-            pa.Check.le(pd.Timestamp(config.LATEST_EVENT_DATE), error="date_in_far_future"),
-        ], description="Day the claimed count refers to (the end of its period)."),
+        "count_date": pa.Column(DATE, in_coverage(),
+                                description="Day the claimed count refers to (the end of its period)."),
         "period_days": pa.Column("int64", pa.Check.ge(1, error="period_days_below_one"),
                                  description="Length of the period the count covers, in days (1 = 'over the past day')."),
         "metric": _text("What is counted, in snake_case (e.g. 'attacks_repelled').", nullable=False,
@@ -243,7 +244,7 @@ REPORTED_CLAIMS = pa.DataFrameSchema(
     },
     strict=True,
     ordered=True,
-    name="reported_claims",
+    name="claims",
     description="Officially reported counts that are not events (e.g. '102 attacks repelled'), hand-coded.",
 )
 
@@ -260,10 +261,8 @@ AIR_ATTACKS = pa.DataFrameSchema(
         "source_dataset": _text("Always 'air_force'.", nullable=False, checks=pa.Check.isin(["air_force"])),
         "window_start": pa.Column(DATE, description="Start of the attack window (date and time, Kyiv time as reported)."),
         "window_end": pa.Column(DATE, description="End of the attack window (often the next morning)."),
-        "count_date": pa.Column(DATE, [
-            pa.Check.ge(pd.Timestamp(config.EARLIEST_EVENT_DATE), error="date_before_coverage"),
-            pa.Check.le(pd.Timestamp(config.LATEST_EVENT_DATE), error="date_in_far_future"),
-        ], description="Day the report counts towards: the calendar day of window_end (the morning report)."),
+        "count_date": pa.Column(DATE, in_coverage(), description="Day the report counts towards: the calendar day of "
+                                "window_end (the morning report)."),
         "weapon_model": _text("Weapon model as reported (e.g. 'Shahed-136/131', 'Iskander-M').", nullable=False),
         "weapon_category": _text("Category of the model: " + ", ".join(WEAPON_CATEGORIES) + ".", nullable=False,
                                  checks=pa.Check.isin(list(WEAPON_CATEGORIES))),
@@ -284,7 +283,7 @@ AIR_ATTACKS = pa.DataFrameSchema(
     ],
     strict=True,
     ordered=True,
-    name="air_attack_reports",
+    name="air_attacks",
     description="Daily Ukrainian Air Force reports of missiles and drones launched and destroyed, one row per "
                 "weapon model per attack window.",
 )
@@ -459,7 +458,7 @@ class Table:
 
 TABLES = {
     "events": Table("events", CANONICAL_EVENTS, "event_id"),
-    "claims": Table("claims", REPORTED_CLAIMS, "claim_id"),
+    "claims": Table("claims", CLAIMS, "claim_id"),
     "air_attacks": Table("air_attacks", AIR_ATTACKS, "report_id"),
 }
 
