@@ -31,7 +31,8 @@ _LAZY = {
     "run_report": ("analysis.api", "run_report"),
     "init": ("analysis.project", "init"),
 }
-_SUBMODULES = {"metrics", "plots", "places", "reports", "schemas", "config", "dailycounts"}
+# the stages a script or notebook reaches through ``analysis.<name>`` (README, "How it is built")
+_SUBMODULES = {"config", "tables", "sources", "places", "build", "metrics", "plots", "figures", "reports", "wording"}
 
 
 def __getattr__(name: str):
