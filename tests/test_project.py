@@ -173,6 +173,14 @@ def test_init_refuses_a_project_or_files_in_the_way(nowhere, cli, prepare, fragm
     assert {p: p.read_bytes() if p.is_file() else None for p in sorted(nowhere.rglob("*"))} == before
 
 
+@pytest.mark.parametrize("directory", ["", "  "])
+def test_init_without_a_folder_is_a_usage_error_and_creates_nothing(nowhere, cli, monkeypatch, directory):
+    monkeypatch.chdir(nowhere)  # an empty DIR (a shell variable unset) never means the current folder
+    code, out, err = cli("init", directory)
+    assert code == 2 and "give the folder for the new project" in err and "Traceback" not in err, err
+    assert list(nowhere.iterdir()) == []
+
+
 SEED = sorted(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
               ["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"])
 

@@ -37,7 +37,7 @@ def _echo_err(message: str) -> None:
 
 # ---------------------------------------------------------------- project
 @app.command()
-def init(directory: Path = typer.Argument(..., help="Folder for the new project (new or empty).")) -> None:
+def init(directory: str = typer.Argument(..., help="Folder for the new project (new or empty).")) -> None:
     """Create a project: analysis.toml, data/raw/ with the bundled example, data/processed/, notebooks/, reports/."""
     import shlex
 

@@ -57,6 +57,8 @@ def init(directory: str | Path) -> Path:
     a folder that already holds a project, or files or non-empty folders where
     the project's would go.
     """
+    if not str(directory).strip():  # `analysis init "$DIR"` with DIR unset: never the current folder by accident
+        raise ProjectError("give the folder for the new project: `analysis init DIR` (`.` for this folder)")
     target = Path(directory).expanduser().absolute()
     files = seed_files()
     _refuse_conflicts(target, {Path(name).parts[0] for name in [*files, *PROJECT_FOLDERS]})
