@@ -11,7 +11,8 @@ import pytest
 
 from analysis import cli
 
-COMMANDS = ["init", "validate", "build", "report", "batch", "runner", "run-all", "synth", "template", "dictionary"]
+COMMANDS = ["init", "validate", "build", "report", "notebooks", "batch", "runner", "run-all", "synth", "template",
+            "dictionary"]
 
 # (argv, what the message must say); none of these may start any work.
 CASES = {
@@ -29,6 +30,7 @@ CASES = {
         (["synth", "--seed"], "requires an argument"),
         (["dictionary", "--out"], "requires an argument"),
         (["report", "01", "--timeout"], "requires an argument"),
+        (["notebooks", "extra"], "unexpected extra argument"),
     ],
     "bad value": [
         (["validate", "x.csv", "--show", "many"], "Invalid value"),
@@ -68,7 +70,7 @@ def test_every_command_is_covered_by_each_kind_of_usage_error():
     assert set(COMMANDS) - {"report"} <= covered["bad option"]
     assert set(COMMANDS) <= covered["missing argument"]
     # their values: the next test (init's: tests/test_project.py)
-    assert set(COMMANDS) - {"runner", "template", "dictionary", "init"} <= covered["bad value"]
+    assert set(COMMANDS) - {"runner", "template", "dictionary", "init", "notebooks"} <= covered["bad value"]
 
 
 def test_report_passes_unknown_options_on_as_parameters_and_refuses_them(capsys):
@@ -97,3 +99,14 @@ def test_the_console_script_gives_the_same_exit_code():
     result = subprocess.run([sys.executable, "-m", "analysis", "build", "--bogus"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "No such option: --bogus" in result.stderr and "internal error" not in result.stderr
+
+
+def test_notebooks_lists_each_report_and_the_parameters_it_declares(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["notebooks"])
+    lines = capsys.readouterr().out.splitlines()
+    assert exit_info.value.code in (0, None)
+    assert "01-daily-briefing: Daily briefing" in lines
+    assert ("  window_days (int, default 7): days covered, ending on `date` [a whole number of days >= 1 whose "
+            "window ending on date lies inside its coverage]") in lines
+    assert not any(line.strip().startswith("report_dir") for line in lines)

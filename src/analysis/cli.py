@@ -158,6 +158,14 @@ def report(
 
 
 @app.command()
+def notebooks() -> None:
+    """List the report notebooks with their declared parameters (type, default, meaning, checks)."""
+    from analysis.reports import describe_notebooks
+
+    typer.echo(describe_notebooks())
+
+
+@app.command()
 def batch(
     notebook: str = typer.Argument(..., help="Notebook name, number ('01') or path."),
     grid: Optional[List[str]] = typer.Option(None, "--grid", help="name=v1,v2,... (repeatable; all combinations)."),
