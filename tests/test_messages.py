@@ -94,3 +94,43 @@ def test_a_date_parameter_that_is_not_a_day_is_named_with_its_value(call, messag
     with pytest.raises(ParameterError) as caught:
         call()
     assert str(caught.value) == message
+
+
+# ---------------------------------------------------------------- files that cannot be read as CSV
+def test_the_first_byte_windows_1252_leaves_undefined_is_found_with_its_line_across_blocks(tmp_path):
+    from analysis.sources import csvfile
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\nok,\xe9t\xe9\nthird,line\nbad,\x90here\x81\n")  # 0xe9 is defined (e acute)
+    for block_size in (4, 7, 1024):  # the line count must carry over block boundaries
+        assert csvfile.first_undefined_cp1252_byte(path, block_size) == (4, 0x90)
+    path.write_bytes(b"a,b\n\x9d\n")
+    assert csvfile.first_undefined_cp1252_byte(path) == (2, 0x9d)
+    path.write_bytes(b"a,b\n\xe9,\x80\n")  # every byte defined
+    assert csvfile.first_undefined_cp1252_byte(path) == (None, 0)
+
+
+def test_a_file_that_is_neither_utf8_nor_windows_1252_names_the_line_and_the_byte(tmp_path):
+    from analysis.build.ingest import ingest_file
+    from conftest import acled_rows, to_csv_text
+
+    lines = to_csv_text(acled_rows(3)).encode("utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"Kramatorsk", b"Kramatorsk\x8f", 1)
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(InputError) as caught:
+        ingest_file(path, "x.csv")
+    assert (caught.value.path, caught.value.line) == (str(path), 3)
+    assert caught.value.reason == ("the file is neither UTF-8 nor Windows-1252: byte 0x8f means nothing in either; "
+                                   "re-save it as 'CSV UTF-8'")
+
+
+def test_an_unclosed_quote_is_explained_and_other_parser_errors_are_quoted():
+    from analysis.sources.csvfile import _explain_parser_error as explain  # noqa: PLC2701 (the message's one home)
+
+    assert explain(ValueError("EOF inside string starting at row 3")) == (
+        "a quoted field is never closed (an unmatched double quote), so the rest of the file would be read as one "
+        "value; fix the quoting (EOF inside string starting at row 3)")
+    assert explain(ValueError("unexpected end of data: Quoted field")).startswith("a quoted field is never closed")
+    assert explain(ValueError("Expected 3 fields in line 5, saw 4")) == \
+        "the file cannot be parsed as CSV: Expected 3 fields in line 5, saw 4"
