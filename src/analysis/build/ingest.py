@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,7 +40,7 @@ from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout, Reader
-from analysis.threads import read_ahead
+from analysis.threads import ForkSafePool, read_ahead
 
 # What a record with only empty fields is made of, whatever its number of fields.
 _BLANK_RECORD = re.compile(r'[",\r\n]')
@@ -130,7 +130,7 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
     return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path), forced_format)
 
 
-_SCANNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan")
+_SCANNER = ForkSafePool(max_workers=2, name="scan")
 
 
 @contextmanager
