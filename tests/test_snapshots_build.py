@@ -40,6 +40,16 @@ def _events(processed) -> pd.DataFrame:
     return pd.read_parquet(processed / config.EVENTS_FILE).set_index("event_id")
 
 
+def _build_both(raw, rows: list[dict], tmp_path):
+    """Build ``raw`` (its snapshots) and, apart, the same rows as a loose CSV file: (report, events, CSV's events)."""
+    report = build(raw, tmp_path / "processed", quiet=True)
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    _write_csv(loose / "rows.csv", rows)
+    build(loose, tmp_path / "from-csv", quiet=True)
+    return report, _events(tmp_path / "processed"), _events(tmp_path / "from-csv")
+
+
 @pytest.fixture
 def acled(realdata, tmp_path):
     """A raw folder with an ACLED base snapshot of 6 real rows (2 pages of 3) and the rows themselves."""
@@ -63,13 +73,7 @@ def _update(raw, base: str, revised: dict, deleted_ids: list[str]) -> str:
 
 def test_a_snapshot_page_builds_exactly_like_the_same_rows_in_a_csv_file(acled, tmp_path):
     raw, rows, base = acled
-    report = build(raw, tmp_path / "processed", quiet=True)
-    loose = tmp_path / "loose"
-    loose.mkdir()
-    _write_csv(loose / "acled.csv", rows)
-    build(loose, tmp_path / "from-csv", quiet=True)
-
-    events, expected = _events(tmp_path / "processed"), _events(tmp_path / "from-csv")
+    report, events, expected = _build_both(raw, rows, tmp_path)
     ids = [f"acled:{r['event_id_cnty']}" for r in rows]
     assert list(events.index) == ids == list(expected.index)
     pd.testing.assert_frame_equal(events.drop(columns=["raw_file", "raw_line"]),
@@ -191,13 +195,7 @@ def test_ucdp_pages_with_json_numbers_build_like_the_csv_rows(realdata, tmp_path
     writer.add_page(json.dumps({"TotalCount": 3, "TotalPages": 1, "PreviousPageUrl": "", "NextPageUrl": "",
                                 "Result": typed}).encode("utf-8"))
     stamp = writer.commit(3).name
-    report = build(raw, tmp_path / "processed", quiet=True)
-    loose = tmp_path / "loose"
-    loose.mkdir()
-    _write_csv(loose / "ged.csv", rows)
-    build(loose, tmp_path / "from-csv", quiet=True)
-
-    events, expected = _events(tmp_path / "processed"), _events(tmp_path / "from-csv")
+    report, events, expected = _build_both(raw, rows, tmp_path)
     assert list(events.index) == [f"ucdp_ged:{r['id']}" for r in rows]
     pd.testing.assert_frame_equal(events.drop(columns=["raw_file", "raw_line"]),
                                   expected.drop(columns=["raw_file", "raw_line"]))
