@@ -222,3 +222,20 @@ def test_the_cli_pins_a_snapshot_and_refuses_bad_pins(acled, tmp_path, cli):
     code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", processed,
                          "--snapshot", f"acled={base}", "--snapshot", f"acled={update}")
     assert code == 2 and "pins acled twice" in err
+
+
+def test_an_empty_last_page_counts_nothing_and_a_page_that_is_not_json_is_a_file_error(acled, tmp_path, cli):
+    raw, rows, base = acled
+    writer = SnapshotWriter.open("acled", {"country": "Ukraine", "timestamp": 1}, kind="update", parent=base,
+                                 root=snapshots_root(raw))
+    writer.add_page(_acled_page([]))  # the API's empty last page
+    writer.add_page(b'{"status": 200, "data": [{"event_id_cnty": "UKR1"')  # truncated, yet committed
+    update = writer.commit(0).name
+    report = build(raw, tmp_path / "processed", quiet=True)
+    empty = next(e for e in report.manifest["inputs"] if e["path"].endswith(f"{update}/page-00001.json"))
+    assert (empty["rows"], empty["accepted"], empty["warnings"]) == (0, 0, ["the page holds no records"])
+    assert [(e["path"], e["error"][:28]) for e in report.file_errors] == [
+        (f"snapshots/acled/{update}/page-00002.json", "the page is not valid JSON (")]
+    assert len(_events(tmp_path / "processed")) == 6
+    code, out, err = cli("build", "--raw-dir", raw, "--processed-dir", tmp_path / "processed", "--force")
+    assert code == 2 and f"UNREADABLE snapshots/acled/{update}/page-00002.json" in out
