@@ -23,6 +23,7 @@ STAGES = [
     ("tables", {"tables"}),
     ("sources", {"sources"}),
     ("places", {"places"}),
+    ("fetch", {"fetch"}),
     ("build", {"build"}),
     ("metrics", {"metrics"}),
     ("figures", {"figures", "plots", "styles"}),

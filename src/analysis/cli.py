@@ -80,12 +80,17 @@ def build(
     processed_dir: Optional[Path] = typer.Option(None, "--processed-dir", help="Output folder [default: the "
                                                                               "project's data/processed]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems."),
+    snapshot: Optional[List[str]] = typer.Option(None, "--snapshot", metavar="SOURCE=STAMP",
+                                                 help="End SOURCE's snapshot chain at STAMP (e.g. acled="
+                                                      "20261202T101500Z) instead of the latest; repeatable."),
 ) -> None:
-    """Build data/processed/ from every file in data/raw/ (skipped when nothing changed)."""
+    """Build data/processed/ from every file in data/raw/ and the snapshot chains (skipped when nothing changed)."""
     from analysis.build import build as run
+    from analysis.build.snapshots import parse_pins
 
+    pins = parse_pins(snapshot)
     raw_dir, processed_dir = raw_dir or config.RAW_DIR, processed_dir or config.PROCESSED_DIR
-    report = run(raw_dir, processed_dir, force=force, quiet=quiet)
+    report = run(raw_dir, processed_dir, force=force, quiet=quiet, snapshots=pins)
     if not quiet or not report.ok:
         from analysis.build.summary import build_summary
 

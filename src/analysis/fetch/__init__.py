@@ -1,0 +1,1 @@
+"""``analysis fetch``: the sources' APIs into immutable snapshots (:mod:`analysis.fetch.snapshots`)."""
