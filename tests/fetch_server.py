@@ -11,6 +11,7 @@ import csv
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -129,6 +130,20 @@ class ApiServer:
 
     def pages_asked(self, path: str) -> list[int]:
         return [int(r.page) for r in self.requests if r.path == path and r.page is not None]
+
+
+@contextmanager
+def serving(fake, monkeypatch, tmp_path, url_variable: str, **environment):
+    """A server answering with ``fake``, its URL in ``url_variable``, raw data under ``tmp_path/raw``,
+    ``environment`` set and no credentials file; ``server.fake`` and ``server.raw`` for the test."""
+    raw = tmp_path / "raw"
+    for name, value in {"ANALYSIS_RAW_DIR": str(raw), **environment,
+                        "ANALYSIS_CREDENTIALS": str(tmp_path / "no-such-credentials.toml")}.items():
+        monkeypatch.setenv(name, value)
+    with ApiServer(fake) as server:
+        monkeypatch.setenv(url_variable, server.url)
+        server.fake, server.raw = fake, raw
+        yield server
 
 
 def read_records(path) -> list[dict]:

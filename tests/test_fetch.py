@@ -24,7 +24,7 @@ from analysis.fetch.client import FetchError, Options
 from analysis.fetch.credentials import CredentialsError
 
 from conftest import ACLED_SAMPLE, realdata_path
-from fetch_server import Answer, ApiServer, FakeAcled, read_records
+from fetch_server import Answer, FakeAcled, read_records, serving
 
 EMAIL, PASSWORD = "analyst@example.org", "pa55-WORD-never-shown"
 EVENTS, TOKEN, DELETED = "/api/acled/read", "/oauth/token", "/api/deleted/read"
@@ -42,22 +42,15 @@ class Sleeps(list):
 
 @pytest.fixture
 def acled(tmp_path, monkeypatch):
-    records = read_records(realdata_path(ACLED_SAMPLE))
-    fake = FakeAcled(records, EMAIL, PASSWORD)
-    raw = tmp_path / "raw"
-    monkeypatch.setenv("ANALYSIS_RAW_DIR", str(raw))
-    monkeypatch.setenv("ACLED_EMAIL", EMAIL)
-    monkeypatch.setenv("ACLED_PASSWORD", PASSWORD)
-    monkeypatch.setenv("ANALYSIS_CREDENTIALS", str(tmp_path / "no-such-credentials.toml"))
-    with ApiServer(fake) as server:
-        monkeypatch.setenv("ACLED_API_URL", server.url)
-        server.fake, server.raw = fake, raw
+    fake = FakeAcled(read_records(realdata_path(ACLED_SAMPLE)), EMAIL, PASSWORD)
+    with serving(fake, monkeypatch, tmp_path, "ACLED_API_URL", ACLED_EMAIL=EMAIL, ACLED_PASSWORD=PASSWORD) as server:
         yield server
 
 
 def fast(sleeps=None, **kw) -> Options:
-    return Options(min_interval=0, backoff=0.5, sleep=sleeps if sleeps is not None else Sleeps(), progress=False,
-                   **kw)
+    """Options that never wait (the sleeps are recorded in ``sleeps``) and show no bar, unless ``kw`` says."""
+    chosen = {"min_interval": 0, "backoff": 0.5, "progress": False, **kw}
+    return Options(sleep=sleeps if sleeps is not None else Sleeps(), **chosen)
 
 
 def fetch(**kw) -> Path:
@@ -329,3 +322,26 @@ def test_a_base_url_with_credentials_or_a_query_is_refused(acled, cli, monkeypat
     monkeypatch.setenv("ACLED_API_URL", "https://user:pw@acleddata.com")
     code, out, err = cli("fetch", "acled", "--country", "Ukraine")
     assert code == 2 and "ACLED_API_URL must be a plain http(s) address" in err and "pw@" not in err
+
+
+def test_requests_keep_a_polite_interval(acled):
+    sleeps, now = Sleeps(), [100.0]
+
+    def sleep(seconds):  # a clock that moves only when slept
+        sleeps(seconds)
+        now[0] += seconds
+
+    fetch(options=fast(sleep, min_interval=5.0, clock=lambda: now[0]))
+    assert sleeps == [5.0] * 7 and len(acled.requests) == 8  # a wait before every request but the first
+
+
+def test_a_record_without_a_numeric_timestamp_is_named(acled):
+    acled.fake.records[150]["timestamp"] = "yesterday"
+    with pytest.raises(FetchError, match="ACLED events for Ukraine, page 2: record 51 has no numeric 'timestamp'"):
+        fetch()
+
+
+def test_a_progress_bar_counts_pages_and_rows(acled, capsys):
+    fetch(options=fast(progress=True))
+    err = capsys.readouterr().err
+    assert "ACLED Ukraine" in err and "7 pages, 690 rows" in err

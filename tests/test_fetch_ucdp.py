@@ -14,7 +14,7 @@ from analysis.fetch.credentials import CredentialsError
 from analysis.fetch.ucdp import gwno
 
 from conftest import UCDP_SAMPLE, realdata_path
-from fetch_server import Answer, ApiServer, FakeUcdp, read_records
+from fetch_server import Answer, FakeUcdp, read_records, serving
 from test_fetch import Sleeps, fast, manifest
 
 TOKEN = "ucdp-T0KEN-never-shown"
@@ -25,13 +25,7 @@ UKRAINE = 3076  # rows of the sample with country_id 369
 @pytest.fixture
 def ucdp(tmp_path, monkeypatch):
     fake = FakeUcdp(read_records(realdata_path(UCDP_SAMPLE)), TOKEN)
-    raw = tmp_path / "raw"
-    monkeypatch.setenv("ANALYSIS_RAW_DIR", str(raw))
-    monkeypatch.setenv("UCDP_API_TOKEN", TOKEN)
-    monkeypatch.setenv("ANALYSIS_CREDENTIALS", str(tmp_path / "no-such-credentials.toml"))
-    with ApiServer(fake) as server:
-        monkeypatch.setenv("UCDP_API_URL", server.url)
-        server.fake, server.raw = fake, raw
+    with serving(fake, monkeypatch, tmp_path, "UCDP_API_URL", UCDP_API_TOKEN=TOKEN) as server:
         yield server
 
 

@@ -121,8 +121,13 @@ def _page(body: bytes, what: str, limit: int, *, stamped: bool) -> Page:
     if stamped and records:
         import pandas as pd
 
-        stamps = pd.to_numeric(pd.Series([r.get("timestamp") if isinstance(r, dict) else None for r in records],
-                                         dtype=object), errors="coerce")
+        try:
+            frame = pd.DataFrame.from_records(records)
+        except (TypeError, ValueError):
+            frame = None
+        if frame is None or "timestamp" not in frame.columns:
+            raise FetchError(f"{what}: the records are not ACLED events (objects with a 'timestamp')")
+        stamps = pd.to_numeric(frame["timestamp"], errors="coerce")
         if stamps.isna().any():
             raise FetchError(f"{what}: record {int(stamps.isna().to_numpy().argmax()) + 1} has no numeric 'timestamp'")
         largest = int(stamps.max())

@@ -62,6 +62,7 @@ class Options:
     max_retry_after: float = MAX_RETRY_AFTER_S
     min_interval: float = MIN_INTERVAL_S
     sleep: Callable[[float], None] = field(default=time.sleep)
+    clock: Callable[[], float] = field(default=time.monotonic)
     progress: bool | None = None  # None: a bar when stderr is a terminal
 
 
@@ -82,8 +83,7 @@ class HttpClient:
         self.secrets: list = [s for s in secrets if s]
         self._last_request = None
         timeout = httpx.Timeout(self.options.read_timeout, connect=self.options.connect_timeout)
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT},
-                                  trust_env=False)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT})
 
     def __enter__(self) -> "HttpClient":
         return self
@@ -102,10 +102,10 @@ class HttpClient:
 
     def _pace(self) -> None:
         if self._last_request is not None:
-            wait = self._last_request + self.options.min_interval - time.monotonic()
+            wait = self._last_request + self.options.min_interval - self.options.clock()
             if wait > 0:
                 self.options.sleep(wait)
-        self._last_request = time.monotonic()
+        self._last_request = self.options.clock()
 
     def _wait_before_retry(self, attempt: int, response: httpx.Response | None) -> None:
         wait = self.options.backoff * 2 ** (attempt - 1)
