@@ -345,3 +345,14 @@ def test_a_progress_bar_counts_pages_and_rows(acled, capsys):
     fetch(options=fast(progress=True))
     err = capsys.readouterr().err
     assert "ACLED Ukraine" in err and "7 pages, 690 rows" in err
+
+
+def test_outside_a_project_the_fetch_stops_before_asking_for_anything(acled, cli, monkeypatch, tmp_path):
+    monkeypatch.delenv("ANALYSIS_RAW_DIR")
+    monkeypatch.delenv("ANALYSIS_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for argv in (["fetch", "acled", "--country", "Ukraine"], ["fetch", "acled", "--update"],
+                 ["fetch", "ucdp", "--country", "Ukraine"]):
+        code, out, err = cli(*argv)
+        assert code == 2 and err.startswith(f"error: no analysis.toml found in {tmp_path.resolve()}"), err
+    assert acled.requests == [] and list(tmp_path.iterdir()) == []

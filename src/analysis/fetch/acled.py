@@ -28,10 +28,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from analysis.errors import ParameterError
 from analysis.fetch import snapshots
 from analysis.fetch.client import (FetchError, HttpClient, Options, Page, PageProgress, base_url, check_dates,
-                                   page_through, read_json)
+                                   page_through, read_json, require_project)
 from analysis.fetch.credentials import AcledLogin, CredentialsError, Secret, acled_login
 
 SOURCE = "acled"
@@ -119,8 +121,6 @@ def _page(body: bytes, what: str, limit: int, *, stamped: bool) -> Page:
     records = data["data"]
     largest = None
     if stamped and records:
-        import pandas as pd
-
         try:
             frame = pd.DataFrame.from_records(records)
         except (TypeError, ValueError):
@@ -177,6 +177,7 @@ def fetch_acled(country: str | None, start: str | None = None, end: str | None =
     request = {"url": base + EVENTS_PATH, "country": country, "start": start, "end": end, "limit": page_size}
     if since is not None:
         request["timestamp_from"] = int(since)
+    require_project()
     login = acled_login()
     writer = snapshots.SnapshotWriter.open(SOURCE, request, kind="update" if update else "base", parent=parent)
     with HttpClient(options) as client, PageProgress(f"ACLED {country}", client.options.progress) as progress:

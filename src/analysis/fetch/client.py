@@ -32,6 +32,7 @@ from typing import Callable
 
 import httpx
 
+from analysis import config
 from analysis.errors import AnalysisError, ParameterError
 from analysis.fetch.credentials import Secret, redact
 
@@ -200,6 +201,11 @@ def base_url(variable: str, default: str) -> str:
         raise ParameterError(f"{variable} must be a plain http(s) address such as {default} (no user, query or "
                              "fragment)")
     return str(url).rstrip("/")
+
+
+def require_project() -> None:
+    """Stop a fetch outside a project (``ProjectError``, exit 2) before it asks for credentials or sends a request."""
+    config.RAW_DIR  # noqa: B018 - resolving the raw folder is the check
 
 
 def check_date(value: str | None, option: str) -> str | None:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from analysis.errors import ParameterError
 from analysis.fetch import snapshots
-from analysis.fetch.client import (FetchError, HttpClient, Page, PageProgress, Options, base_url, check_dates,
-                                   page_through, read_json)
+from analysis.fetch.client import (FetchError, HttpClient, Options, Page, PageProgress, base_url, check_dates,
+                                   page_through, read_json, require_project)
 from analysis.fetch.credentials import CredentialsError, ucdp_token
 
 SOURCE = "ucdp_ged"
@@ -88,6 +88,7 @@ def fetch_ucdp(country: str, version: str = VERSION, start: str | None = None, e
     url = base_url(BASE_URL_ENV, BASE_URL) + EVENTS_PATH.format(version=version)
     request = {"url": url, "country": country, "gwno": number, "version": version, "start": start, "end": end,
                "pagesize": page_size}
+    require_project()
     token = ucdp_token()
     writer = snapshots.SnapshotWriter.open(SOURCE, request)
     params = {"pagesize": page_size, "Country": number}
