@@ -356,3 +356,13 @@ def test_outside_a_project_the_fetch_stops_before_asking_for_anything(acled, cli
         code, out, err = cli(*argv)
         assert code == 2 and err.startswith(f"error: no analysis.toml found in {tmp_path.resolve()}"), err
     assert acled.requests == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_server_that_echoes_secrets_in_its_errors_is_redacted(acled):
+    echo = Answer.json({"message": f"token acc-1-SECRETTOKEN of {EMAIL} ({PASSWORD}) \x1b[31mrejected"}, 502)
+    acled.script(EVENTS, echo, page="1", times=2)
+    with pytest.raises(FetchError) as caught:
+        fetch(options=fast(retries=2))
+    text = "".join(traceback.format_exception(caught.value))
+    assert "HTTP 502 (token *** of *** (***) [31mrejected), 2 times" in str(caught.value)
+    assert "SECRETTOKEN" not in text and PASSWORD not in text and "\x1b" not in text
