@@ -14,7 +14,10 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from analysis.fetch.client import Options
 
 
 @dataclass
@@ -239,3 +242,21 @@ class FakeUcdp:
                             "PreviousPageUrl": f"{base}&page={page - 1}" if page > 0 else "",
                             "NextPageUrl": f"{base}&page={page + 1}" if page + 1 < pages else "",
                             "Result": rows[page * size:(page + 1) * size]})
+
+
+# ---------------------------------------------------------------- the fetch side
+class Sleeps(list):
+    """A sleep that records what it was asked to wait, and does not wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(round(seconds, 3))
+
+
+def fast(sleeps=None, **kw) -> Options:
+    """Options that never wait (the sleeps are recorded in ``sleeps``) and show no bar, unless ``kw`` says."""
+    chosen = {"min_interval": 0, "backoff": 0.5, "progress": False, **kw}
+    return Options(sleep=sleeps if sleeps is not None else Sleeps(), **chosen)
+
+
+def manifest(path: Path) -> dict:
+    return json.loads((path / "manifest.json").read_text())

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from analysis.fetch import fetch_acled, snapshots
-from analysis.fetch.client import FetchError, Options
+from analysis.fetch.client import FetchError
 from analysis.fetch.credentials import CredentialsError
 
 from conftest import ACLED_SAMPLE, realdata_path
-from fetch_server import Answer, FakeAcled, read_records, serving
+from fetch_server import Answer, FakeAcled, Sleeps, fast, manifest, read_records, serving
 
 EMAIL, PASSWORD = "analyst@example.org", "pa55-WORD-never-shown"
 EVENTS, TOKEN, DELETED = "/api/acled/read", "/oauth/token", "/api/deleted/read"
@@ -33,24 +33,11 @@ LIMIT = 100  # so the sample is 7 pages: 6 of 100 and one of 90
 MAX_TIMESTAMP = 1657063719  # the largest `timestamp` in the sample (4 events carry it)
 
 
-class Sleeps(list):
-    """A sleep that records what it was asked to wait, and does not wait."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(round(seconds, 3))
-
-
 @pytest.fixture
 def acled(tmp_path, monkeypatch):
     fake = FakeAcled(read_records(realdata_path(ACLED_SAMPLE)), EMAIL, PASSWORD)
     with serving(fake, monkeypatch, tmp_path, "ACLED_API_URL", ACLED_EMAIL=EMAIL, ACLED_PASSWORD=PASSWORD) as server:
         yield server
-
-
-def fast(sleeps=None, **kw) -> Options:
-    """Options that never wait (the sleeps are recorded in ``sleeps``) and show no bar, unless ``kw`` says."""
-    chosen = {"min_interval": 0, "backoff": 0.5, "progress": False, **kw}
-    return Options(sleep=sleeps if sleeps is not None else Sleeps(), **chosen)
 
 
 def fetch(**kw) -> Path:
@@ -61,10 +48,6 @@ def fetch(**kw) -> Path:
 
 def pages(path: Path, prefix: str = "page") -> list[list[dict]]:
     return [json.loads(p.read_bytes())["data"] for p in sorted(path.glob(f"{prefix}-*.json"))]
-
-
-def manifest(path: Path) -> dict:
-    return json.loads((path / "manifest.json").read_text())
 
 
 def partials(raw: Path) -> list[Path]:

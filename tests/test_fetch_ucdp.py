@@ -14,8 +14,7 @@ from analysis.fetch.credentials import CredentialsError
 from analysis.fetch.ucdp import gwno
 
 from conftest import UCDP_SAMPLE, realdata_path
-from fetch_server import Answer, FakeUcdp, read_records, serving
-from test_fetch import Sleeps, fast, manifest
+from fetch_server import Answer, FakeUcdp, Sleeps, fast, manifest, read_records, serving
 
 TOKEN = "ucdp-T0KEN-never-shown"
 PATH = "/api/gedevents/25.1"
