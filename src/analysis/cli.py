@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -96,6 +97,45 @@ def build(
 
         typer.echo(build_summary(report, processed_dir))
     raise typer.Exit(0 if report.ok else 2)  # a raw file could not be read (the rest was built)
+
+
+# ---------------------------------------------------------------- fetch
+class FetchSource(str, Enum):
+    acled = "acled"
+    ucdp = "ucdp"
+
+
+@app.command()
+def fetch(
+    source: FetchSource = typer.Argument(..., help="'acled' or 'ucdp' (UCDP GED)."),
+    country: Optional[str] = typer.Option(None, "--country", help="Country name (UCDP: or its Gleditsch-Ward "
+                                                                  "number). Required unless --update."),
+    start: Optional[str] = typer.Option(None, "--start", help="First day (YYYY-MM-DD)."),
+    end: Optional[str] = typer.Option(None, "--end", help="Last day (YYYY-MM-DD)."),
+    update: bool = typer.Option(False, "--update", help="ACLED: only events changed or deleted since the latest "
+                                                        "snapshot."),
+    version: Optional[str] = typer.Option(None, "--version", help="UCDP: the GED release (default 25.1)."),
+) -> None:
+    """Fetch events from ACLED's or UCDP's API into a new snapshot under data/raw/snapshots/ (resumes a stopped one)."""
+    from analysis.fetch.acled import fetch_acled
+    from analysis.fetch.ucdp import fetch_ucdp
+
+    if source is FetchSource.acled:
+        if version is not None:
+            raise ParameterError("--version is for ucdp only")
+        if country is None and not update:
+            raise ParameterError("fetch acled: give --country NAME (or --update)")
+        path = fetch_acled(country, start, end, update=update)
+    else:
+        if update:
+            raise ParameterError("--update is for acled only (UCDP releases are fixed versions)")
+        if country is None:
+            raise ParameterError("fetch ucdp: give --country NAME")
+        path = fetch_ucdp(country, **({"version": version} if version else {}), start=start, end=end)
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    deleted = f", {manifest.get('deleted_rows', 0):,} deleted" if manifest.get("kind") == "update" else ""
+    typer.echo(f"{manifest.get('kind', 'base')} snapshot {path}: {manifest.get('pages', 0)} pages, "
+               f"{manifest.get('rows', 0):,} events{deleted}")
 
 
 # ---------------------------------------------------------------- reports
