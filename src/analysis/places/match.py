@@ -118,28 +118,33 @@ def _location_queries(locations: pd.Series) -> pd.DataFrame:
     return queries.reset_index(drop=True)
 
 
-_CANDIDATES = {"known": set(), "table": pd.DataFrame({"location": pd.Series(dtype="str"),
-                                                      "geonameid": pd.Series(dtype="int64"),
-                                                      "tier": pd.Series(dtype="int8")})}
+_CANDIDATES: dict[tuple, dict] = {}  # the project's countries -> {"known": locations, "table": candidates}
 _CANDIDATES_LOCK = threading.Lock()
+
+
+def _candidate_cache() -> dict:
+    """The candidates found so far for the project's countries (call with the lock held)."""
+    return _CANDIDATES.setdefault(tuple(config.COUNTRIES), {
+        "known": set(), "table": pd.DataFrame({"location": pd.Series(dtype="str"), "geonameid": pd.Series(dtype="int64"),
+                                               "tier": pd.Series(dtype="int8")})})
 
 
 def _location_candidates(locations: pd.Series) -> pd.DataFrame:
     """Every gazetteer place each unique location may name: loc, geonameid, tier (index into _TIERS).
 
-    Results depend only on the location text, so they are cached for the
+    Results depend only on the location text (and the countries), so they are cached for the
     process: a large file's chunks repeat the same few thousand names.
     """
     with _CANDIDATES_LOCK:
-        new = locations[~locations.isin(_CANDIDATES["known"])].reset_index(drop=True)
+        cache = _candidate_cache()
+        new = locations[~locations.isin(cache["known"])].reset_index(drop=True)
         if len(new):
             found = _compute_location_candidates(new)
             found = pd.DataFrame({"location": new.to_numpy()[found["loc"].to_numpy()],
                                   "geonameid": found["geonameid"].to_numpy(), "tier": found["tier"].to_numpy()})
-            _CANDIDATES["table"] = pd.concat([_CANDIDATES["table"], found.astype({"location": "str"})],
-                                             ignore_index=True)
-            _CANDIDATES["known"].update(new.tolist())
-        table = _CANDIDATES["table"]
+            cache["table"] = pd.concat([cache["table"], found.astype({"location": "str"})], ignore_index=True)
+            cache["known"].update(new.tolist())
+        table = cache["table"]
     wanted = pd.DataFrame({"loc": np.arange(len(locations)), "location": locations.to_numpy()}).astype({"location": "str"})
     found = wanted.merge(table, on="location")[["loc", "geonameid", "tier"]]
     return found.sort_values(["loc", "geonameid"], kind="stable").reset_index(drop=True)
