@@ -40,7 +40,10 @@ Sea", "Sea of Azov", "Snake Island") are never matched to a settlement:
 4. admin1.  Every row's admin1 goes through ``normalise_admin1`` (other
    countries' regions are unknown spellings and stay as written).  Where it is
    missing or blank it is filled from the matched settlement, or from a
-   location that names an oblast (step 2).
+   location that names an oblast (step 2).  A country without region data
+   (:mod:`analysis.countries`) names a GeoNames admin1 code by the spelling
+   most rows matched to a settlement with that code give, among the rows
+   matched together.
 
 Matching works on unique (location, oblast) pairs through merges against an
 exploded key table; only the per-row distance check runs on all rows, as
