@@ -123,7 +123,7 @@ def test_dashboard_day_first_dates_give_the_same_events(sample, sample_events, t
 
 
 # ---------------------------------------------------------------- events at sea, or just abroad
-# (location, latitude, longitude, warning rule); Ukraine's land extent is config.UKRAINE_BBOX.
+# (location, latitude, longitude, warning rule); Ukraine's land extent is countries.country("Ukraine").land.
 AT_SEA = [
     ("Black Sea", "44.5", "33.0", "location_at_sea"),  # south of Crimea, inside the extent's box
     ("Sea of Azov", "46.0", "36.5", "location_at_sea"),

@@ -290,7 +290,7 @@ def test_processed_real_acled_rows_are_normalised(raw_dir, tmp_path, realdata):
     assert len(district) and (district["geonameid"] == 709717).all() and (district["place_match"] == "district").all()
     kyiv = events[events["location"] == "Kyiv"]
     assert set(kyiv["admin1"]) == {"Kyiv City"} and set(kyiv["geonameid"]) == {703448}
-    assert set(events["admin1"].dropna()) <= set(__import__("analysis.places", fromlist=["OBLASTS"]).OBLASTS.values())
+    assert set(events["admin1"].dropna()) <= set(__import__("analysis.places", fromlist=["region_names"]).region_names("Ukraine").values())
 
 
 def test_large_inputs_report_progress_when_not_on_a_terminal_unless_quiet(raw_dir, tmp_path, monkeypatch, capsys,

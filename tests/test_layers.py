@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "analysis"
 
 # Stage of each top-level name in the package (a module or a subpackage), in the data's order.
 STAGES = [
-    ("core", {"config", "errors", "storage", "escaping", "private", "hooks", "progress", "threads", "wording", "fingerprint"}),
+    ("core", {"config", "errors", "storage", "escaping", "private", "hooks", "progress", "threads", "wording", "fingerprint",
+              "countries"}),
     ("tables", {"tables"}),
     ("sources", {"sources"}),
     ("fetch", {"fetch"}),

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import config, places
+from analysis import config, countries, places
 from analysis.tables import schemas
 from analysis.places import gazetteer
 
@@ -50,15 +50,15 @@ ADMIN_CENTRES = {  # oblast -> its administrative centre as GeoNames names it
 
 
 def test_oblast_table_has_the_27_geonames_codes():
-    assert sorted(places.OBLASTS) == [f"{i:02d}" for i in range(1, 28)]
-    assert sorted(places.OBLASTS.values()) == sorted(ADMIN_CENTRES)
+    assert sorted(places.region_names("Ukraine")) == [f"{i:02d}" for i in range(1, 28)]
+    assert sorted(places.region_names("Ukraine").values()) == sorted(ADMIN_CENTRES)
 
 
 @pytest.mark.parametrize("oblast, centre", sorted(ADMIN_CENTRES.items()))
 def test_oblast_codes_agree_with_the_gazetteer(oblast, centre):
     gaz = places.load_gazetteer()
     city = gaz[gaz["name"] == centre].sort_values("population").iloc[-1]
-    assert places.OBLASTS[city["admin1_code"]] == oblast
+    assert places.region_names("Ukraine")[city["admin1_code"]] == oblast
 
 
 @pytest.mark.parametrize("geonameid, code", [(KYIV, "12"), (KRAMATORSK, "05"), (LYMAN_KHARKIV, "07"),
@@ -66,7 +66,7 @@ def test_oblast_codes_agree_with_the_gazetteer(oblast, centre):
 def test_gazetteer_codes_of_known_places(geonameid, code):
     gaz = places.load_gazetteer().set_index("geonameid")
     assert gaz.loc[geonameid, "admin1_code"] == code
-    assert gaz.loc[geonameid, "admin1"] == places.OBLASTS[code]
+    assert gaz.loc[geonameid, "admin1"] == places.region_names("Ukraine")[code]
 
 
 SPELLINGS = {
@@ -102,7 +102,7 @@ def test_admin1_spellings_normalise_to_the_canonical_name(spelling, canonical):
 
 
 def test_canonical_oblast_names_are_fixed_points():
-    names = pd.Series(list(places.OBLASTS.values()), dtype="str")
+    names = pd.Series(list(places.region_names("Ukraine").values()), dtype="str")
     pd.testing.assert_series_equal(places.normalise_admin1(names), names)
 
 
@@ -122,9 +122,9 @@ def test_admin1_missing_stays_missing_and_index_and_dtype_are_kept():
 
 
 ADMIN1_TEXT = st.one_of(
-    st.sampled_from([s for ss in SPELLINGS.values() for s in ss] + list(places.OBLASTS.values())),
+    st.sampled_from([s for ss in SPELLINGS.values() for s in ss] + list(places.region_names("Ukraine").values())),
     st.text(max_size=25),
-    st.builds(lambda a, b: f"{a} {b}", st.sampled_from(list(places.OBLASTS.values())),
+    st.builds(lambda a, b: f"{a} {b}", st.sampled_from(list(places.region_names("Ukraine").values())),
               st.sampled_from(["oblast", "city", "region", "raion", "x"])),
 )
 
@@ -135,23 +135,25 @@ def test_normalise_admin1_is_idempotent(values):
     once = places.normalise_admin1(pd.Series(values, dtype=object))
     twice = places.normalise_admin1(once)
     pd.testing.assert_series_equal(once, twice)
-    known = set(places.OBLASTS.values())
+    known = set(places.region_names("Ukraine").values())
     assert all(v in known or v == original for v, original in zip(once, values))
 
 
 # ================================================================ gazetteer
 def test_load_gazetteer_columns_and_types():
     gaz = places.load_gazetteer()
-    assert list(gaz.columns) == ["geonameid", "name", "latitude", "longitude", "admin1_code", "admin1",
-                                 "population", "alternatenames"]
+    assert list(gaz.columns) == ["geonameid", "name", "latitude", "longitude", "country", "countrycode",
+                                 "admin1_code", "region", "admin1", "population", "alternatenames"]
+    assert set(gaz["country"]) == {"Ukraine"} and set(gaz["countrycode"]) == {"UA"}
+    assert (gaz["region"] == "UA." + gaz["admin1_code"]).all()
     assert 5000 < len(gaz) < 6500
     assert gaz["geonameid"].dtype == "int64" and gaz["population"].dtype == "int64"
     assert gaz["latitude"].dtype == "float64" and gaz["longitude"].dtype == "float64"
     assert gaz["geonameid"].is_unique
-    assert set(gaz["admin1"]) <= set(places.OBLASTS.values())
+    assert set(gaz["admin1"]) <= set(places.region_names("Ukraine").values())
     assert (gaz["population"] >= 0).all()  # cities500 also lists admin seats of unknown population (0)
     assert all(isinstance(names, list) for names in gaz["alternatenames"])
-    box = config.UKRAINE_BBOX
+    box = countries.country("Ukraine").land
     assert gaz["latitude"].between(box["lat_min"], box["lat_max"]).all()
     assert gaz["longitude"].between(box["lon_min"], box["lon_max"]).all()
 
@@ -491,7 +493,7 @@ def test_acled_sample_match_rate_and_spot_checks(acled):
 @pytest.mark.realdata
 def test_acled_sample_admin1_is_canonical(acled):
     raw, out = acled
-    assert set(out["admin1"]) <= set(places.OBLASTS.values())
+    assert set(out["admin1"]) <= set(places.region_names("Ukraine").values())
     assert out.loc[raw["admin1"] == "Zaporizhia", "admin1"].eq("Zaporizhzhia").all()
     assert out.loc[raw["admin1"] == "Kirovograd", "admin1"].eq("Kirovohrad").all()
 
@@ -517,7 +519,7 @@ def test_ucdp_sample_match_rate_and_spot_checks(ucdp):
 def test_ucdp_sample_admin1_is_canonical(ucdp):
     raw, out = ucdp
     ukraine = out[(raw["country"] == config.COUNTRY).to_numpy() & out["admin1"].fillna("").ne("").to_numpy()]
-    assert set(ukraine["admin1"]) <= set(places.OBLASTS.values())
+    assert set(ukraine["admin1"]) <= set(places.region_names("Ukraine").values())
     assert out.loc[raw["adm_1"] == "Kiev Special Republican city", "admin1"].eq("Kyiv City").all()
 
 

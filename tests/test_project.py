@@ -134,7 +134,8 @@ def test_commands_outside_a_project_exit_2_with_a_message(nowhere, cli):
 
 def test_the_repository_is_a_project_with_the_default_settings():
     settings = tomllib.loads((REPO / "analysis.toml").read_text(encoding="utf-8"))
-    assert settings == {"paths": {key: default for _, key, default in config.FOLDERS.values()}}
+    assert settings == {"paths": {key: default for _, key, default in config.FOLDERS.values()},
+                        "project": {"countries": list(config.DEFAULT_COUNTRIES)}}
 
 
 # ---------------------------------------------------------------- analysis init

@@ -41,6 +41,10 @@ FOLDERS = {
 # Every name resolved when read: the folders, the project, and (for the test suite) ../shared/realdata
 # beside the project, which holds third-party samples the tests read in place.
 LAZY_PATHS = (*FOLDERS, "PROJECT_DIR", "DATA_DIR", "SHARED_DIR", "REALDATA_DIR")
+# The project's countries (analysis.toml [project] countries; analysis.countries reads what is known of each),
+# read when used like the folders; outside any project, and when the setting is missing, DEFAULT_COUNTRIES.
+DEFAULT_COUNTRIES = ("Ukraine",)
+LAZY_SETTINGS = ("COUNTRIES", "COUNTRY")
 
 
 def find_project(start: Path | str | None = None) -> Path:
@@ -73,7 +77,13 @@ def project_paths(project: Path) -> dict[str, str]:
         raise ProjectError(f"cannot read {path}: {exc}") from None
     known = [key for _, key, _ in FOLDERS.values()]
     paths = settings.get("paths", {})
-    problems = [f"unknown setting {name}" for name in settings if name != "paths"]
+    problems = [f"unknown setting {name}" for name in settings if name not in ("paths", "project")]
+    project_table = settings.get("project", {})
+    countries = project_table.get("countries", list(DEFAULT_COUNTRIES)) if isinstance(project_table, dict) else None
+    problems += [f"unknown setting project.{key}" for key in (project_table if isinstance(project_table, dict) else ())
+                 if key != "countries"]
+    if not (isinstance(countries, list) and countries and all(isinstance(c, str) and c.strip() for c in countries)):
+        problems.append('project.countries must be a list of country names, e.g. ["Sudan", "South Sudan"]')
     if not isinstance(paths, dict):
         problems.append("paths must be a table ([paths])")
         paths = {}
@@ -124,11 +134,25 @@ def __getattr__(name: str):
         return find_project().parent / "shared"
     if name == "REALDATA_DIR":
         return find_project().parent / "shared" / "realdata"
+    if name in LAZY_SETTINGS:
+        countries = project_countries()
+        return countries if name == "COUNTRIES" else countries[0]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def project_countries() -> tuple[str, ...]:
+    """The countries analysis.toml's ``[project] countries`` names (checked), else :data:`DEFAULT_COUNTRIES`."""
+    try:
+        project = find_project()
+    except ProjectError:
+        return DEFAULT_COUNTRIES
+    project_paths(project)  # checks the file, [project] included
+    table = tomllib.loads((project / PROJECT_FILE).read_text(encoding="utf-8")).get("project", {})
+    return tuple(name.strip() for name in table.get("countries", DEFAULT_COUNTRIES))
+
+
 def __dir__() -> list[str]:
-    return sorted({*globals(), *LAZY_PATHS})
+    return sorted({*globals(), *LAZY_PATHS, *LAZY_SETTINGS})
 
 
 # Names of the files a build writes into PROCESSED_DIR.
@@ -173,16 +197,12 @@ SNIFF_BYTES = 64 * 1024  # bytes read to detect binary files and delimiters
 ROWS_IN_ERROR_PREVIEW = 10  # rejections printed per file by `validate`
 
 # ---------------------------------------------------------------- geography
-COUNTRY = "Ukraine"
-# Ukraine's land extent including Crimea, with a small margin (degrees).  A row
-# coded to Ukraine with coordinates outside it (at sea, across a border) is kept
-# with a warning and its place left unmatched.
-UKRAINE_BBOX = {"lat_min": 44.0, "lat_max": 52.6, "lon_min": 22.0, "lon_max": 40.4}
-# Where an event coded to Ukraine can be at all: the land extent, the whole Black
-# Sea and Sea of Azov, and about 1 degree beyond the land borders.  Coordinates
-# outside it are a mistake (swapped latitude/longitude always land outside it,
-# as do 0,0 and dropped minus signs or decimal points) and the row is rejected.
-UKRAINE_REGION_BBOX = {"lat_min": 40.5, "lat_max": 53.6, "lon_min": 21.0, "lon_max": 42.0}
+# The countries are a project setting (COUNTRIES, COUNTRY = the first, read lazily above); what is known of
+# each (extents, regions, spellings) is data: analysis/countries.py and analysis/country_data/.
+# A country without a data file: its land extent is that of its gazetteer places plus LAND_MARGIN_DEG (rows
+# outside it are kept with a warning, place unmatched); beyond REGION_MARGIN_DEG a row is rejected (degrees).
+LAND_MARGIN_DEG = 1.0
+REGION_MARGIN_DEG = 3.0
 GAZETTEER_MIN_POPULATION = 500
 # A gazetteer candidate farther than this from the given coordinates is not
 # accepted as the place the name refers to (km).  Donetsk's city districts lie

