@@ -123,6 +123,13 @@ def test_week_on_week_and_month_on_year():
     month = metrics.month_on_year(events, "2023-03").iloc[0]
     assert (month["current_value"], month["previous_value"], month["absolute_change"]) == (4, 2, 2)
     assert month["relative_change"] == pytest.approx(1.0)
+    by_oblast = events_frame([{"event_date": d, "admin1": a} for d, a in [
+        ("2022-03-01", "Donetsk"), ("2022-03-20", "Kharkiv"), ("2023-03-01", "Donetsk"), ("2023-03-02", "Donetsk"),
+        ("2023-03-09", "Kharkiv"), ("2023-03-31", "Donetsk")]])
+    split = metrics.month_on_year(by_oblast, "2023-03", by="admin1")
+    assert split[["admin1", "current_value", "previous_value", "absolute_change"]].values.tolist() == [
+        ["Donetsk", 3, 1, 2], ["Kharkiv", 1, 1, 0]]
+    assert (split["previous_start_date"].iloc[0], split["previous_end_date"].iloc[0]) == (D("2022-03-01"), D("2022-03-31"))
     with pytest.raises(ParameterError, match="coverage"):
         metrics.month_on_year(events, "2022-03")  # March 2021 is not covered
     with pytest.raises(ParameterError, match="not a month"):

@@ -320,6 +320,33 @@ def test_state_claims_records_a_claim_not_a_count_of_events(tmp_path, monkeypatc
     assert "a reported claim, not a count of events" in number["sentence"] and "RFE/RL" in number["sentence"]
     assert "General Staff" in number["definition"] and "not verified" in number["definition"]
     assert number["source"] == "Source: official statements (hand-coded). Claims to 14 Mar 2023."
+    assert number["name"] == "claim:attacks_repelled:2023-03-14:claims.csv:2"
+
+
+@pytest.mark.parametrize(("claimant", "opening"), [
+    ("General Staff", "The General Staff reported"), ("The General Staff", "The General Staff reported"),
+    ("the Air Force", "the Air Force reported"), ("Theodore Smith", "The Theodore Smith reported"),
+])
+def test_a_claim_sentence_names_the_claimant_with_one_article(tmp_path, monkeypatch, claimant, opening):
+    import pandas as pd
+
+    from analysis import metrics
+    from analysis.build import dailycounts
+    from analysis.reports.reporting import Report
+    from analysis.tables.schemas import DAILY_COUNTS, empty_frame
+
+    monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda markdown, plain: None))
+    empty = empty_frame(DAILY_COUNTS)
+    row = {"count_date": pd.Timestamp("2023-03-14"), "metric": "attacks_repelled", "value": 102,
+           "is_reported_claim": True, "claimant": claimant, "period_days": 1,
+           "source_dataset": "reported_claim", "source_name": "RFE/RL", "is_synthetic": False,
+           "raw_file": "claims.csv", "raw_line": 2}
+    frame = pd.DataFrame([row]).reindex(columns=empty.columns).astype({c: str(t) for c, t in empty.dtypes.items()})
+    report = Report("t", {}, tmp_path)
+    report.state_claims(metrics.reported_claims(dailycounts._validated(frame)))
+    (number,) = json.loads((tmp_path / "numbers.json").read_text(encoding="utf-8"))["numbers"]
+    assert number["sentence"] == (f"{opening} 102 attacks repelled on 14 March 2023 (a reported claim, not a count "
+                                  "of events; source: RFE/RL).")
 
 
 def test_run_record_holds_what_the_run_ran_on(tmp_path):

@@ -52,9 +52,22 @@ def test_a_reader_declaration_is_checked():
         Reader("Air-Force", "events", layouts, lambda raw, failures: raw)
     with pytest.raises(ValueError, match="one or more Layout"):
         Reader("x", "events", (), lambda raw, failures: raw)
-    with pytest.raises(TypeError, match="not module"):
+    with pytest.raises(ValueError, match=r"^reader 'x': layouts must be one or more Layout$"):
+        Reader("x", "events", (layouts[0], "a"), lambda raw, failures: raw)
+    with pytest.raises(ValueError, match=r"^reader 'x': parse \(and variant, if given\) must be callable$"):
+        Reader("x", "events", layouts, "parse")
+    with pytest.raises(ValueError, match=r"^reader 'x': parse \(and variant, if given\) must be callable$"):
+        Reader("x", "events", layouts, lambda raw, failures: raw, variant="acled")
+    with pytest.raises(ValueError, match=r"^reader name 'X1Y' must be a lowercase identifier \(it prefixes ids\)$"):
+        Reader("x1y".upper(), "events", layouts, lambda raw, failures: raw)
+    declared = Reader("x_2", "claims", list(layouts), lambda raw, failures: raw, source_columns={"a": "b"})
+    assert declared.layouts == layouts and isinstance(declared.layouts, tuple)  # a list is frozen
+    assert dict(declared.source_columns) == {"a": "b"}
+    with pytest.raises(TypeError):
+        declared.source_columns["c"] = "d"
+    with pytest.raises(TypeError, match=r"^a reader is declared as analysis.sources.base.Reader, not module$"):
         register(acled)  # a module is not a reader
-    with pytest.raises(ValueError, match="'acled' is registered already"):
+    with pytest.raises(ValueError, match=r"^a reader named 'acled' is registered already$"):
         register(acled.READER)
     assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force"]
 
