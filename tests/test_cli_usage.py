@@ -13,6 +13,7 @@ from analysis import cli
 
 COMMANDS = ["init", "validate", "build", "report", "notebooks", "batch", "runner", "run-all", "synth", "template",
             "dictionary"]
+COMMANDS += ["drift"]
 
 # (argv, what the message must say); none of these may start any work.
 CASES = {
@@ -31,6 +32,7 @@ CASES = {
         (["dictionary", "--out"], "requires an argument"),
         (["report", "01", "--timeout"], "requires an argument"),
         (["notebooks", "extra"], "unexpected extra argument"),
+        (["drift"], "Missing argument"),
     ],
     "bad value": [
         (["validate", "x.csv", "--show", "many"], "Invalid value"),
@@ -43,6 +45,7 @@ CASES = {
         (["synth", "--rows", "0"], "Invalid value"),
         (["synth", "--rows", "abc"], "Invalid value"),
         (["synth", "--seed", "1.5"], "Invalid value"),
+        (["drift", "reports/x/y", "--timeout", "soon"], "Invalid value"),
     ],
 }
 
