@@ -16,6 +16,7 @@ import pytest
 from conftest import ACLED_ROW, to_csv_text
 
 from analysis import config
+from analysis.errors import ParameterError
 from analysis.reports import drift as drift_module
 from analysis.reports.drift_html import drift_html
 
@@ -116,7 +117,7 @@ def test_drift_names_the_events_behind_each_changed_number(project, cli):
     page = (report_dir / "drift.html").read_text()
     assert HOSTILE not in page and "&lt;script&gt;alert(&quot;drift&quot;)&lt;/script&gt;" in page
     assert "acled:UKR1003" in page and "2 of 4 numbers changed" in page
-    assert "2 of 4 numbers changed" in out and "UKR1003" in out
+    assert "2 of 4 numbers changed" in out and "UKR1003" in out and "is_civilian_targeting" in out
 
     # the build says the source deleted 1003 (as snapshot builds write deleted.csv)
     build(raw, processed, progress=False)
@@ -251,3 +252,43 @@ def test_a_report_records_the_rows_behind_each_number(tmp_path):
         again.state(name, 1, "1.", "Something counted.", data=data, show=False)
     assert (tmp_path / "again" / EVIDENCE_FILE).read_bytes() == before  # deterministic bytes
     shutil.rmtree(tmp_path / "again")
+
+
+def test_a_pinned_rerun_builds_the_snapshots_into_a_temporary_folder(project, monkeypatch):
+    raw, processed = project
+    calls = []
+
+    def build(raw_dir, processed_dir, *, snapshots=None, progress=None):
+        calls.append((raw_dir, processed_dir, snapshots))
+        processed_dir.joinpath("built").write_text("yes")
+
+    monkeypatch.setattr(drift_module, "build", build)
+    with drift_module._data({"acled": "20260101T000000Z"}):
+        (_, pinned, pins), = calls
+        assert pins == {"acled": "20260101T000000Z"} and config.PROCESSED_DIR == pinned != processed
+        assert config.environment()["ANALYSIS_PROCESSED_DIR"] == str(pinned)  # the rerun's kernel reads it
+        assert (pinned / "built").read_text() == "yes" and pinned.parent == processed.parent
+    assert config.PROCESSED_DIR == processed and not pinned.exists()
+
+
+def test_without_snapshot_builds_a_pinned_drift_is_a_usage_error(project, monkeypatch, tmp_path):
+    monkeypatch.setattr(drift_module, "build", lambda raw_dir, processed_dir, *, force=False, progress=None: None)
+    with pytest.raises(ParameterError, match="cannot make yet"):
+        with drift_module._data({"acled": "20260101T000000Z"}):
+            pass
+
+
+def test_every_number_a_report_notebook_states_names_the_rows_it_comes_from():
+    """Each ``report.state(...)`` in a report notebook passes ``data=``: the rows behind it go to evidence.parquet."""
+    import ast
+
+    from analysis.reports import list_notebooks
+
+    for path in list_notebooks():
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        calls = [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and n.func.attr == "state"]
+        assert calls, path.name
+        for call in calls:
+            assert "data" in {k.arg for k in call.keywords}, f"{path.name}:{call.lineno} states a number without data="

@@ -314,17 +314,22 @@ def terminal_table(found: Drift):
     table = Table(title=f"drift of {found.report}", title_justify="left")
     for column in ("number", "old", "new", "delta", "status", "events behind the change"):
         table.add_column(column, justify="right" if column in ("old", "new", "delta") else "left",
-                         overflow="fold")
+                         overflow="fold", ratio=3 if column.startswith("events") else None)
     for number in found.numbers:
         if number["status"] == "unchanged" and not number["events"]:
             continue
         events = number["events"] or {}
-        summary = "; ".join(f"{c}: {', '.join(i['id'] for i in events[c])}" for c in CATEGORIES if events.get(c))
+        summary = "; ".join(f"{c}: {', '.join(_named(i) for i in events[c])}" for c in CATEGORIES if events.get(c))
         if number["events"] is None:
             summary = "not recorded in the published report"
         table.add_row(number["name"], _shown(number["old"]), _shown(number["new"]), _shown(number["delta"], "+"),
                       number["status"], summary)
     return table
+
+
+def _named(item: dict) -> str:
+    """An event id, with the fields that changed when it was revised."""
+    return f"{item['id']} ({', '.join(item['fields'])})" if item.get("fields") else item["id"]
 
 
 def _shown(value, sign: str = "") -> str:
