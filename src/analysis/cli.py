@@ -222,7 +222,8 @@ def drift_command(
     from analysis.reports.drift import DRIFT_HTML, drift, parse_pins, terminal_table
 
     found = drift(report_dir, parse_pins(snapshot or []), timeout_s=timeout)
-    Console(soft_wrap=False).print(terminal_table(found))
+    console = Console()
+    (console if console.is_terminal else Console(width=200)).print(terminal_table(found))  # a log keeps whole ids
     changed = sum(n["status"] != "unchanged" for n in found.numbers)
     typer.echo(f"{changed} of {len(found.numbers)} numbers changed: {Path(report_dir) / DRIFT_HTML}")
     raise typer.Exit(1 if found.changed else 0)
