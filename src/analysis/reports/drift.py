@@ -96,10 +96,8 @@ def drift(report_dir: Path, snapshots: dict[str, str] | None = None, *, timeout_
             raise DriftError(f"the rerun of {notebook.stem} failed: {result.error}")
         rerun = _read_json(result.report_dir / config.RUN_FILE)
         now = _read_json(result.report_dir / config.NUMBERS_FILE)
-        new_evidence = _evidence(result.report_dir)
-        build_dir = _build_dir()
-    old_evidence = _evidence(report_dir)
-    events = _events_behind(old_evidence, new_evidence, build_dir)
+        old_evidence = _evidence(report_dir)
+        events = _events_behind(old_evidence, _evidence(result.report_dir), _build_dir())  # while a pinned build exists
     numbers = [{**number, "events": events.get(number["name"]) if old_evidence is not None else None}
                for number in compare_numbers(published["numbers"], now["numbers"])]
     found = Drift(f"{report_dir.parent.name}/{report_dir.name}", notebook.stem, run["parameters"], numbers,
@@ -225,9 +223,9 @@ def compare_numbers(old: list[dict], new: list[dict]) -> list[dict]:
 
 
 # ---------------------------------------------------------------- events
-def _events_behind(old: pd.DataFrame | None, new: pd.DataFrame, build_dir: Path | None) -> dict[str, dict]:
+def _events_behind(old: pd.DataFrame | None, new: pd.DataFrame | None, build_dir: Path | None) -> dict[str, dict]:
     """Per number whose rows differ: {category: [items]} (see the module docstring)."""
-    if old is None:
+    if old is None or new is None:  # a report made before reports recorded their evidence
         return {}
     pairs = old.merge(new, on=["number", "row_id"], how="outer", suffixes=("_old", "_new"), indicator=True)
     old_rows = _unique_rows(old)
