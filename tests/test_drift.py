@@ -140,6 +140,12 @@ def test_drift_names_the_events_behind_each_changed_number(project, cli):
     assert all((report_dir / name).read_bytes() == data for name, data in published_files.items())
     assert sorted(p.name for p in report_dir.parent.iterdir()) == [report_dir.name]
 
+    # a report published before reports recorded their evidence: values compared, events said to be unknown
+    (report_dir / "evidence.parquet").unlink()
+    older = drift_module.drift(report_dir, write=False).to_json()
+    assert older["evidence_recorded"] is False and older["changed"] is True
+    assert [(n["status"], n["events"]) for n in older["numbers"]][:2] == [("changed", None), ("changed", None)]
+
 
 # ---------------------------------------------------------------- usage errors (no kernel)
 def test_drift_of_a_folder_that_is_no_report_is_a_usage_error(project, tmp_path, cli):
