@@ -266,15 +266,22 @@ def test_a_pinned_rerun_builds_the_snapshots_into_a_temporary_folder(project, mo
 
     def build(raw_dir, processed_dir, *, snapshots=None, progress=None):
         calls.append((raw_dir, processed_dir, snapshots))
-        processed_dir.joinpath("built").write_text("yes")
+        (processed_dir / "generations" / "1").mkdir(parents=True)
+        (processed_dir / "current").symlink_to("generations/1")
+
+    from analysis.metrics import loaders
 
     monkeypatch.setattr(drift_module, "build", build)
     with drift_module._data({"acled": "20260101T000000Z"}):
         (_, pinned, pins), = calls
         assert pins == {"acled": "20260101T000000Z"} and config.PROCESSED_DIR == pinned != processed
         assert config.environment()["ANALYSIS_PROCESSED_DIR"] == str(pinned)  # the rerun's kernel reads it
-        assert (pinned / "built").read_text() == "yes" and pinned.parent == processed.parent
+        assert pinned.parent.parent == processed.parent
+        # loads read the pinned build as built: never rebuilt from the latest snapshots
+        assert loaders.snapshot().directory == pinned.absolute() / "generations" / "1"
     assert config.PROCESSED_DIR == processed and not pinned.exists()
+    with pytest.raises(Exception, match="nothing built"):  # unpinned again: the project's (empty) processed folder
+        loaders.snapshot(build=False)
 
 
 def test_without_snapshot_builds_a_pinned_drift_is_a_usage_error(project, monkeypatch, tmp_path):

@@ -40,6 +40,7 @@ import pandas as pd
 from analysis import config, storage
 from analysis.build import build
 from analysis.errors import AnalysisError, ParameterError
+from analysis.metrics import loaders
 from analysis.reports import DEFAULT_TIMEOUT_S, resolve_notebook, run_report
 from analysis.reports.drift_html import drift_html
 from analysis.reports.reporting import EVIDENCE_FILE, evidence_frame
@@ -154,12 +155,18 @@ def _data(snapshots: dict[str, str] | None):
     processed = Path(config.PROCESSED_DIR)
     was_set = "PROCESSED_DIR" in vars(config)  # else config resolves it when asked (environment, analysis.toml)
     tmp = Path(tempfile.mkdtemp(prefix=".drift-build-", dir=processed.parent))
+    holder = tmp / "pin"
     try:
-        build(config.RAW_DIR, tmp, snapshots=dict(snapshots), progress=False)
-        config.PROCESSED_DIR = tmp  # the rerun's kernel gets it through config.environment()
+        build(config.RAW_DIR, tmp / "processed", snapshots=dict(snapshots), progress=False)
+        # The rerun reads this build as it is: an unpinned load would rebuild it from the latest snapshots.
+        holder.mkdir()
+        storage.write_text(holder / loaders.PIN_FILE, f"{storage.current_generation(tmp / 'processed')}\n")
+        loaders.pin_report(holder)
+        config.PROCESSED_DIR = tmp / "processed"  # the rerun's kernel gets it through config.environment()
         try:
             yield
         finally:
+            loaders.pin_report(tmp)  # no pin there: loads read the current build again
             if was_set:
                 config.PROCESSED_DIR = processed
             else:
