@@ -61,7 +61,7 @@ def _ids(events: dict) -> dict:
 
 
 @pytest.mark.slow
-def test_drift_names_the_events_behind_each_changed_number(project, cli):
+def test_drift_names_the_events_behind_each_changed_number(project, cli, monkeypatch):
     from analysis import reports
     from analysis.build import build
 
@@ -119,7 +119,9 @@ def test_drift_names_the_events_behind_each_changed_number(project, cli):
     assert "acled:UKR1003" in page and "2 of 4 numbers changed" in page
     assert "2 of 4 numbers changed" in out and "UKR1003" in out and "is_civilian_targeting" in out
 
-    # the build says the source deleted 1003 (as snapshot builds write deleted.csv)
+    # the build says the source deleted 1003 (as snapshot builds write deleted.csv; here a file of its own name
+    # beside it, which the build's no-op check leaves alone)
+    monkeypatch.setattr(drift_module, "DELETED_FILE", "deleted-by-the-test.csv")
     build(raw, processed, progress=False)
     generation = (processed / "current").resolve()
     (generation / drift_module.DELETED_FILE).write_text(
@@ -305,3 +307,48 @@ def test_every_number_a_report_notebook_states_names_the_rows_it_comes_from():
         assert calls, path.name
         for call in calls:
             assert "data" in {k.arg for k in call.keywords}, f"{path.name}:{call.lineno} states a number without data="
+
+
+@pytest.mark.slow
+def test_drift_after_an_update_snapshot_names_the_revised_and_the_deleted_event(project):
+    """Fetch-shaped data: a base snapshot, a report, an update that revises 1002, adds 1006 and deletes 1003.
+
+    Needs the snapshot store (analysis.fetch.snapshots, helper B's part): skipped on a branch without it.
+    """
+    snapshots = pytest.importorskip("analysis.fetch.snapshots")
+    import time
+
+    from analysis import reports
+
+    raw, _ = project
+    (raw / "acled.csv").unlink()
+    root = snapshots.snapshots_root(raw)
+
+    def page(records):
+        return json.dumps({"status": 200, "success": True, "count": len(records), "data": records}).encode()
+
+    writer = snapshots.SnapshotWriter.open("acled", {"country": "Ukraine"}, root=root)
+    writer.add_page(page(PUBLISHED))
+    base = writer.commit(len(PUBLISHED)).name
+    published = reports.run_report("02-city-profile", PARAMS, write_index=False)
+    assert json.loads((published.report_dir / "run.json").read_text())["snapshots"] == {"acled": [base]}
+    time.sleep(1.1)  # stamps are whole seconds
+    writer = snapshots.SnapshotWriter.open("acled", {"country": "Ukraine", "timestamp": 1}, kind="update",
+                                           parent=base, root=root)
+    writer.add_page(page([CURRENT[1], CURRENT[4]]))
+    writer.add_page(json.dumps({"data": [{"event_id_cnty": "UKR1003", "deleted_timestamp": "1700000000"}]}).encode(),
+                    kind="deleted")
+    update = writer.commit(2, 1).name
+    found = drift_module.drift(published.report_dir).to_json()
+    assert found["snapshots"] == {"old": {"acled": [base]}, "new": {"acled": [base, update]}}
+    attacks = _numbers(found)["attacks"]
+    assert (attacks["old"], attacks["new"], attacks["delta"]) == (4, 3, -1)
+    assert _ids(attacks["events"]) == {"deleted": ["acled:UKR1003"], "revised": ["acled:UKR1002"]}
+    assert attacks["events"]["deleted"][0]["deletion"] == {
+        "raw_file": f"snapshots/acled/{update}/deleted-00001.json", "raw_line": 1, "snapshot": f"acled/{update}"}
+    revised = attacks["events"]["revised"][0]
+    assert revised["fields"] == ["fatalities", "is_civilian_targeting", "notes"]
+    assert (revised["old"]["raw_file"], revised["old"]["raw_line"]) == (f"snapshots/acled/{base}/page-00001.json", 2)
+    assert (revised["new"]["raw_file"], revised["new"]["raw_line"]) == (f"snapshots/acled/{update}/page-00001.json", 1)
+    pinned = drift_module.drift(published.report_dir, {"acled": base})
+    assert not pinned.changed and pinned.to_json()["snapshots"]["new"] == {"acled": [base]}
