@@ -6,6 +6,7 @@ A run writes, atomically:
 * ``report.html``       an HTML rendering without code (nbconvert ``exclude_input``);
 * ``figures/``          the figures the notebook saved (PNG, SVG, data CSV, alt text);
 * ``numbers.json``      every number the report states, with definition and parameters;
+* ``evidence.parquet``  the rows behind each number (:mod:`analysis.reports.reporting`);
 * ``run.json``          parameters, input sha256s, snapshots and table sha256s, versions, start time,
                         duration, status (what ``analysis drift`` reruns it with).
 

@@ -85,6 +85,7 @@ class Report:
         self.numbers: list[dict] = []
         self.figures: dict[str, dict] = {}
         self._evidence: list[pd.DataFrame] = []
+        self._last_rows: tuple = (None, None)  # (Rows reference, its evidence): numbers stated from one table
         self._write_numbers()
         self._write_evidence()
 
@@ -125,7 +126,10 @@ class Report:
         self.numbers.append(entry)
         self._write_numbers()
         if traced is not None:
-            self._evidence.append(evidence_frame(traced).assign(number=name)[EVIDENCE_COLUMNS])
+            ref = data.attrs.get(provenance.ROWS_KEY)
+            if self._last_rows[0] is not ref:
+                self._last_rows = (ref, evidence_frame(traced))
+            self._evidence.append(self._last_rows[1].assign(number=name)[EVIDENCE_COLUMNS])
             self._write_evidence()
         if show:
             synthetic = entry["is_synthetic"]
