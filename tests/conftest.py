@@ -8,12 +8,15 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from analysis import config
 
 # `make mutate` runs the tests traced and on a busy machine: slow input generation there is not a failure.
-settings.register_profile("mutation", suppress_health_check=list(HealthCheck), deadline=None)
+# A mutant only has to make a property fail once: shrinking the failing example (which can take minutes and
+# then counts as a timeout) adds nothing there.
+settings.register_profile("mutation", suppress_health_check=list(HealthCheck), deadline=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 ACLED_SAMPLE = "acled/acled_api_format_ukraine_2022H1_from_acledR.csv"
 UCDP_SAMPLE = "ucdp_ged/ucdp_ged_api_ukraine_2014_2022_peacerep.csv"

@@ -94,7 +94,7 @@ def test_second_build_is_skipped_and_touching_does_not_rebuild(raw_dir, tmp_path
 
 # Every file a build writes into its generation folder (a test below keeps this list complete).
 PROCESSED_FILES = ("events.parquet", "claims.parquet", "air_attacks.parquet", "daily_counts.parquet", "rejects.csv",
-                   "merged.csv", "warnings.csv", "unmatched_places.csv", "manifest.json", "manifest.sha256")
+                   "merged.csv", "warnings.csv", "deleted.csv", "unmatched_places.csv", "manifest.json", "manifest.sha256")
 
 
 @pytest.mark.parametrize("removed", ["current/rejects.csv", "rejects.csv"])

@@ -12,7 +12,7 @@ import pytest
 from analysis import cli
 
 COMMANDS = ["init", "validate", "build", "report", "notebooks", "batch", "runner", "run-all", "synth", "template",
-            "dictionary"]
+            "dictionary", "fetch"]
 COMMANDS += ["drift"]
 
 # (argv, what the message must say); none of these may start any work.
@@ -32,6 +32,7 @@ CASES = {
         (["dictionary", "--out"], "requires an argument"),
         (["report", "01", "--timeout"], "requires an argument"),
         (["notebooks", "extra"], "unexpected extra argument"),
+        (["fetch"], "Missing argument"),
         (["drift"], "Missing argument"),
     ],
     "bad value": [
@@ -45,6 +46,7 @@ CASES = {
         (["synth", "--rows", "0"], "Invalid value"),
         (["synth", "--rows", "abc"], "Invalid value"),
         (["synth", "--seed", "1.5"], "Invalid value"),
+        (["fetch", "gdelt"], "Invalid value"),
         (["drift", "reports/x/y", "--timeout", "soon"], "Invalid value"),
     ],
 }

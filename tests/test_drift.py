@@ -16,7 +16,6 @@ import pytest
 from conftest import ACLED_ROW, to_csv_text
 
 from analysis import config
-from analysis.errors import ParameterError
 from analysis.reports import drift as drift_module
 from analysis.reports.drift_html import drift_html
 
@@ -164,17 +163,20 @@ def test_drift_of_a_report_of_an_unknown_notebook_is_a_usage_error(project, tmp_
     assert code == 2 and "no notebook '99-gone'" in err
 
 
-@pytest.mark.parametrize("spec", ["acled", "=20260101T000000Z", "acled="])
+@pytest.mark.parametrize("spec", ["acled", "=20260101T000000Z", "acled=", "gdelt=20260101T000000Z"])
 def test_a_malformed_snapshot_pin_is_a_usage_error(project, tmp_path, cli, spec):
     code, _, err = cli("drift", tmp_path, "--snapshot", spec)
     assert code == 2 and "SOURCE=STAMP" in err
 
 
-def test_snapshot_pins_are_read_per_source():
-    assert drift_module.parse_pins(["acled=20260101T000000Z", "ucdp_ged = 20260102T000000Z"]) == {
-        "acled": "20260101T000000Z", "ucdp_ged": "20260102T000000Z"}
-    with pytest.raises(Exception, match="once per source"):
-        drift_module.parse_pins(["acled=1", "acled=2"])
+def test_a_pin_naming_no_snapshot_is_a_usage_error_before_any_rerun(project, tmp_path, cli):
+    folder = tmp_path / "reports" / "02-city-profile" / "default"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"notebook": "02-city-profile", "parameters": {}}))
+    (folder / "numbers.json").write_text(json.dumps({"notebook": "02-city-profile", "parameters": {}, "numbers": []}))
+    code, _, err = cli("drift", folder, "--snapshot", "acled=20260101T000000Z")
+    assert code == 2 and "20260101T000000Z" in err and "Traceback" not in err
+    assert not list(tmp_path.glob(".drift-*"))  # the temporary build is gone
 
 
 # ---------------------------------------------------------------- the comparison, by hand
@@ -286,13 +288,6 @@ def test_a_pinned_rerun_builds_the_snapshots_into_a_temporary_folder(project, mo
         loaders.snapshot(build=False)
 
 
-def test_without_snapshot_builds_a_pinned_drift_is_a_usage_error(project, monkeypatch, tmp_path):
-    monkeypatch.setattr(drift_module, "build", lambda raw_dir, processed_dir, *, force=False, progress=None: None)
-    with pytest.raises(ParameterError, match="cannot make yet"):
-        with drift_module._data({"acled": "20260101T000000Z"}):
-            pass
-
-
 def test_every_number_a_report_notebook_states_names_the_rows_it_comes_from():
     """Each ``report.state(...)`` in a report notebook passes ``data=``: the rows behind it go to evidence.parquet."""
     import ast
@@ -313,9 +308,9 @@ def test_every_number_a_report_notebook_states_names_the_rows_it_comes_from():
 def test_drift_after_an_update_snapshot_names_the_revised_and_the_deleted_event(project):
     """Fetch-shaped data: a base snapshot, a report, an update that revises 1002, adds 1006 and deletes 1003.
 
-    Needs the snapshot store (analysis.fetch.snapshots, helper B's part): skipped on a branch without it.
+    The snapshot store is analysis.fetch.snapshots; the build reads its chains.
     """
-    snapshots = pytest.importorskip("analysis.fetch.snapshots")
+    from analysis.fetch import snapshots
     import time
 
     from analysis import reports

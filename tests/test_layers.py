@@ -1,7 +1,7 @@
 """The package's import graph: stages import only downwards, no cycles, no private names across modules.
 
 The stages follow the data's way (README, "How it is built"):
-core -> tables -> sources -> places -> build -> metrics -> figures -> reports -> cli.
+core -> tables -> sources -> fetch -> places -> build -> metrics -> figures -> reports -> cli.
 A module may import from its own stage and the stages before it, never from a later one.  An
 ``analysis`` import sits at module level, so a reader sees the dependencies at the top of the file, except
 in the few modules of DEFERRED, where a measured start-up cost is deferred to the function that needs it
@@ -22,6 +22,7 @@ STAGES = [
     ("core", {"config", "errors", "storage", "escaping", "private", "hooks", "progress", "threads", "wording", "fingerprint"}),
     ("tables", {"tables"}),
     ("sources", {"sources"}),
+    ("fetch", {"fetch"}),
     ("places", {"places"}),
     ("build", {"build"}),
     ("metrics", {"metrics"}),

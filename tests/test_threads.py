@@ -96,3 +96,33 @@ def test_write_behind_lets_the_callers_error_win_after_the_pending_write_finishe
             behind.submit(lambda: (time.sleep(0.05), done.append("written")))
             raise KeyError("caller failed")
     assert done == ["written"]
+
+
+def test_a_forked_child_ingests_a_file_after_its_parent_did(tmp_path):
+    """A fork copies the module's scan pool without its threads; the child must get a pool of its own."""
+    import os
+    import signal
+
+    from analysis.build.ingest import ingest_file
+    from conftest import acled_rows, to_csv_text
+
+    path = tmp_path / "acled.csv"
+    path.write_text(to_csv_text(acled_rows(3)), encoding="utf-8")
+    assert ingest_file(path).ledger.accepted == 3  # the parent's scan threads exist now
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if its own ingest completes with the same count
+        code = 3
+        try:
+            code = 0 if ingest_file(path).ledger.accepted == 3 else 1
+        finally:
+            os._exit(code)
+    for _ in range(1200):  # a hang is what this test is about: give up after about two minutes, not sooner
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's ingest never finished: its scan pool had no threads")
+    assert os.waitstatus_to_exitcode(status) == 0

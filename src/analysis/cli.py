@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -80,17 +81,61 @@ def build(
     processed_dir: Optional[Path] = typer.Option(None, "--processed-dir", help="Output folder [default: the "
                                                                               "project's data/processed]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems."),
+    snapshot: Optional[List[str]] = typer.Option(None, "--snapshot", metavar="SOURCE=STAMP",
+                                                 help="End SOURCE's snapshot chain at STAMP (e.g. acled="
+                                                      "20261202T101500Z) instead of the latest; repeatable."),
 ) -> None:
-    """Build data/processed/ from every file in data/raw/ (skipped when nothing changed)."""
+    """Build data/processed/ from every file in data/raw/ and the snapshot chains (skipped when nothing changed)."""
     from analysis.build import build as run
+    from analysis.build.snapshots import parse_pins
 
+    pins = parse_pins(snapshot)
     raw_dir, processed_dir = raw_dir or config.RAW_DIR, processed_dir or config.PROCESSED_DIR
-    report = run(raw_dir, processed_dir, force=force, quiet=quiet)
+    report = run(raw_dir, processed_dir, force=force, quiet=quiet, snapshots=pins)
     if not quiet or not report.ok:
         from analysis.build.summary import build_summary
 
         typer.echo(build_summary(report, processed_dir))
     raise typer.Exit(0 if report.ok else 2)  # a raw file could not be read (the rest was built)
+
+
+# ---------------------------------------------------------------- fetch
+class FetchSource(str, Enum):
+    acled = "acled"
+    ucdp = "ucdp"
+
+
+@app.command()
+def fetch(
+    source: FetchSource = typer.Argument(..., help="'acled' or 'ucdp' (UCDP GED)."),
+    country: Optional[str] = typer.Option(None, "--country", help="Country name (UCDP: or its Gleditsch-Ward "
+                                                                  "number). Required unless --update."),
+    start: Optional[str] = typer.Option(None, "--start", help="First day (YYYY-MM-DD)."),
+    end: Optional[str] = typer.Option(None, "--end", help="Last day (YYYY-MM-DD)."),
+    update: bool = typer.Option(False, "--update", help="ACLED: only events changed or deleted since the latest "
+                                                        "snapshot."),
+    version: Optional[str] = typer.Option(None, "--version", help="UCDP: the GED release (default 25.1)."),
+) -> None:
+    """Fetch events from ACLED's or UCDP's API into a new snapshot under data/raw/snapshots/ (resumes a stopped one)."""
+    from analysis.fetch.acled import fetch_acled
+    from analysis.fetch.ucdp import fetch_ucdp
+
+    if source is FetchSource.acled:
+        if version is not None:
+            raise ParameterError("--version is for ucdp only")
+        if country is None and not update:
+            raise ParameterError("fetch acled: give --country NAME (or --update)")
+        path = fetch_acled(country, start, end, update=update)
+    else:
+        if update:
+            raise ParameterError("--update is for acled only (UCDP releases are fixed versions)")
+        if country is None:
+            raise ParameterError("fetch ucdp: give --country NAME")
+        path = fetch_ucdp(country, **({"version": version} if version else {}), start=start, end=end)
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    deleted = f", {manifest.get('deleted_rows', 0):,} deleted" if manifest.get("kind") == "update" else ""
+    typer.echo(f"{manifest.get('kind', 'base')} snapshot {path}: {manifest.get('pages', 0)} pages, "
+               f"{manifest.get('rows', 0):,} events{deleted}")
 
 
 # ---------------------------------------------------------------- reports
@@ -219,7 +264,8 @@ def drift_command(
     """
     from rich.console import Console
 
-    from analysis.reports.drift import DRIFT_HTML, drift, parse_pins, terminal_table
+    from analysis.build.snapshots import parse_pins
+    from analysis.reports.drift import DRIFT_HTML, drift, terminal_table
 
     found = drift(report_dir, parse_pins(snapshot or []), timeout_s=timeout)
     console = Console()

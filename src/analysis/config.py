@@ -152,6 +152,11 @@ CURRENT_LINK = "current"
 # (a README.txt, a folder) are skipped and listed in the build summary and manifest.
 RAW_SUFFIXES = (".csv",)
 
+# Snapshots of the sources' APIs (analysis.fetch.snapshots): RAW_DIR/SNAPSHOTS_DIR/<source>/<stamp>/; the build
+# reads them as chains, never as loose raw files.  DELETED_FILE lists the events the sources deleted.
+SNAPSHOTS_DIR = "snapshots"
+DELETED_FILE = "deleted.csv"
+
 # Names of the files a report run writes into its folder (REPORTS_DIR/<notebook>/<parameters>/).
 HTML_FILE = "report.html"  # the report, rendered without code
 NUMBERS_FILE = "numbers.json"  # every number the report states, with its definition

@@ -9,6 +9,7 @@ memory), and re-raise a background failure in the calling thread.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -68,6 +69,26 @@ def read_ahead(items: Iterator[T], name: str = "read-ahead") -> Iterator[T]:
         close = getattr(items, "close", None)
         if close:
             close()
+
+
+class ForkSafePool:
+    """A thread pool for a module's lifetime that a forked child replaces with its own.
+
+    A fork copies a ``ThreadPoolExecutor`` but not its threads: the child's
+    pool believes its workers exist, and work submitted there waits forever
+    (a build in a ``fork``-started worker hung this way).
+    """
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self._max_workers, self._name = max_workers, name
+        self._start()
+        os.register_at_fork(after_in_child=self._start)
+
+    def _start(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix=self._name)
+
+    def submit(self, call: Callable, *args, **kwargs) -> Future:
+        return self._pool.submit(call, *args, **kwargs)
 
 
 class WriteBehind:

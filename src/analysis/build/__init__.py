@@ -1,12 +1,13 @@
 """``analysis build``: every raw file in, processed tables and a balanced ledger out.
 
-The build reads each file in ``data/raw/`` (sorted by name), ingests it in
-chunks (:mod:`analysis.build.ingest`), normalises places (:mod:`analysis.places`) and
+The build reads each file in ``data/raw/`` (sorted by name), then the pages of
+each source's snapshot chain in ``data/raw/snapshots/`` (:mod:`analysis.build.snapshots`,
+:mod:`analysis.build.pages`), ingests them in chunks (:mod:`analysis.build.ingest`), normalises places (:mod:`analysis.places`) and
 writes a new generation folder ``data/processed/generations/<number>/``:
 
 * ``events.parquet``  processed events (schema ``PROCESSED_EVENTS``)
 * ``claims.parquet`` / ``air_attacks.parquet`` / ``daily_counts.parquet``  the other tables
-* ``rejects.csv`` / ``merged.csv`` / ``warnings.csv``  the ledger's row lists
+* ``rejects.csv`` / ``merged.csv`` / ``warnings.csv`` / ``deleted.csv``  the ledger's row lists
 * ``unmatched_places.csv``  locations no gazetteer entry matched
 * ``manifest.json``  input sha256s, per-file ledger counts, versions, output sha256s
 * ``manifest.sha256``  the sha256 of ``manifest.json`` (``sha256sum -c`` format)
@@ -18,7 +19,7 @@ one current.  The names above, at the top of ``data/processed/``, are symlinks
 to ``current/<name>``.  The current and the previous generation are kept.
 
 The build is skipped when the inputs (by size, mtime and, when those changed,
-sha256) and the code fingerprint (:mod:`analysis.fingerprint`, over every file
+sha256), the snapshot chains (the same stamps, their files unchanged) and the code fingerprint (:mod:`analysis.fingerprint`, over every file
 of the package) equal the manifest's and every output and the manifest still
 have their recorded sha256.  This check imports nothing heavy
 and hashes only the outputs, so a no-op build returns in well under a second.
@@ -37,6 +38,7 @@ from analysis import config, fingerprint, storage
 from analysis.build import generations
 from analysis.errors import OutputError
 from analysis.build.generations import BuildReport
+from analysis.build import snapshots
 from analysis.build.inputs import raw_files
 
 
@@ -59,9 +61,9 @@ def read_manifest_at(generation: Path) -> dict | None:
         return None
 
 
-def is_up_to_date(raw_dir: Path, processed_dir: Path) -> bool:
+def is_up_to_date(raw_dir: Path, processed_dir: Path, pins: dict[str, str] | None = None) -> bool:
     """True when a build would reproduce the current outputs exactly."""
-    return _skip(raw_dir, processed_dir) is not None
+    return _skip(raw_dir, processed_dir, pins) is not None
 
 
 def _links_intact(processed_dir: Path, manifest: dict) -> bool:
@@ -73,19 +75,31 @@ def _links_intact(processed_dir: Path, manifest: dict) -> bool:
         return False
 
 
-def _up_to_date(raw_dir: Path, generation: Path, manifest: dict | None) -> bool:
+def _up_to_date(raw_dir: Path, generation: Path, manifest: dict | None, pins: dict[str, str] | None) -> bool:
     if not manifest or manifest.get("code_fingerprint") != fingerprint.code_fingerprint():
         return False
-    recorded = {entry["path"]: entry for entry in manifest.get("inputs", [])}
-    current = raw_files(raw_dir)
-    if sorted(recorded) != [p.name for p in current]:
+    chains = snapshots.resolve(raw_dir, pins)  # an unknown pin is a usage error, even when nothing changed
+    if manifest.get("snapshots", {}) != snapshots.stamps(chains):
         return False
-    for path in current:
-        entry, stat = recorded[path.name], path.stat()
+    files = snapshots.all_files(chains, raw_dir)  # every file of the chains, manifests and deleted pages too
+    pages = {page.raw_file for page in snapshots.pages(chains, raw_dir)}  # the ones with a ledger in "inputs"
+    current = [(p.name, p) for p in raw_files(raw_dir)] + [f for f in files if f[0] in pages]
+    if not (_unchanged(manifest.get("inputs", []), current) and _unchanged(manifest.get("snapshot_files", []), files)):
+        return False
+    return _outputs_intact(generation, manifest)
+
+
+def _unchanged(entries: list[dict], current: list[tuple[str, Path]]) -> bool:
+    """The files recorded in ``entries`` are exactly ``current`` (name, path), each with its recorded content."""
+    recorded = {entry["path"]: entry for entry in entries}
+    if sorted(recorded) != sorted(name for name, _ in current):
+        return False
+    for name, path in current:
+        entry, stat = recorded[name], path.stat()
         if (entry["size_bytes"], entry["mtime_ns"]) != (stat.st_size, stat.st_mtime_ns):
             if entry["size_bytes"] != stat.st_size or entry["sha256"] != storage.sha256_file(path):
                 return False
-    return _outputs_intact(generation, manifest)
+    return True
 
 
 def _outputs_intact(generation: Path, manifest: dict) -> bool:
@@ -103,15 +117,18 @@ def _outputs_intact(generation: Path, manifest: dict) -> bool:
 
 # ---------------------------------------------------------------- the build
 def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, force: bool = False,
-          progress: bool | None = None, quiet: bool = False) -> BuildReport:
+          progress: bool | None = None, quiet: bool = False, snapshots: dict[str, str] | None = None) -> BuildReport:
     """Build the processed tables unless they are up to date (``force`` rebuilds anyway).
+
+    ``snapshots`` pins snapshot chains: {source: stamp} (``--snapshot SOURCE=STAMP``); others end at the latest.
 
     Progress: a bar if ``progress`` (default: when stderr is a terminal), else a
     line per chunk of a large file; nothing at all if ``quiet``.
     """
     raw_dir = Path(raw_dir or config.RAW_DIR)
     processed_dir = Path(processed_dir or config.PROCESSED_DIR)
-    if not force and (skipped := _skip(raw_dir, processed_dir)):
+    pins = snapshots
+    if not force and (skipped := _skip(raw_dir, processed_dir, pins)):
         generations.remove_leftovers_if_free(processed_dir)  # of a killed build, if any
         return skipped
     # Imported only now, when there is something to build: the heavy half (pandas, pyarrow, pandera)
@@ -123,11 +140,11 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
     try:
         processed_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(processed_dir / generations.LOCK_FILE):  # another process may be building the same folder
-            if not force and (skipped := _skip(raw_dir, processed_dir)):
+            if not force and (skipped := _skip(raw_dir, processed_dir, pins)):
                 return skipped
             bar = sys.stderr.isatty() if progress is None else progress
             mode = "off" if quiet else "bar" if bar else "lines"
-            return run_build(raw_dir, processed_dir, fingerprint.code_fingerprint(), progress=mode)
+            return run_build(raw_dir, processed_dir, fingerprint.code_fingerprint(), progress=mode, pins=pins)
     except OSError as exc:
         if not (_is_within(exc.filename, processed_dir) or _is_disk_full(exc)):
             raise
@@ -148,10 +165,10 @@ def _is_within(filename, folder: Path) -> bool:
     return path == folder or folder in path.parents or path in folder.parents
 
 
-def _skip(raw_dir: Path, processed_dir: Path) -> BuildReport | None:
+def _skip(raw_dir: Path, processed_dir: Path, pins: dict[str, str] | None = None) -> BuildReport | None:
     """A skipped build's report if the current generation is up to date (resolved once), else None."""
     generation = storage.current_generation(processed_dir)
     manifest = read_manifest_at(generation) if generation else None
-    if manifest and _links_intact(processed_dir, manifest) and _up_to_date(raw_dir, generation, manifest):
+    if manifest and _links_intact(processed_dir, manifest) and _up_to_date(raw_dir, generation, manifest, pins):
         return BuildReport(skipped=True, manifest=manifest, generation=generation)
     return None

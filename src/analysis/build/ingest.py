@@ -13,8 +13,9 @@ For every chunk of raw records the steps are:
    merged duplicates pointing at the kept row (:mod:`analysis.build.dedupe`, once the
    whole input is read; :func:`settle` then moves them in the ledger).
 
-Every data row ends as exactly one of accepted, rejected or merged, and
-:meth:`Ledger.check` asserts that the counts balance.  :func:`read_file` is the
+Every data row ends as exactly one of accepted, rejected, merged or deleted
+(an event its source deleted in a later snapshot, :mod:`analysis.build.pages`),
+and :meth:`Ledger.check` asserts that the counts balance.  :func:`read_file` is the
 one loop over a file's chunks, and the one place a file is read again as
 Windows-1252 when it proves not to be UTF-8.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,7 +41,7 @@ from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect
 from analysis.sources.base import Failures, Layout, Reader
-from analysis.threads import read_ahead
+from analysis.threads import ForkSafePool, read_ahead
 
 # What a record with only empty fields is made of, whatever its number of fields.
 _BLANK_RECORD = re.compile(r'[",\r\n]')
@@ -60,6 +61,7 @@ class Ledger:
     accepted: int = 0
     rejected: int = 0
     merged: int = 0
+    deleted: int = 0  # accepted, then deleted by the source in a later snapshot (left the events table)
     blank_rows: int = 0
     hxl_rows: int = 0
     warned: int = 0  # accepted rows that carry a warning (suspicious, not rejected)
@@ -67,7 +69,7 @@ class Ledger:
 
     def check(self) -> None:
         """The ledger balances: nothing was lost or counted twice."""
-        total = self.accepted + self.rejected + self.merged
+        total = self.accepted + self.rejected + self.merged + self.deleted
         assert total == self.rows, f"{self.path}: ledger does not balance ({total} != {self.rows} rows)"
 
     def as_dict(self) -> dict:
@@ -130,7 +132,7 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
     return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path), forced_format)
 
 
-_SCANNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan")
+_SCANNER = ForkSafePool(max_workers=2, name="scan")
 
 
 @contextmanager
@@ -222,7 +224,7 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None, chu
     first = True
     with reading_errors_as_input_errors(path):
         for chunk in read_ahead(csvfile.iter_records(path, header, opened.encoding, chunk_rows), name="csv-read"):
-            result = _ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
+            result = ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
             first = False
             yield result
         scan = opened.scan.result()
@@ -233,8 +235,9 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None, chu
         ledger.warnings.append("the file has a header but no data rows")
 
 
-def _ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table: schemas.Table,
-                  raw_file: str, ledger: Ledger, first: bool) -> ChunkResult:
+def ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table: schemas.Table,
+                 raw_file: str, ledger: Ledger, first: bool) -> ChunkResult:
+    """Steps 1-4 of the module docstring on one chunk of string records (a CSV chunk or a snapshot page)."""
     raw, lines = chunk.frame, chunk.lines
     blank = raw.eq("").all(axis=1).to_numpy()
     hxl = np.zeros(len(raw), dtype=bool)

@@ -24,7 +24,8 @@ def skipped_raw_entries(raw_dir: Path) -> list[dict]:
 
     Folders (even one named ``x.csv``), files not ending in .csv (a README.txt,
     an .xlsx workbook) and special files are skipped, not a failed build;
-    hidden files (``.gitkeep``) are ignored without a note.
+    hidden files (``.gitkeep``) and the snapshots folder (read as chains,
+    :mod:`analysis.build.snapshots`) are ignored without a note.
     """
     return [{"path": path.name, "reason": reason} for path, reason in _raw_entries(raw_dir) if reason is not None]
 
@@ -35,6 +36,8 @@ def _raw_entries(raw_dir: Path) -> list[tuple[Path, str | None]]:
         return []
     entries = []
     for path in sorted(p for p in raw_dir.iterdir() if not p.name.startswith(".")):
+        if path.name == config.SNAPSHOTS_DIR and path.is_dir():
+            continue
         if path.is_dir():
             reason = "a folder, not a file (folders in the raw-data folder are not read)"
         elif not path.is_file():

@@ -26,9 +26,11 @@ import pyarrow.parquet as pq
 from analysis import config, places, storage
 from analysis.build import dailycounts
 from analysis.build import generations
+from analysis.build import pages
+from analysis.build import snapshots
 from analysis.tables import rowchecks
 from analysis.tables import schemas
-from analysis.build.dedupe import Batch, IdRegistry, conflict_warnings, described
+from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, conflict_warnings, described
 from analysis.errors import InputError
 from analysis.fingerprint import dist_version
 from analysis.build.generations import BuildReport
@@ -54,16 +56,25 @@ class _Collected:
     rejects: list[pd.DataFrame] = field(default_factory=list)
     merged: list[pd.DataFrame] = field(default_factory=list)
     warnings: list[pd.DataFrame] = field(default_factory=list)
+    # per table, parallel to parts: the snapshot page each part was read from (None: a loose raw file)
+    origins: dict[str, list[snapshots.PageFile | None]] = field(default_factory=lambda: {n: [] for n in OUTPUT_FILES})
+    deleted: pd.DataFrame = field(default_factory=lambda: pages.deletions([]))  # deletion records of the chains
 
 
-def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: str = "lines") -> BuildReport:
-    """Build into a new generation folder and switch ``current`` to it (called under the build lock)."""
+def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: str = "lines",
+              pins: dict[str, str] | None = None) -> BuildReport:
+    """Build into a new generation folder and switch ``current`` to it (called under the build lock).
+
+    ``pins`` ({source: stamp}) ends a source's snapshot chain at that snapshot instead of the latest.
+    """
     files = raw_files(raw_dir)
-    if not files:
+    chains = snapshots.resolve(raw_dir, pins)
+    if not files and not chains:
         skipped = "".join(f"; skipped {e['path']}: {e['reason']}" for e in skipped_raw_entries(raw_dir)[:5])
         raise InputError(raw_dir, f"no raw files ({', '.join(config.RAW_SUFFIXES)}) to build from; put ACLED, "
                                   "UCDP GED, Air Force daily-report or news/claims-template CSV files there"
                                   + skipped)
+    snapshots.verify(chains)  # a corrupted snapshot is an error, never read
     processed_dir.mkdir(parents=True, exist_ok=True)
     generations.remove_leftovers(processed_dir)  # of a killed build (we hold the build lock)
     checkpoint("leftovers_removed")
@@ -71,12 +82,14 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
     switched = False
     try:
-        collected = _read_all(files, work, progress)
+        collected = _read_all(files, snapshots.pages(chains, raw_dir), work, progress)
+        collected.deleted = pages.deletions(snapshots.pages(chains, raw_dir, "deleted"))
         checkpoint("read")
         _resolve_duplicates(collected)
+        _apply_deletions(collected)
         checkpoint("duplicates_resolved")
         outputs = _write_outputs(collected, work, generation)
-        manifest = _manifest(files, collected, outputs, fingerprint, generation)
+        manifest = _manifest(raw_dir, chains, collected, outputs, fingerprint, generation)
         generations.write_manifest(generation, manifest)
         previous = storage.current_generation(processed_dir)
         generations.switch(processed_dir, generation)
@@ -90,7 +103,8 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
 
 
 # ---------------------------------------------------------------- reading
-def _read_all(files: list[Path], work: Path, progress_mode: str) -> _Collected:
+def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Path, progress_mode: str) -> _Collected:
+    """The loose raw files (by name), then the snapshot pages (per source, base first, in page order)."""
     collected = _Collected()
     threading.Thread(target=_prepare_places, name="gazetteer", daemon=True).start()
 
@@ -100,6 +114,12 @@ def _read_all(files: list[Path], work: Path, progress_mode: str) -> _Collected:
                 _read_file(path, number, work, collected, progress)
             except InputError as exc:
                 collected.file_errors.append({"path": path.name, "line": exc.line, "error": exc.reason})
+        for number, page in enumerate(page_files, start=len(files)):
+            try:
+                ledger, part = pages.read_page(page, lambda opened: _Part(opened, work, number, progress))
+                _collect(collected, ledger, part, page)
+            except InputError as exc:
+                collected.file_errors.append({"path": page.raw_file, "line": exc.line, "error": exc.reason})
     return collected
 
 
@@ -118,8 +138,13 @@ def _prepare_places() -> None:
 def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
     """Stream one file into its own Parquet part; an unreadable file leaves nothing behind."""
     ledger, part = read_file(open_file(path), path.name, lambda opened: _Part(opened, work, number, progress))
+    _collect(collected, ledger, part, None)
+
+
+def _collect(collected: _Collected, ledger: Ledger, part: _Part, origin: snapshots.PageFile | None) -> None:
     if part.written:
         collected.parts[part.target].append(part.path)
+        collected.origins[part.target].append(origin)
     collected.ledgers.append(ledger)
     collected.rejects.extend(part.rejects)
     collected.warnings.extend(part.warnings)
@@ -197,17 +222,49 @@ def _resolve_duplicates(collected: _Collected) -> None:
     for table, parts in collected.parts.items():
         if parts:
             id_column = schemas.TABLES[table].id_column
-            repeats, merged_here = registry.merge(table, *(_part_batch(part, id_column) for part in parts))
+            order = pages.registry_order(collected.origins[table])  # newer snapshots' versions kept
+            repeats, merged_here = registry.merge(table, *(_part_batch(parts[n], id_column) for n in order))
             merged.append(merged_here)
-            for part, repeat in zip(parts, repeats):
+            for part, repeat in zip([parts[n] for n in order], repeats):
                 if repeat.any():
                     rows = pq.read_table(part).take(np.flatnonzero(~repeat))
                     pq.write_table(rows, part, row_group_size=config.CSV_CHUNK_ROWS, **storage.PARQUET_OPTIONS)
     merged = _concat(merged, schemas.empty_frame(schemas.MERGED))
     collected.merged.append(merged)
     warnings = settle(collected.ledgers, merged, _concat(collected.warnings, schemas.empty_frame(schemas.REJECTS)))
-    # merged rows keep only this warning (where their values differ)
-    collected.warnings = [warnings, conflict_warnings(merged)]
+    # merged rows keep only this warning (where their values differ; a revision by a later snapshot is no conflict)
+    collected.warnings = [warnings, conflict_warnings(merged[~snapshots.is_revision(merged["raw_file"],
+                                                                                   merged["merged_into_file"])])]
+
+
+def _apply_deletions(collected: _Collected) -> None:
+    """Remove the events their source deleted (see analysis.build.pages) and count them as deleted."""
+    if collected.deleted.empty:
+        return
+    ledgers = {ledger.path: ledger for ledger in collected.ledgers}
+    gone = []
+    id_column = schemas.TABLES["events"].id_column
+    for part, page in zip(collected.parts["events"], collected.origins["events"]):
+        if page is None:
+            continue
+        rows = pq.read_table(part)
+        drop = pages.deleted_rows(rows.column(id_column).to_pandas(), page, collected.deleted)
+        if drop.any():
+            gone.append(rows.select(LINEAGE).take(np.flatnonzero(drop)).to_pandas())
+            pq.write_table(rows.take(np.flatnonzero(~drop)), part, row_group_size=config.CSV_CHUNK_ROWS,
+                           **storage.PARQUET_OPTIONS)
+            ledgers[page.raw_file].accepted -= int(drop.sum())
+            ledgers[page.raw_file].deleted += int(drop.sum())
+    if not gone:
+        return
+    gone = pd.concat(gone, ignore_index=True)
+    warnings = collected.warnings[0]
+    dropped = pd.MultiIndex.from_frame(warnings[LINEAGE]).isin(pd.MultiIndex.from_frame(gone))
+    for path, n in warnings[dropped].drop_duplicates(LINEAGE)["raw_file"].value_counts().items():
+        ledgers[path].warned -= int(n)
+    collected.warnings[0] = warnings[~dropped].reset_index(drop=True)
+    for ledger in ledgers.values():
+        ledger.check()
 
 
 def _part_batch(part: Path, id_column: str) -> Batch:
@@ -227,6 +284,8 @@ def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
         config.REJECTS_FILE: (collected.rejects, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
         config.MERGED_FILE: (collected.merged, schemas.MERGED, ["raw_file", "raw_line"]),
         config.WARNINGS_FILE: (collected.warnings, schemas.REJECTS, ["raw_file", "raw_line", "column", "rule"]),
+        config.DELETED_FILE: ([collected.deleted[list(schemas.DELETED.columns)]], schemas.DELETED,
+                              ["raw_file", "raw_line"]),
     }
     for name, (frames, schema, order) in ledger_files.items():
         frame = _concat(frames, schemas.empty_frame(schema)).sort_values(order, kind="stable")
@@ -283,12 +342,12 @@ def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- manifest
-def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerprint: str,
+def _manifest(raw_dir: Path, chains: snapshots.Chains, collected: _Collected, outputs: dict, fingerprint: str,
               generation: Path) -> dict:
-    ledgers = [{**ledger.as_dict(), "mtime_ns": (files[0].parent / ledger.path).stat().st_mtime_ns,
+    ledgers = [{**ledger.as_dict(), "mtime_ns": (raw_dir / ledger.path).stat().st_mtime_ns,
                 "table": _table_of(ledger)} for ledger in collected.ledgers]
     totals = {key: sum(entry[key] for entry in ledgers)
-              for key in ("rows", "accepted", "rejected", "merged", "blank_rows", "hxl_rows", "warned")}
+              for key in ("rows", "accepted", "rejected", "merged", "deleted", "blank_rows", "hxl_rows", "warned")}
     coverage = _coverage_summary(generation)
     return {
         "package": PACKAGE,
@@ -301,7 +360,10 @@ def _manifest(files: list[Path], collected: _Collected, outputs: dict, fingerpri
                       "min_city_population": config.GAZETTEER_MIN_POPULATION},
         "inputs": sorted(ledgers, key=lambda e: e["path"]),
         "file_errors": collected.file_errors,
-        "skipped_files": skipped_raw_entries(files[0].parent),
+        "skipped_files": skipped_raw_entries(raw_dir),
+        "snapshots": snapshots.stamps(chains),
+        "snapshot_files": [{"path": name, "sha256": storage.sha256_file(path), "size_bytes": path.stat().st_size,
+                            "mtime_ns": path.stat().st_mtime_ns} for name, path in snapshots.all_files(chains, raw_dir)],
         "totals": totals,
         "is_synthetic": any(c["is_synthetic"] for c in coverage),
         "coverage": coverage,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis import config
+from analysis.build.snapshots import is_revision
 
 DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"  # the rule of dedupe.conflict_warnings
 
@@ -20,6 +21,11 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
                      f"{e['rejected']:>9,} {e['merged']:>7,}")
     t = m["totals"]
     lines.append(f"{'total':44} {'':16} {t['rows']:>9,} {t['accepted']:>9,} {t['rejected']:>9,} {t['merged']:>7,}")
+    if t.get("deleted"):
+        lines.append(f"{t['deleted']:,} accepted rows were deleted by their source in a later snapshot (left the "
+                     f"events table; counted as deleted): see {processed_dir / config.DELETED_FILE}")
+    for source, stamps in sorted(m.get("snapshots", {}).items()):
+        lines.append(f"snapshots of {source}: {' -> '.join(stamps)}")
     if t.get("warned"):
         lines.append(f"{t['warned']:,} accepted rows carry warnings (suspicious, not rejected): "
                      f"see {processed_dir / config.WARNINGS_FILE}")
@@ -49,7 +55,8 @@ def _conflicting_ids(files: Path, processed_dir: Path, top: int) -> list[str]:
     if not (files / config.MERGED_FILE).exists():
         return []
     merged = pd.read_csv(files / config.MERGED_FILE, dtype=str, keep_default_na=False)
-    differ = merged[merged["is_identical"].str.lower() != "true"]
+    differ = merged[(merged["is_identical"].str.lower() != "true")
+                    & ~is_revision(merged["raw_file"], merged["merged_into_file"])]  # a revision is no conflict
     if differ.empty:
         return []
     pairs = differ.groupby(["raw_file", "merged_into_file"])["event_id"].nunique().sort_values(ascending=False)

@@ -11,10 +11,13 @@ import pandas as pd
 
 
 def ledger_table(manifest: dict) -> pd.DataFrame:
-    """One row per raw file: format, rows, accepted, rejected, merged, warned, and whether it balances."""
+    """One row per raw file: format, rows, accepted, rejected, merged, warned, and whether it balances
+    (accepted + rejected + merged + deleted = rows; ``deleted``: removed by the source in a later snapshot)."""
     columns = ["path", "format", "encoding", "rows", "accepted", "rejected", "merged", "warned", "blank_rows"]
-    table = pd.DataFrame(manifest.get("inputs", []), columns=columns + ["sha256"])
-    table["balances"] = table["accepted"] + table["rejected"] + table["merged"] == table["rows"]
+    inputs = manifest.get("inputs", [])
+    table = pd.DataFrame(inputs, columns=columns + ["sha256"])
+    deleted = pd.Series([entry.get("deleted", 0) for entry in inputs], index=table.index, dtype="int64")
+    table["balances"] = table["accepted"] + table["rejected"] + table["merged"] + deleted == table["rows"]
     table["sha256"] = table["sha256"].str.slice(0, 12)
     return table.rename(columns={"path": "file", "sha256": "sha256 (first 12)"})
 

@@ -28,7 +28,6 @@ disappeared; ``analysis drift`` exits 0 when nothing changed, 1 when something d
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import shutil
 import tempfile
@@ -39,6 +38,7 @@ import pandas as pd
 
 from analysis import config, storage
 from analysis.build import build
+from analysis.build.snapshots import parse_pins
 from analysis.errors import AnalysisError, ParameterError
 from analysis.metrics import loaders
 from analysis.reports import DEFAULT_TIMEOUT_S, resolve_notebook, run_report
@@ -47,7 +47,7 @@ from analysis.reports.reporting import EVIDENCE_FILE, evidence_frame
 
 DRIFT_JSON = "drift.json"
 DRIFT_HTML = "drift.html"
-DELETED_FILE = getattr(config, "DELETED_FILE", "deleted.csv")  # written by snapshot builds
+DELETED_FILE = config.DELETED_FILE  # the build's list of events the sources deleted
 CATEGORIES = ("added", "removed", "deleted", "revised")
 
 
@@ -110,18 +110,6 @@ def drift(report_dir: Path, snapshots: dict[str, str] | None = None, *, timeout_
     return found
 
 
-def parse_pins(specs: list[str]) -> dict[str, str]:
-    """``SOURCE=STAMP`` specs as {source: stamp}; a malformed or repeated source is a usage error."""
-    pins: dict[str, str] = {}
-    for spec in specs:
-        source, sep, stamp = spec.partition("=")
-        if not sep or not source.strip() or not stamp.strip() or source.strip() in pins:
-            raise ParameterError(f"--snapshot {spec!r}: write SOURCE=STAMP (e.g. acled=20260101T000000Z), "
-                                 "once per source")
-        pins[source.strip()] = stamp.strip()
-    return pins
-
-
 # ---------------------------------------------------------------- the published report and the data
 def _read_json(path: Path) -> dict:
     try:
@@ -149,9 +137,6 @@ def _data(snapshots: dict[str, str] | None):
     if not snapshots:
         yield
         return
-    if "snapshots" not in inspect.signature(build).parameters:
-        raise ParameterError("--snapshot needs builds from snapshots (analysis build --snapshot), "
-                             "which this installation cannot make yet; run drift without --snapshot")
     processed = Path(config.PROCESSED_DIR)
     was_set = "PROCESSED_DIR" in vars(config)  # else config resolves it when asked (environment, analysis.toml)
     tmp = Path(tempfile.mkdtemp(prefix=".drift-build-", dir=processed.parent))

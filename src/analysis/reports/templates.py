@@ -35,6 +35,7 @@ def data_dictionary() -> str:
         (config.DAILY_COUNTS_FILE, schemas.DAILY_COUNTS),
         (f"{config.REJECTS_FILE} and {config.WARNINGS_FILE}", schemas.REJECTS),
         (config.MERGED_FILE, schemas.MERGED),
+        (config.DELETED_FILE, schemas.DELETED),
     ]
     out = ["# Data dictionary", "",
            "Generated from the pandera schemas in `src/analysis/tables/schemas.py` by `analysis dictionary`; "

@@ -5,7 +5,7 @@ Schemas are declared once here and chained, never repeated:
 * ``CANONICAL_EVENTS``  what every reader produces from a raw row;
 * ``PROCESSED_EVENTS``  canonical + place normalisation, written to ``events.parquet``;
 * ``DAILY_COUNTS``      daily counts that are not events (air-force reports, official claims);
-* ``REJECTS`` / ``MERGED``  the ledger files of a build.
+* ``REJECTS`` / ``MERGED`` / ``DELETED``  the ledger files of a build.
 
 Metric output schemas live here too, so that the data dictionary
 (``analysis dictionary``) is generated from one place.
@@ -176,7 +176,8 @@ CANONICAL_EVENTS = pa.DataFrameSchema(
         "publication_date": pa.Column(DATE, nullable=True, description="When the cited report was published (news rows)."),
         "is_synthetic": pa.Column(bool, description="Row comes from the synthetic generator, not from the world."),
         "raw_file": _text("Raw file the row was read from, relative to the raw-data folder.", nullable=False),
-        "raw_line": pa.Column("int64", pa.Check.ge(2), description="Line of the raw file where the row starts."),
+        "raw_line": pa.Column("int64", pa.Check.ge(1), description="Line of the raw file where the row starts "
+                              "(from 2, after the header); of a snapshot page: the record's 1-based position."),
     },
     checks=[
         frame_rule(rules.dates_ordered, "end_date_before_start_date", "event_date", "event_end_date"),
@@ -435,6 +436,20 @@ MERGED = pa.DataFrameSchema(
     ordered=True,
     name="merged",
     description="merged.csv: raw rows merged into an earlier row with the same event_id.",
+)
+
+DELETED = pa.DataFrameSchema(
+    {
+        "event_id": _text("Id of the event the source deleted (as in events.parquet, e.g. acled:UKR123).",
+                          nullable=False),
+        "raw_file": _text("Deleted-events page of the deletion record.", nullable=False),
+        "raw_line": pa.Column("int64", description="1-based position of the deletion record in its page."),
+        "snapshot": _text("Snapshot that deleted it, as <source>/<stamp>.", nullable=False),
+    },
+    strict=True,
+    ordered=True,
+    name="deleted",
+    description="deleted.csv: events the source deleted (ACLED's deleted-events pages of the snapshots read).",
 )
 
 

@@ -1,0 +1,136 @@
+"""The exact wording of the messages a user reads when a file or a parameter is wrong.
+
+A message is part of what the tool promises ("a clear error naming file, line,
+column, value and rule"), so it is pinned word for word here: a change to one is
+deliberate and shows in this file.  Found necessary by the mutation run
+(docs/mutation.md): these messages could change without any other test noticing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis import metrics, sources
+from analysis.errors import InputError, ParameterError
+
+ACLED = sources.READERS["acled"].layouts[0].required
+AIR_FORCE = sources.READERS["air_force"].layouts[0].required
+KNOWN = "Known formats: acled, ucdp_ged, news, reported_claim, air_force; force one with --format."
+ACLED_LAYOUT = "acled (ACLED export (current API layout since March 2023, or the earlier Export Tool layout); "
+
+
+def _detect_error(columns, forced=None) -> InputError:
+    with pytest.raises(InputError) as caught:
+        sources.detect(Path("raw/x.csv"), tuple(columns), forced)
+    return caught.value
+
+
+def test_the_required_columns_are_what_the_messages_below_count():
+    assert len(ACLED) == 17 and ACLED[:4] == ("event_id_cnty", "event_date", "time_precision", "event_type")
+    assert AIR_FORCE == ("time_start", "time_end", "model", "launched", "destroyed")
+
+
+def test_an_unknown_header_names_the_closest_format_its_share_and_the_first_twelve_missing_columns():
+    error = _detect_error(["event_id_cnty", "event_date", "year"])  # 2 of ACLED's 17: 11.8% -> "12%"
+    assert error.path == "raw/x.csv" and error.line is None
+    assert str(error) == (
+        "raw/x.csv: the header matches no known format. Closest: " + ACLED_LAYOUT + "12% of its required columns "
+        "present), which also needs: time_precision, event_type, sub_event_type, actor1, actor2, country, admin1, "
+        "admin2, location, latitude, longitude, geo_precision and 3 more. " + KNOWN
+    )
+
+
+def test_thirteen_missing_columns_show_twelve_and_one_more():
+    error = _detect_error(ACLED[:4])  # 4 of 17 present: 23.5% -> "24%", 13 missing
+    assert str(error) == (
+        "raw/x.csv: the header matches no known format. Closest: " + ACLED_LAYOUT + "24% of its required columns "
+        "present), which also needs: sub_event_type, actor1, actor2, country, admin1, admin2, location, latitude, "
+        "longitude, geo_precision, source, notes and 1 more. " + KNOWN
+    )
+
+
+def test_twelve_missing_columns_are_all_listed():
+    error = _detect_error(ACLED[:5])
+    assert "which also needs: actor1, actor2, country, admin1, admin2, location, latitude, longitude, " \
+        "geo_precision, source, notes, fatalities. Known" in str(error)
+
+
+def test_the_closest_format_is_the_one_with_the_largest_share_of_its_columns_not_the_most_columns():
+    # 4 of air_force's 5 (80%) beats 5 of ACLED's 17 (29%), although ACLED has more columns present.
+    error = _detect_error(AIR_FORCE[:4] + ACLED[:5])
+    assert str(error) == (
+        "raw/x.csv: the header matches no known format. Closest: air_force (Ukrainian Air Force daily missile and "
+        "drone attack reports (Petro Ivaniuk's dataset); 80% of its required columns present), which also needs: "
+        "destroyed. " + KNOWN
+    )
+
+
+def test_a_forced_format_names_the_file_line_one_and_every_missing_column():
+    error = _detect_error(["event_id_cnty"], forced="acled")
+    assert (error.path, error.line) == ("raw/x.csv", 1)
+    assert str(error) == (
+        "raw/x.csv, line 1: the header lacks column(s) required by the acled format: event_date, time_precision, "
+        "event_type, sub_event_type, actor1, actor2, country, admin1, admin2, location, latitude, longitude, "
+        "geo_precision, source, notes, fatalities"
+    )
+
+
+def test_an_unknown_forced_format_lists_the_known_ones():
+    assert str(_detect_error(["a"], forced="gdelt")) == (
+        "raw/x.csv: unknown format 'gdelt'; known formats: acled, ucdp_ged, news, reported_claim, air_force"
+    )
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: metrics.window("2023-13-01", 7), "date='2023-13-01' is not a date; write it as YYYY-MM-DD"),
+    (lambda: metrics.window(" March ", 7), "date=' March ' is not a date; write it as YYYY-MM-DD"),
+    (lambda: metrics.previous_period("2023-02-30", "2023-03-01"),
+     "start='2023-02-30' is not a date; write it as YYYY-MM-DD"),
+    (lambda: metrics.previous_period("2023-03-01", "March"), "end='March' is not a date; write it as YYYY-MM-DD"),
+])
+def test_a_date_parameter_that_is_not_a_day_is_named_with_its_value(call, message):
+    with pytest.raises(ParameterError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+# ---------------------------------------------------------------- files that cannot be read as CSV
+def test_the_first_byte_windows_1252_leaves_undefined_is_found_with_its_line_across_blocks(tmp_path):
+    from analysis.sources import csvfile
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\nok,\xe9t\xe9\nthird,line\nbad,\x90here\x81\n")  # 0xe9 is defined (e acute)
+    for block_size in (4, 7, 1024):  # the line count must carry over block boundaries
+        assert csvfile.first_undefined_cp1252_byte(path, block_size) == (4, 0x90)
+    path.write_bytes(b"a,b\n\x9d\n")
+    assert csvfile.first_undefined_cp1252_byte(path) == (2, 0x9d)
+    path.write_bytes(b"a,b\n\xe9,\x80\n")  # every byte defined
+    assert csvfile.first_undefined_cp1252_byte(path) == (None, 0)
+
+
+def test_a_file_that_is_neither_utf8_nor_windows_1252_names_the_line_and_the_byte(tmp_path):
+    from analysis.build.ingest import ingest_file
+    from conftest import acled_rows, to_csv_text
+
+    lines = to_csv_text(acled_rows(3)).encode("utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"Kramatorsk", b"Kramatorsk\x8f", 1)
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(InputError) as caught:
+        ingest_file(path, "x.csv")
+    assert (caught.value.path, caught.value.line) == (str(path), 3)
+    assert caught.value.reason == ("the file is neither UTF-8 nor Windows-1252: byte 0x8f means nothing in either; "
+                                   "re-save it as 'CSV UTF-8'")
+
+
+def test_an_unclosed_quote_is_explained_and_other_parser_errors_are_quoted():
+    from analysis.sources.csvfile import _explain_parser_error as explain  # noqa: PLC2701 (the message's one home)
+
+    assert explain(ValueError("EOF inside string starting at row 3")) == (
+        "a quoted field is never closed (an unmatched double quote), so the rest of the file would be read as one "
+        "value; fix the quoting (EOF inside string starting at row 3)")
+    assert explain(ValueError("unexpected end of data: Quoted field")).startswith("a quoted field is never closed")
+    assert explain(ValueError("Expected 3 fields in line 5, saw 4")) == \
+        "the file cannot be parsed as CSV: Expected 3 fields in line 5, saw 4"
