@@ -13,6 +13,7 @@ from analysis import cli
 
 COMMANDS = ["init", "validate", "build", "report", "notebooks", "batch", "runner", "run-all", "synth", "template",
             "dictionary", "fetch"]
+COMMANDS += ["drift"]
 
 # (argv, what the message must say); none of these may start any work.
 CASES = {
@@ -32,6 +33,7 @@ CASES = {
         (["report", "01", "--timeout"], "requires an argument"),
         (["notebooks", "extra"], "unexpected extra argument"),
         (["fetch"], "Missing argument"),
+        (["drift"], "Missing argument"),
     ],
     "bad value": [
         (["validate", "x.csv", "--show", "many"], "Invalid value"),
@@ -45,6 +47,7 @@ CASES = {
         (["synth", "--rows", "abc"], "Invalid value"),
         (["synth", "--seed", "1.5"], "Invalid value"),
         (["fetch", "gdelt"], "Invalid value"),
+        (["drift", "reports/x/y", "--timeout", "soon"], "Invalid value"),
     ],
 }
 

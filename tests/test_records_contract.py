@@ -34,7 +34,7 @@ SOURCE_LINE = re.compile(rf"Source: (?P<names>(?:{_DATASET_NAMES})(?:; (?:{_DATA
                          r"(?P<kind>Events|Reports|Claims|Data) to (?P<day>\d{1,2}) (?P<month>[A-Z][a-z]{2}) "
                          r"(?P<year>\d{4})\.(?P<synthetic> Includes SYNTHETIC data, not real data\.)?")
 RUN_FIELDS = {"notebook", "notebook_sha256", "parameters", "status", "error", "started_at", "duration_s", "kernel",
-              "inputs", "build", "versions", "outputs"}
+              "inputs", "snapshots", "tables", "build", "versions", "outputs"}
 SESSION_START = datetime.now(timezone.utc)
 
 
@@ -159,7 +159,7 @@ def test_run_record_has_parameters_inputs_versions_start_duration_and_status(rep
 
 
 @slow
-def test_run_record_hashes_the_notebook_and_every_input(report):
+def test_run_record_hashes_the_notebook_every_input_and_table(report, bundled_reports):
     record = _run_file(report)
     notebook = config.NOTEBOOKS_DIR / f"{report.notebook}.ipynb"
     assert record["notebook_sha256"] == hashlib.sha256(notebook.read_bytes()).hexdigest()
@@ -173,6 +173,13 @@ def test_run_record_hashes_the_notebook_and_every_input(report):
     assert build["schema_version"] == config.SCHEMA_VERSION
     assert re.fullmatch(r"[0-9a-f]{64}", build["code_fingerprint"])
     assert build["is_synthetic"] is True  # the bundled ACLED and Air Force files are synthetic
+    assert record["snapshots"] == {}  # loose CSV files: no snapshot chain
+    root, _ = bundled_reports
+    manifest = json.loads((root / "processed" / "manifest.json").read_text(encoding="utf-8"))
+    assert record["tables"] == {name: manifest["outputs"][name]["sha256"]
+                                for name in ("events.parquet", "daily_counts.parquet")}
+    for name, sha in record["tables"].items():  # the tables the report read, by content
+        assert sha == hashlib.sha256((root / "processed" / name).read_bytes()).hexdigest(), name
 
 
 @slow
@@ -231,10 +238,12 @@ def test_state_records_name_value_unit_sentence_definition_parameters_and_source
         "definition": "Attack events.", "is_reported_claim": False,
         "parameters": {"date": "2023-03-14", "days": 7, "oblast": ""},
         "source": provenance.get(daily).source_line(), "is_synthetic": True,
+        "evidence": {"file": "evidence.parquet", "rows": 2},
         "share": 0.5, "day": "2023-03-14", "missing": None}
     assert numbers[0]["source"] == "Source: ACLED. Events to 14 Mar 2023. Includes SYNTHETIC data, not real data."
     assert type(numbers[0]["value"]) is int
     assert numbers[1]["value"] is None and numbers[1]["source"] is None and numbers[1]["is_synthetic"] is False
+    assert numbers[1]["evidence"] is None  # no rows given: none recorded
     with pytest.raises(ValueError, match="already stated"):
         report.state("attacks", 3, "3.", "Attack events.", show=False)
     assert len(json.loads(path.read_text(encoding="utf-8"))["numbers"]) == 2
@@ -361,7 +370,11 @@ def test_run_record_holds_what_the_run_ran_on(tmp_path):
         (out / name).write_text("x")
     result = RunResult("07-test", {"start": "2023-01-01", "days": 7}, out, "failed", "cell 3 failed", 12.5)
     manifest = {"inputs": [{"path": "a.csv", "sha256": "ab" * 32, "rows": 3}, {"path": "b.csv", "sha256": "cd" * 32}],
-                "schema_version": "9", "code_fingerprint": "ef" * 32, "is_synthetic": False, "totals": {}}
+                "schema_version": "9", "code_fingerprint": "ef" * 32, "is_synthetic": False, "totals": {},
+                "snapshots": {"acled": ["20260101T000000Z", "20260102T000000Z"]},
+                "outputs": {"events.parquet": {"sha256": "12" * 32, "size_bytes": 9, "rows": 1},
+                            "daily_counts.parquet": {"sha256": "34" * 32, "size_bytes": 9, "rows": 0},
+                            "rejects.csv": {"sha256": "56" * 32, "size_bytes": 9, "rows": 0}}}
     started = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=timezone.utc)
     record = _run_record(notebook, result, manifest, started)
     assert record == {
@@ -371,6 +384,8 @@ def test_run_record_holds_what_the_run_ran_on(tmp_path):
         "status": "failed", "error": "cell 3 failed",
         "started_at": "2026-01-02T03:04:05+00:00", "duration_s": 12.5, "kernel": "conflict-analysis",
         "inputs": [{"path": "a.csv", "sha256": "ab" * 32}, {"path": "b.csv", "sha256": "cd" * 32}],
+        "snapshots": {"acled": ["20260101T000000Z", "20260102T000000Z"]},
+        "tables": {"events.parquet": "12" * 32, "daily_counts.parquet": "34" * 32},
         "build": {"schema_version": "9", "code_fingerprint": "ef" * 32, "is_synthetic": False},
         "versions": {"python": sys.version.split()[0],
                      **{n: _version(n) for n in ("conflict-analysis", "pandas", "pandera", "matplotlib",
@@ -381,3 +396,4 @@ def test_run_record_holds_what_the_run_ran_on(tmp_path):
     empty = _run_record(notebook, result, {}, started)
     assert empty["inputs"] == [] and empty["build"] == dict.fromkeys(("schema_version", "code_fingerprint",
                                                                       "is_synthetic"))
+    assert empty["snapshots"] == {} and empty["tables"] == {"events.parquet": None, "daily_counts.parquet": None}

@@ -250,6 +250,31 @@ def runner_command(
         raise ParameterError(f"runner {action!r}: choose 'status' or 'stop'")
 
 
+# ---------------------------------------------------------------- drift of published numbers
+@app.command("drift")
+def drift_command(
+    report_dir: Path = typer.Argument(..., help="A report folder: reports/<notebook>/<parameters>."),
+    snapshot: Optional[List[str]] = typer.Option(None, "--snapshot", help="SOURCE=STAMP: rerun on the data of that "
+                                                 "snapshot chain end (repeatable) [default: the current data]."),
+    timeout: float = typer.Option(600, "--timeout", help="Seconds a cell of the rerun may run."),
+) -> None:
+    """Rerun a report with its recorded parameters; list the numbers that changed and the events behind each.
+
+    Writes drift.json and drift.html beside the report.  Exit 0: every number holds; 1: some changed.
+    """
+    from rich.console import Console
+
+    from analysis.build.snapshots import parse_pins
+    from analysis.reports.drift import DRIFT_HTML, drift, terminal_table
+
+    found = drift(report_dir, parse_pins(snapshot or []), timeout_s=timeout)
+    console = Console()
+    (console if console.is_terminal else Console(width=200)).print(terminal_table(found))  # a log keeps whole ids
+    changed = sum(n["status"] != "unchanged" for n in found.numbers)
+    typer.echo(f"{changed} of {len(found.numbers)} numbers changed: {Path(report_dir) / DRIFT_HTML}")
+    raise typer.Exit(1 if found.changed else 0)
+
+
 # ---------------------------------------------------------------- the main job
 @app.command("run-all")
 def run_all(

@@ -122,7 +122,7 @@ def _group_column(by: str | None) -> str | None:
 def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
     """Check the result against its schema (see analysis.tables.rowchecks) and attach provenance."""
     frame = rowchecks.check(frame.reset_index(drop=True), schema)
-    return provenance.attach(frame, provenance.of_rows(rows, **kwargs))
+    return provenance.attach(frame, provenance.of_rows(rows, **kwargs), rows)
 
 
 def events_in(events: pd.DataFrame, city: str | None = None, oblast: str | None = None) -> pd.DataFrame:
@@ -173,7 +173,7 @@ def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None =
     daily = daily[daily["event_date"] >= start]
     used = (events["is_attack"] & events["event_date"].between(start, end)).to_numpy(bool)
     frame = rowchecks.check(daily.reset_index(drop=True), schemas.ATTACKS_PER_DAY)
-    result = provenance.attach(frame, _masked_provenance(events, used))
+    result = provenance.attach(frame, _masked_provenance(events, used), events, used)
     result.attrs["rolling_days"] = rolling  # charts say "7-day average"
     return result
 
@@ -233,7 +233,7 @@ def civilian_harm_incidents(events: pd.DataFrame, start=None, end=None, admin1: 
         mask &= (events["admin1"] == admin1).fillna(False).to_numpy(bool)
     positions = np.flatnonzero(mask)
     rows = events.take(positions[_date_then_id_order(events, positions)]).reset_index(drop=True)
-    return provenance.attach(rows, provenance.of_rows(rows))
+    return provenance.attach(rows, provenance.of_rows(rows), rows)
 
 
 def _date_then_id_order(events: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
@@ -276,7 +276,7 @@ def civilian_harm_by_city(events: pd.DataFrame, start=None, end=None, top: int |
     if top is not None:
         table = table.head(top)
     frame = rowchecks.check(_dates_as_ms(table.reset_index(drop=True)), schemas.CIVILIAN_HARM_BY_CITY)
-    return provenance.attach(frame, _masked_provenance(events, mask))
+    return provenance.attach(frame, _masked_provenance(events, mask), events, mask)
 
 
 def _harm_mask(events: pd.DataFrame) -> np.ndarray:
@@ -364,7 +364,8 @@ def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metri
     table = table.assign(metric=metric, current_start_date=c0, current_end_date=c1,
                          previous_start_date=p0, previous_end_date=p1)
     used = events[events["event_date"].between(p0, p1) | events["event_date"].between(c0, c1)]
-    return _finish(_dates_as_ms(table), schemas.PERIOD_COMPARISON, used)
+    result = _finish(_dates_as_ms(table), schemas.PERIOD_COMPARISON, used)
+    return provenance.attach(result, provenance.get(result), used, used["is_attack"] if metric == "attacks" else None)
 
 
 def _dates_as_ms(table: pd.DataFrame) -> pd.DataFrame:
@@ -469,4 +470,4 @@ def reported_claims(daily_counts: pd.DataFrame, start=None, end=None, metric: st
     if metric is not None:
         rows = rows[rows["metric"] == metric]
     rows = rows.sort_values(["count_date", "metric", "raw_file", "raw_line"], kind="stable").reset_index(drop=True)
-    return provenance.attach(rows, provenance.of_rows(rows, "count_date", "count_date", kind="Claims"))
+    return provenance.attach(rows, provenance.of_rows(rows, "count_date", "count_date", kind="Claims"), rows)

@@ -4,6 +4,11 @@ Metrics attach a :class:`Provenance` to every result: the source datasets that
 contributed rows, the dates covered, and whether any row is synthetic.
 Figures and reports derive their source line and SYNTHETIC marks from it, so
 the line under a chart is computed from the data, never typed.
+
+Metrics also attach a :class:`Rows` reference to the rows of the processed
+table they counted (:func:`rows`), so a report can record the events behind
+each number it states (``evidence.parquet``, see :mod:`analysis.reports.reporting`)
+and ``analysis drift`` can name the events behind a change.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from analysis import wording
 from analysis.tables.vocabulary import SOURCE_DATASETS
 
 KEY = "provenance"
+ROWS_KEY = "provenance_rows"
 
 
 @dataclass(frozen=True)
@@ -84,9 +90,40 @@ def combine(*items: Provenance) -> Provenance:
                       any(p.is_synthetic for p in items), items[0].kind if len({p.kind for p in items}) == 1 else "Data")
 
 
-def attach(frame: pd.DataFrame, provenance: Provenance) -> pd.DataFrame:
+class Rows:
+    """The rows of a processed table a result was computed from: the table and a boolean mask, never copied.
+
+    pandas copies ``attrs`` (deeply) with every operation; this reference copies
+    as itself, so carrying it costs nothing until :meth:`frame` is asked for.
+    """
+
+    __slots__ = ("table", "mask")
+
+    def __init__(self, table: pd.DataFrame, mask=None) -> None:
+        self.table, self.mask = table, mask
+
+    def __copy__(self) -> Rows:
+        return self
+
+    def __deepcopy__(self, memo) -> Rows:
+        return self
+
+    def frame(self) -> pd.DataFrame:
+        return self.table if self.mask is None else self.table[self.mask]
+
+
+def attach(frame: pd.DataFrame, provenance: Provenance, rows: pd.DataFrame | None = None, mask=None) -> pd.DataFrame:
+    """Attach ``provenance`` and, when given, the rows it was computed from (``rows[mask]``)."""
     frame.attrs[KEY] = provenance.as_dict()
+    if rows is not None:
+        frame.attrs[ROWS_KEY] = Rows(rows, mask)
     return frame
+
+
+def rows(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The rows of a processed table ``frame`` was computed from (see :func:`attach`), or None if not recorded."""
+    ref = frame.attrs.get(ROWS_KEY)
+    return ref.frame() if isinstance(ref, Rows) else None
 
 
 def get(frame: pd.DataFrame) -> Provenance | None:

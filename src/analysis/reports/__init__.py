@@ -6,7 +6,9 @@ A run writes, atomically:
 * ``report.html``       an HTML rendering without code (nbconvert ``exclude_input``);
 * ``figures/``          the figures the notebook saved (PNG, SVG, data CSV, alt text);
 * ``numbers.json``      every number the report states, with definition and parameters;
-* ``run.json``          parameters, input sha256s, versions, start time, duration, status.
+* ``evidence.parquet``  the rows behind each number (:mod:`analysis.reports.reporting`);
+* ``run.json``          parameters, input sha256s, snapshots and table sha256s, versions, start time,
+                        duration, status (what ``analysis drift`` reruns it with).
 
 A report notebook declares its parameters, with their types, meanings and
 checks, in its cell tagged ``parameters`` (:mod:`analysis.reports.parameters`).  Given
@@ -213,6 +215,9 @@ def _run_record(path: Path, result: RunResult, manifest: dict, started: datetime
         "duration_s": result.duration_s,
         "kernel": KERNEL_NAME,
         "inputs": [{"path": e["path"], "sha256": e["sha256"]} for e in manifest.get("inputs", [])],
+        "snapshots": manifest.get("snapshots", {}),  # {source: [stamp, ...]} of the chain built; {} for loose files
+        "tables": {name: manifest.get("outputs", {}).get(name, {}).get("sha256")
+                   for name in (config.EVENTS_FILE, config.DAILY_COUNTS_FILE)},
         "build": {k: manifest.get(k) for k in ("schema_version", "code_fingerprint", "is_synthetic")},
         "versions": {"python": sys.version.split()[0],
                      **{n: dist_version(n) for n in ("conflict-analysis", "pandas", "pandera", "matplotlib",

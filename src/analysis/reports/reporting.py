@@ -15,7 +15,15 @@ and then, for every number an article may quote::
 
 which prints the sentence and records name, value, definition, parameters and
 provenance in the report's ``numbers.json``, so a fact-checker can trace every
-number.  ``report.figure(fig, "attacks-per-day", data)`` saves the figure with
+number.  The rows of the processed tables a number was computed from (those
+the metric behind ``data`` counted, :func:`analysis.metrics.provenance.rows`)
+go to the report's ``evidence.parquet``, one row per number and row: ``number``,
+``row_id`` (the event id; for daily counts ``<dataset>:<raw_file>:<raw_line>:<metric>``),
+``raw_file``, ``raw_line`` and ``fields`` (the row's other published fields as
+JSON), sorted by number and id; the number's entry says how many
+(``"evidence": {"file": "evidence.parquet", "rows": n}``, or ``null`` when no
+rows are recorded).  ``analysis drift`` compares them to name the events
+behind a change (:mod:`analysis.reports.drift`).  ``report.figure(fig, "attacks-per-day", data)`` saves the figure with
 :func:`analysis.plots.save_figure` into ``figures/`` and shows the saved PNG
 (the exact bytes that were published), with its alt text in the image's
 ``alt`` attribute.  ``report.table(frame)`` shows a table for readers.
@@ -41,6 +49,8 @@ from analysis.reports import parameters
 from analysis.metrics import provenance
 
 FIGURES_DIR = "figures"
+EVIDENCE_FILE = "evidence.parquet"
+EVIDENCE_COLUMNS = ["number", "row_id", "raw_file", "raw_line", "fields"]
 
 
 def _plain(value):
@@ -74,7 +84,10 @@ class Report:
         pin_report(self.dir)  # under the runner: read the build run.json records
         self.numbers: list[dict] = []
         self.figures: dict[str, dict] = {}
+        self._evidence: list[pd.DataFrame] = []
+        self._last_rows: tuple = (None, None)  # (Rows reference, its evidence): numbers stated from one table
         self._write_numbers()
+        self._write_evidence()
 
     @classmethod
     def for_run(cls, report_dir: str | Path = "") -> Report:
@@ -102,14 +115,22 @@ class Report:
             raise ValueError(f"number {name!r} was already stated in this report")
         data = details.pop("data", data)
         prov = provenance.get(data) if data is not None else None
+        traced = provenance.rows(data) if data is not None else None
         entry = {"name": name, "value": _plain(value), "unit": unit, "sentence": sentence,
                  "definition": definition, "is_reported_claim": is_reported_claim,
                  "parameters": self.parameters,
                  "source": prov.source_line() if prov else None,
                  "is_synthetic": bool(prov and prov.is_synthetic),
+                 "evidence": None if traced is None else {"file": EVIDENCE_FILE, "rows": len(traced)},
                  **{k: _plain(v) for k, v in details.items()}}
         self.numbers.append(entry)
         self._write_numbers()
+        if traced is not None:
+            ref = data.attrs.get(provenance.ROWS_KEY)
+            if self._last_rows[0] is not ref:
+                self._last_rows = (ref, evidence_frame(traced))
+            self._evidence.append(self._last_rows[1].assign(number=name)[EVIDENCE_COLUMNS])
+            self._write_evidence()
         if show:
             synthetic = entry["is_synthetic"]
             self._show_markdown(escaping.markdown(sentence) + (" *(synthetic data)*" if synthetic else ""),
@@ -161,6 +182,11 @@ class Report:
         payload = {"notebook": self.notebook, "parameters": self.parameters, "numbers": self.numbers}
         storage.write_text(self.dir / config.NUMBERS_FILE, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
+    def _write_evidence(self) -> None:
+        frames = self._evidence or [pd.DataFrame({c: pd.Series(dtype="int64" if c == "raw_line" else "str")
+                                                  for c in EVIDENCE_COLUMNS})]
+        storage.write_parquet(self.dir / EVIDENCE_FILE, pd.concat(frames, ignore_index=True))
+
     # ------------------------------------------------------------ figures and text
     def figure(self, fig, name: str, data: pd.DataFrame | None = None, alt_text: str | None = None) -> None:
         """Save a figure (PNG, SVG, data CSV, alt text) under figures/ and show the saved PNG.
@@ -195,6 +221,26 @@ class Report:
     def _show_png(path: Path, alt_path: Path | None) -> None:
         alt = escaping.plain(Path(alt_path).read_text(encoding="utf-8")) if alt_path and Path(alt_path).exists() else ""
         _display({"text/html": figure_html(Path(path).read_bytes(), alt), "text/plain": alt or "(figure)"})
+
+
+def evidence_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """``row_id``, ``raw_file``, ``raw_line`` and ``fields`` (the other columns as JSON) of processed-table rows, by id.
+
+    Events are named by ``event_id``; daily counts, which have no id, by
+    ``<source_dataset>:<raw_file>:<raw_line>:<metric>``.
+    """
+    if "event_id" in rows:
+        ids = rows["event_id"].astype("str")
+    else:
+        ids = (rows["source_dataset"].astype("str") + ":" + rows["raw_file"].astype("str") + ":"
+               + rows["raw_line"].astype("str") + ":" + rows["metric"].astype("str"))
+    rest = rows.drop(columns=[c for c in ("event_id", "raw_file", "raw_line") if c in rows]).reset_index(drop=True)
+    text = rest.to_json(orient="records", lines=True, date_format="iso", date_unit="s") if len(rest) else ""
+    frame = pd.DataFrame({"row_id": ids.to_numpy(), "raw_file": rows["raw_file"].astype("str").to_numpy(),
+                          "raw_line": rows["raw_line"].to_numpy("int64"),
+                          "fields": text.rstrip("\n").split("\n") if len(rest) else []})  # JSON escapes newlines
+    frame = frame.astype({"row_id": "str", "raw_file": "str", "fields": "str"})
+    return frame.sort_values("row_id", kind="stable").reset_index(drop=True)
 
 
 def _interactive_run() -> tuple[str, dict]:
