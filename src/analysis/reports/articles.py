@@ -45,6 +45,7 @@ import yaml
 
 from analysis import config, escaping, storage
 from analysis.errors import AnalysisError, ParameterError
+from analysis.metrics.loaders import ensure_built
 from analysis.reports import DEFAULT_TIMEOUT_S, report_dir, resolve_notebook, run_report, runner
 from analysis.reports.article_page import index_html
 from analysis.reports.html import defuse
@@ -238,10 +239,16 @@ def _quote(item, key: str, attr: str, reports: dict, fail) -> Quote:
 # ---------------------------------------------------------------- running the reports
 def planned_runs(article: Article) -> dict[str, tuple[Path, dict]]:
     """Each report's notebook and checked parameters, before any kernel starts (unknown ones: ArticleError)."""
-    planned, folders = {}, {}
+    planned, folders, notebooks = {}, {}, {}
     for rid, use in article.reports.items():
         try:
-            notebook = resolve_notebook(use.notebook)
+            notebooks[rid] = resolve_notebook(use.notebook)
+        except ParameterError as exc:
+            raise ArticleError(f"{article.file}: reports.{rid}: {exc}") from None
+    ensure_built()  # parameters are checked against the data's coverage, as `analysis report` does
+    for rid, use in article.reports.items():
+        notebook = notebooks[rid]
+        try:
             values = check_parameters(notebook, use.parameters)
         except ParameterError as exc:
             raise ArticleError(f"{article.file}: reports.{rid}: {exc}") from None
