@@ -47,7 +47,7 @@ def write_article(folder: Path, text: str, slug: str = "a") -> Path:
 def test_the_seed_article_names_the_reports_and_numbers_of_the_article():
     spec = articles.parse(__import__("yaml").safe_load(SEED_FILE.read_text(encoding="utf-8")), SEED, SEED_FILE.parent)
     assert spec.date == "2023-03-14" and spec.source["publisher"] == "RFE/RL"
-    assert spec.reports["briefing"].parameters == {"date": "2023-03-14", "window_days": 1, "oblast": "Donetsk"}
+    assert spec.reports["briefing"].parameters == {"date": "2023-03-14", "window_days": 7, "oblast": "Donetsk"}
     assert spec.reports["station-strike"].parameters["date"] == "2022-04-08"
     quoted = {(q.report, q.name) for q in spec.numbers}
     assert ("briefing", KRAMATORSK_INJURED) in quoted and ("briefing", "claim:attacks_repelled:2023-03-14:"
@@ -219,7 +219,7 @@ def test_the_seed_article_builds_byte_identically_and_checks_clean_until_a_quote
                                  if name != "manifest.json"}
     assert set(manifest["reports"]) == {"briefing", "station-strike", "bakhmut", "lyman", "avdiivka", "maryinka",
                                         "shakhtarsk"}
-    assert manifest["reports"]["briefing"]["parameters"] == {"date": "2023-03-14", "window_days": 1,
+    assert manifest["reports"]["briefing"]["parameters"] == {"date": "2023-03-14", "window_days": 7,
                                                              "oblast": "Donetsk"}
     assert all(len(r["run_id"]) == 16 and r["status"] == "succeeded" for r in manifest["reports"].values())
     quoted = {(n["report"], n["name"]): n["value"] for n in json.loads(first["numbers.json"])["numbers"]}
@@ -235,9 +235,12 @@ def test_the_seed_article_builds_byte_identically_and_checks_clean_until_a_quote
     assert "On 8 April 2022 in Kramatorsk (Donetsk), 58 civilians were killed" in page
     for place in ("Bakhmut", "Lyman", "Avdiyivka", "Maryinka", "Shakhtarsk"):
         assert f"1 attack event were recorded in {place}." in page
-    assert "Ukrainian Commanders Favor Defending Bakhmut" in page and 'alt="Map of ' in page
-    assert {"figures/briefing/event-map.png", "figures/briefing/event-map.svg", "figures/briefing/event-map.csv",
-            "figures/briefing/event-map.alt.txt", "reports/briefing/run.json"} <= set(first)
+    assert "Ukrainian Commanders Favor Defending Bakhmut" in page, page[:3000]
+    alt = first["figures/briefing/attacks-per-day.alt.txt"].decode().strip()
+    assert alt.startswith("Bar chart of attacks per day from 8 to 14 March 2023.") and f'alt="{alt}"' in page
+    assert "In all, 6 attacks. Source: news reports (hand-coded)." in alt  # Kramatorsk and the five places
+    assert {"figures/briefing/attacks-per-day.png", "figures/briefing/attacks-per-day.svg",
+            "figures/briefing/attacks-per-day.csv", "reports/briefing/run.json"} <= set(first)
     assert "started_at" not in first["reports/briefing/run.json"].decode()
 
     code, out, err = cli("article", "build", SEED)  # a rerun on unchanged inputs: the same bytes
