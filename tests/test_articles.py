@@ -1,4 +1,4 @@
-"""Article bundles: articles/<slug>/article.yaml checked, built into out/ (index.html, manifest.json), checked for drift."""
+"""Article bundles: article.yaml checked, built into out/ (index.html, manifest.json), its quoted numbers checked."""
 
 from __future__ import annotations
 
@@ -64,9 +64,11 @@ def test_broken_yaml_is_a_usage_error_naming_file_and_line(articles_dir, cli):
 @pytest.mark.parametrize("edit, fragment", [
     (lambda t: t.replace("title: A test article\n", ""), "(top level): missing key 'title'"),
     (lambda t: t + "colour: red\n", "(top level): unknown key 'colour'"),
-    (lambda t: t.replace("date: 2023-03-14\nsource", "date: 14/03/2023\nsource"), "date: expected a day YYYY-MM-DD, got '14/03/2023'"),
+    (lambda t: t.replace("date: 2023-03-14\nsource", "date: 14/03/2023\nsource"),
+     "date: expected a day YYYY-MM-DD, got '14/03/2023'"),
     (lambda t: t.replace("  briefing:", "  Brief/../x:"), "reports.Brief/../x: 'Brief/../x' is not a report id"),
-    (lambda t: t.replace("window_days: 1}", "window_days: [1, 2]}"), "reports.briefing.parameters: 'window_days': [1, 2]"),
+    (lambda t: t.replace("window_days: 1}", "window_days: [1, 2]}"),
+     "reports.briefing.parameters: 'window_days': [1, 2]"),
     (lambda t: t.replace("{report: briefing, number", "{report: brefing, number"),
      "numbers[0].report: 'brefing' is not a report listed under reports (briefing)"),
     (lambda t: t.replace("number: attacks_on_date", "number: ''"), "numbers[0].number: expected text"),
@@ -182,14 +184,16 @@ def test_check_exits_1_naming_a_quoted_number_that_changed(articles_dir, cli, mo
         seen.append((record.name, (record / "numbers.json").read_bytes(), snapshots))
         status = "unchanged" if new == 16 else "changed"
         return FakeDrift([{"name": "attacks_on_date", "status": status, "old": 16, "new": new, "delta": new - 16,
-                           "events": {"added": [{"event_id": "acled:1"}]} if new != 16 else None},
+                           "events": {"added": [{"id": "acled:1"}], "removed": [],
+                                      "revised": [{"id": "acled:2", "fields": ["fatalities"]}]} if new != 16 else None},
                           {"name": "not_quoted", "status": "changed", "old": 1, "new": 2, "delta": 1}])
 
     monkeypatch.setattr(articles, "report_drift", fake)
     result, out, err = cli("article", "check", "a", "--snapshot", "acled=20240101T000000Z")
     assert result == code and line in out and "1 quoted numbers: " in out and "not_quoted" not in out, (out, err)
     assert seen == [("briefing", (kept / "numbers.json").read_bytes(), {"acled": "20240101T000000Z"})]
-    assert ("added: acled:1" in out) == (new != 16)
+    assert ("added: acled:1\n" in out and "revised: acled:2 (fatalities revised)\n" in out) == (new != 16)
+    assert "removed" not in out
     assert not list((articles_dir / "a" / "out").glob("reports/briefing/drift*"))  # out/ is never touched
 
 

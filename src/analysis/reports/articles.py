@@ -420,6 +420,14 @@ def check(slug: str, snapshots: dict[str, str] | None = None) -> Check:
     return Check(slug, sorted(compared, key=lambda n: order[n["report"], n["name"]]))
 
 
+def _event_text(item) -> str:
+    """An event behind a change as drift names it: its id, and the fields that changed in a revision."""
+    if not isinstance(item, dict):
+        return escaping.plain(item)
+    text = escaping.plain(item.get("id") or item.get("event_id") or item)
+    return text + (f" ({', '.join(map(escaping.plain, item['fields']))} revised)" if item.get("fields") else "")
+
+
 def check_summary(result: Check) -> str:
     """One line per quoted number (changed ones first named 'CHANGED', with old -> new and the events behind)."""
     lines = []
@@ -428,10 +436,9 @@ def check_summary(result: Check) -> str:
         delta = f" ({n['delta']:+g})" if isinstance(n.get("delta"), (int, float)) and n["delta"] else ""
         lines.append(f"{head}{n['report']}: {n['name']}: {n['old']!r} -> {n['new']!r}{delta}"
                      + ("" if n["status"] in ("unchanged", "changed") else f" [{n['status']}]"))
-        for kind, items in (n.get("events") or {}).items():
-            ids = [str(item.get("event_id", item)) if isinstance(item, dict) else str(item) for item in items or []]
-            if ids:
-                lines.append(f"           {kind}: {', '.join(ids)}")
+        for kind, items in (n.get("events") or {}).items() if n["status"] != "unchanged" else ():
+            if items:
+                lines.append(f"           {kind}: {', '.join(_event_text(item) for item in items)}")
     changed = sum(n["status"] != "unchanged" for n in result.numbers)
     lines.append(f"{len(result.numbers)} quoted numbers: {changed} changed")
     return "\n".join(lines)
