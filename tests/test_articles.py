@@ -262,3 +262,59 @@ def test_the_seed_article_builds_byte_identically_and_checks_clean_until_a_quote
     code, out, err = cli("article", "check", SEED)
     assert code == 1 and f"CHANGED  briefing: {KRAMATORSK_INJURED}: 3 -> 4 (+1)" in out, (out, err)
     assert "9 quoted numbers: 1 changed" in out and tree(bundle) == first  # the published bundle is unchanged
+
+
+# ---------------------------------------------------------------- building, with the reports stood in
+HOSTILE = '<img src=x onerror=alert(1)>'
+
+
+def fake_reports(root: Path, monkeypatch) -> Path:
+    """A report folder as a run leaves it, and articles.run_reports returning it without running anything."""
+    folder = root / "reports" / "01-daily-briefing" / "x"
+    (folder / "figures").mkdir(parents=True)
+    numbers = {"numbers": [{"name": "attacks_on_date", "value": 16, "unit": "events", "sentence": "16 attacks.",
+                            "definition": "Attack events.", "source": "Source: ACLED."},
+                           {"name": HOSTILE, "value": 2, "sentence": HOSTILE, "definition": HOSTILE, "source": None}]}
+    (folder / "numbers.json").write_text(json.dumps(numbers), encoding="utf-8")
+    (folder / "run.json").write_text(json.dumps({"notebook": "01-daily-briefing", "parameters": {"date": "2023-03-14"},
+                                                 "status": "succeeded", "started_at": "2026-01-01T00:00:00+00:00",
+                                                 "duration_s": 1.5, "outputs": ["run.json"]}), encoding="utf-8")
+    for suffix, data in ((".png", PNG), (".svg", b"<svg/>"), (".csv", b"day,attacks\n"), (".alt.txt", b"A map.\n")):
+        (folder / "figures" / f"map{suffix}").write_bytes(data)
+    monkeypatch.setattr(articles, "run_reports", lambda article, **options: {"briefing": folder})
+    return folder
+
+
+def test_a_build_switches_once_and_a_failed_build_leaves_the_last_one(articles_dir, monkeypatch):
+    folder = fake_reports(articles_dir.parent, monkeypatch)
+    path = write_article(articles_dir, MINIMAL + f"  - {{report: briefing, number: '{HOSTILE}', label: '{HOSTILE}'}}\n"
+                         "figures:\n  - {report: briefing, figure: map}\n")
+    out = articles.build("a")
+    first = tree(out)
+    assert out.is_symlink() and sorted(first) == [
+        "figures/briefing/map.alt.txt", "figures/briefing/map.csv", "figures/briefing/map.png",
+        "figures/briefing/map.svg", "index.html", "manifest.json", "numbers.json", "reports/briefing/numbers.json",
+        "reports/briefing/run.json"]
+    run = json.loads(first["reports/briefing/run.json"])
+    assert not {"started_at", "duration_s", "outputs"} & set(run) and len(run["run_id"]) == 16
+    page = first["index.html"].decode()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page and "<dd>16 events</dd>" in page
+    (folder / "run.json").write_text((folder / "run.json").read_text().replace("1.5", "9.0"), encoding="utf-8")
+    assert tree(articles.build("a")) == first  # another run's time changes nothing
+
+    path.write_text(path.read_text().replace("number: attacks_on_date", "number: gone"), encoding="utf-8")
+    with pytest.raises(articles.ArticleError, match=r"numbers\[0\]\.number: 'gone' is not a number"):
+        articles.build("a")
+    path.write_text(path.read_text().replace("number: gone", "number: attacks_on_date"), encoding="utf-8")
+    real = articles.storage.write_json
+
+    def full_disk(target, obj):
+        if Path(target).name == "manifest.json":
+            raise OSError(28, "No space left on device")
+        real(target, obj)
+
+    monkeypatch.setattr(articles.storage, "write_json", full_disk)
+    with pytest.raises(articles.OutputError, match="cannot write the article's bundle: No space left on device"):
+        articles.build("a")
+    assert tree(out) == first and [p.name for p in (articles_dir / "a" / ".builds").iterdir()] == [
+        out.resolve().name]  # no partial folder left

@@ -44,7 +44,7 @@ from pathlib import Path
 import yaml
 
 from analysis import config, escaping, storage
-from analysis.errors import AnalysisError, ParameterError
+from analysis.errors import AnalysisError, OutputError, ParameterError
 from analysis.metrics.loaders import ensure_built
 from analysis.reports import DEFAULT_TIMEOUT_S, report_dir, resolve_notebook, run_report, runner
 from analysis.reports.article_page import index_html
@@ -323,9 +323,12 @@ def build(slug: str, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIME
     quoted = quoted_numbers(article, numbers)
     figures = figure_files(article, folders)
     builds = article.folder / BUILDS_DIR
-    builds.mkdir(exist_ok=True)
-    staging = builds / f".partial-{secrets.token_hex(6)}"
-    staging.mkdir()
+    try:
+        builds.mkdir(exist_ok=True)
+        staging = builds / f".partial-{secrets.token_hex(6)}"
+        staging.mkdir()
+    except OSError as exc:
+        raise OutputError(builds, f"cannot write the article's bundle: {exc.strerror or exc}") from None
     try:
         for rid, folder in folders.items():
             for name in RECORD_FILES:
@@ -344,12 +347,13 @@ def build(slug: str, *, jobs: int | None = None, timeout_s: float = DEFAULT_TIME
         storage.write_text(staging / INDEX_FILE, defuse(index_html(article, quoted, shown, runs)))
         storage.write_json(staging / MANIFEST_FILE, _manifest(article, runs, staging))
         final = builds / hashlib.sha256((staging / MANIFEST_FILE).read_bytes()).hexdigest()[:16]
-        if final.exists():  # the same bytes were built before
-            shutil.rmtree(final)
-        os.rename(staging, final)
+        if not final.exists():  # else the same bytes were built before (the name hashes every file): kept as is
+            os.rename(staging, final)
+        _switch(article.out, final)
+    except OSError as exc:  # a full disk, a read-only folder: the last complete bundle stays in place
+        raise OutputError(article.folder, f"cannot write the article's bundle: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _switch(article.out, final)
     return article.out
 
 
