@@ -186,8 +186,9 @@ SEED = sorted(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"
               ["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"])
 
 
-def test_the_seed_is_every_tracked_notebook_and_raw_file_listed_once():
-    tracked = subprocess.run(["git", "ls-files", "notebooks", "data/raw"], cwd=REPO, capture_output=True, text=True)
+def test_the_seed_is_every_tracked_notebook_raw_file_and_article_listed_once():
+    tracked = subprocess.run(["git", "ls-files", "notebooks", "data/raw", "articles"], cwd=REPO, capture_output=True,
+                             text=True)
     if tracked.returncode != 0:
         pytest.skip("not a git checkout")
     assert SEED == sorted([*tracked.stdout.split(), "analysis.toml", "data/processed/README.md"])

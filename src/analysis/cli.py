@@ -275,6 +275,42 @@ def drift_command(
     raise typer.Exit(1 if found.changed else 0)
 
 
+# ---------------------------------------------------------------- article bundles
+article_app = typer.Typer(no_args_is_help=True, help="Article bundles: articles/<slug>/article.yaml -> out/.")
+app.add_typer(article_app, name="article")
+
+
+@article_app.command("build")
+def article_build(
+    slug: str = typer.Argument(..., help="The article's folder name under articles/."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=1, help="Reports run at once (default: cores)."),
+    timeout: float = typer.Option(600, "--timeout", help="Seconds a cell may run before a report fails."),
+    no_runner: bool = typer.Option(False, "--no-runner", help="Run in this process, not the background runner."),
+) -> None:
+    """Run the article's reports and write articles/<slug>/out/ (index.html, manifest.json) in one switch."""
+    from analysis.reports import articles
+
+    _runner_choice(no_runner)
+    out = articles.build(slug, jobs=jobs, timeout_s=timeout)
+    typer.echo(f"built {out / articles.INDEX_FILE}")
+
+
+@article_app.command("check")
+def article_check(
+    slug: str = typer.Argument(..., help="The article's folder name under articles/."),
+    snapshot: Optional[List[str]] = typer.Option(None, "--snapshot", help="SOURCE=STAMP: data pinned to a snapshot."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Drift over every number the article quotes: exit 0 when all still hold, 1 when one changed."""
+    from analysis.build.snapshots import parse_pins
+    from analysis.reports import articles
+
+    result = articles.check(slug, parse_pins(snapshot or []) or None)
+    typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str) if as_json
+               else articles.check_summary(result))
+    raise typer.Exit(1 if result.changed else 0)
+
+
 # ---------------------------------------------------------------- the main job
 @app.command("run-all")
 def run_all(

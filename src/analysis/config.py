@@ -37,6 +37,7 @@ FOLDERS = {
     "REPORTS_DIR": ("ANALYSIS_REPORTS_DIR", "reports", "reports"),
     "CACHE_DIR": ("ANALYSIS_CACHE_DIR", "cache", ".cache"),  # derived, safe to delete
     "NOTEBOOKS_DIR": (None, "notebooks", "notebooks"),
+    "ARTICLES_DIR": (None, "articles", "articles"),  # article bundles: articles/<slug>/article.yaml
 }
 # Every name resolved when read: the folders, the project, and (for the test suite) ../shared/realdata
 # beside the project, which holds third-party samples the tests read in place.
