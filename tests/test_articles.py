@@ -200,7 +200,7 @@ def test_check_exits_1_naming_a_quoted_number_that_changed(articles_dir, cli, mo
 def test_check_rejects_a_snapshot_that_is_not_source_equals_stamp(articles_dir, cli):
     built_bundle(articles_dir)
     code, out, err = cli("article", "check", "a", "--snapshot", "acled")
-    assert code == 2 and "--snapshot 'acled': write SOURCE=STAMP" in err, err
+    assert code == 2 and "--snapshot 'acled': expected SOURCE=STAMP with SOURCE one of acled, ucdp_ged" in err, err
 
 
 # ---------------------------------------------------------------- the seed bundle, built and checked
