@@ -330,7 +330,9 @@ def _value(rows: pd.DataFrame, metric: str) -> object:
         return int(rows["is_attack"].sum())
     if metric == "events":
         return len(rows)
-    return rows[metric].sum(min_count=0)
+    if len(rows) and rows[metric].isna().all():
+        return pd.NA  # events happened but none gives the toll: unknown, never zero
+    return rows[metric].sum()
 
 
 def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metric: str = "attacks",
@@ -339,7 +341,9 @@ def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metri
 
     ``relative_change`` is empty when the previous value is 0: there is no
     meaningful percentage increase from nothing.  Sums of fatalities and
-    civilians killed add the events that give a number.
+    civilians killed add the events that give a number; when a period (or
+    group) has events and none gives a number, its value is unknown (empty),
+    never 0, and so are the changes.
     """
     if metric not in COMPARABLE:
         raise ParameterError(f"cannot compare {metric!r}; choose one of: {', '.join(COMPARABLE)}")
@@ -354,7 +358,10 @@ def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metri
         else:
             values = pd.Series([_value(rows, metric)], index=pd.Index(["all"], name="group"))
         frames.append(values.rename(f"{label}_value"))
-    table = pd.concat(frames, axis=1).fillna(0).astype("Int64")
+    table = pd.concat(frames, axis=1)
+    for values in frames:  # a group without events in one period has 0 there (not an unknown toll)
+        table.loc[~table.index.isin(values.index), values.name] = 0
+    table = table.astype("Int64")
     table = table.rename_axis(by or "group").reset_index()
     if not by:
         table = table.drop(columns="group")

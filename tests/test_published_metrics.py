@@ -1,0 +1,99 @@
+"""Hand-computed cases for the metric paths the mutation run found unpinned (docs/mutation.md).
+
+Each case is small enough to check by hand; the comment above each assertion
+shows the arithmetic.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import metrics
+from analysis.errors import ParameterError
+from analysis.metrics import provenance
+from conftest import events_frame
+from test_air_metrics import _counts
+
+D = pd.Timestamp
+
+
+@pytest.fixture
+def events():
+    # 1 Mar Donetsk 2 killed; 2 Mar no region 1 killed; 9 Mar Kharkiv toll unknown; 14 Mar Donetsk 0 killed.
+    return events_frame([
+        {"event_date": D("2023-03-01"), "fatalities": 2, "admin1": "Donetsk"},
+        {"event_date": D("2023-03-02"), "fatalities": 1, "admin1": None},
+        {"event_date": D("2023-03-09"), "fatalities": None, "is_casualties_unknown": True, "admin1": "Kharkiv"},
+        {"event_date": D("2023-03-14"), "fatalities": 0, "admin1": "Donetsk"},
+    ])
+
+
+def test_the_rolling_mean_runs_within_each_group(events):
+    daily = metrics.attacks_per_day(events, start="2023-03-02", end="2023-03-04", by="admin1", rolling=2)
+    table = daily.set_index(["admin1", "event_date"])["attacks_rolling_mean"]
+    # (not given): 0 on 1 Mar, 1 on 2 Mar, 0 after -> means (0+1)/2, (1+0)/2, 0
+    assert table.loc["(not given)"].tolist() == [0.5, 0.5, 0.0]
+    # Donetsk: 1 on 1 Mar, 0 after -> (1+0)/2, 0, 0; a mean across groups would mix in the other group's day
+    assert table.loc["Donetsk"].tolist() == [0.5, 0.0, 0.0]
+    assert daily["attacks"].tolist() == [1, 0, 0, 0, 0, 0]
+
+
+def test_a_period_whose_tolls_are_all_unknown_has_an_unknown_total_not_zero(events):
+    # current 8-14 Mar: Kharkiv unknown + Donetsk 0 -> 0 (one event gives a number); previous 1-7 Mar: 2 + 1
+    whole = metrics.compare_periods(events, ("2023-03-08", "2023-03-14"), ("2023-03-01", "2023-03-07"),
+                                    "fatalities").iloc[0]
+    assert (whole["current_value"], whole["previous_value"], whole["absolute_change"]) == (0, 3, -3)
+    # 9 Mar alone: one event, toll unknown -> unknown; 8 Mar: no event at all -> 0
+    alone = metrics.compare_periods(events, ("2023-03-09", "2023-03-09"), ("2023-03-08", "2023-03-08"),
+                                    "fatalities").iloc[0]
+    assert pd.isna(alone["current_value"]) and alone["previous_value"] == 0
+    assert pd.isna(alone["absolute_change"]) and pd.isna(alone["relative_change"])
+
+
+def test_period_comparison_by_group_names_the_missing_group_and_keeps_unknowns(events):
+    table = metrics.compare_periods(events, ("2023-03-08", "2023-03-14"), ("2023-03-01", "2023-03-07"),
+                                    "fatalities", by="admin1").set_index("admin1")
+    assert table.index.tolist() == ["Donetsk", "Kharkiv", "(not given)"]
+    assert table.loc["Donetsk", ["current_value", "previous_value", "absolute_change"]].tolist() == [0, 2, -2]
+    assert table.loc["(not given)", ["current_value", "previous_value"]].tolist() == [0, 1]
+    # Kharkiv: no event in the previous week (0), one with an unknown toll in the current one (unknown)
+    assert pd.isna(table.loc["Kharkiv", "current_value"]) and table.loc["Kharkiv", "previous_value"] == 0
+    assert table.loc["Donetsk", "relative_change"] == -1.0
+
+
+def test_week_on_week_breaks_down_by_group(events):
+    table = metrics.week_on_week(events, end="2023-03-14", by="admin1").set_index("admin1")
+    # 8-14 Mar: Kharkiv 1, Donetsk 1; 1-7 Mar: Donetsk 1, (not given) 1
+    assert table[["current_value", "previous_value"]].values.tolist() == [[1, 1], [1, 0], [0, 1]]
+    assert table.index.tolist() == ["Donetsk", "Kharkiv", "(not given)"]
+    with pytest.raises(ParameterError) as caught:
+        metrics.week_on_week(events, end="14/03/2023")
+    assert str(caught.value) == "end='14/03/2023' is not a date; write it as YYYY-MM-DD"
+
+
+def test_weekly_summary_stops_at_the_given_end(events):
+    # weeks start on Monday: 27 Feb (1-5 Mar), 6 Mar, 13 Mar; ending on 9 Mar leaves out the 14 Mar event
+    weeks = metrics.summarise_events(events, "week", by=None, end="2023-03-09")
+    assert weeks["period_start_date"].tolist() == [D("2023-02-27"), D("2023-03-06")]
+    assert weeks["events"].tolist() == [2, 1] and weeks["events_fatalities_unknown"].tolist() == [0, 1]
+    # the week of 6 Mar has one event and its toll is unknown: unknown, never 0
+    assert weeks["fatalities"].iloc[0] == 3 and pd.isna(weeks["fatalities"].iloc[1])
+    with pytest.raises(ParameterError) as caught:
+        metrics.summarise_events(events, "day")
+    assert str(caught.value) == "freq='day'; choose 'week' or 'month'"
+
+
+def test_a_day_with_one_launched_and_one_destroyed_is_a_full_share():
+    counts = _counts([
+        {"count_date": D("2024-05-01"), "metric": "launched", "value": 1, "weapon_model": "Kh-101",
+         "weapon_category": "cruise missile", "raw_line": 2},
+        {"count_date": D("2024-05-01"), "metric": "destroyed", "value": 1, "weapon_model": "Kh-101",
+         "weapon_category": "cruise missile", "raw_line": 2},
+    ])
+    daily = metrics.air_attacks_per_day(counts)
+    assert daily[["launched", "destroyed"]].values.tolist() == [[1, 1]] and daily["share_destroyed"].tolist() == [1.0]
+    assert provenance.get(daily).source_line() == "Source: Ukrainian Air Force daily reports. Reports to 1 May 2024."
+    with pytest.raises(ParameterError) as caught:
+        metrics.air_attacks_per_day(counts, by="weapon_model")
+    assert str(caught.value) == "air attacks can be broken down by 'weapon_category' or not at all (by=None)"
