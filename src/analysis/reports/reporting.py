@@ -159,7 +159,8 @@ class Report:
                        "Civilians injured in this incident, as reported by its source (empty if not given).",
                        unit="people", show=False, **details)
         if len(incidents) > limit:
-            self.note(f"... and {len(incidents) - limit} more incidents (all in the table below).")
+            more = len(incidents) - limit
+            self.note(f"... and {more} more {'incident' if more == 1 else 'incidents'} (all in the table below).")
 
     def state_claims(self, claims: pd.DataFrame) -> None:
         """One sentence per officially reported number, labelled as a claim and not a count of events.
