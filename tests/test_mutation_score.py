@@ -1,0 +1,28 @@
+"""scripts/mutation_score.py: the score `make mutate` reports (docs/mutation.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "mutation_score.py"
+RESULTS = """\
+    analysis.metrics.x_window__mutmut_1: killed
+    analysis.metrics.x_window__mutmut_2: survived
+    analysis.metrics.x_window__mutmut_3: timeout
+    analysis.metrics.x_window__mutmut_4: not checked
+    analysis.sources.base.xǁReaderǁ__post_init____mutmut_1: killed
+    analysis.sources.base.xǁReaderǁ__post_init____mutmut_2: no tests
+    analysis.build.ingest.x_read_file__mutmut_1: survived
+"""
+
+
+def test_the_score_counts_killed_and_timeout_over_what_ran_in_the_selected_mutants():
+    out = subprocess.run([sys.executable, str(SCRIPT), "analysis.metrics.*", "analysis.sources.*"], input=RESULTS,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == [
+        "analysis.metrics: 66.7% (2 caught of 3 run; survived 1, no tests 0, not run 1)",
+        "analysis.sources.base: 50.0% (1 caught of 2 run; survived 0, no tests 1, not run 0)",
+        "mutation score: 60.0% (3 caught of 5 run; survived 1, no tests 1, not run 1)",  # ingest is not selected
+    ]
