@@ -97,3 +97,21 @@ def test_a_day_with_one_launched_and_one_destroyed_is_a_full_share():
     with pytest.raises(ParameterError) as caught:
         metrics.air_attacks_per_day(counts, by="weapon_model")
     assert str(caught.value) == "air attacks can be broken down by 'weapon_category' or not at all (by=None)"
+
+
+def test_civilian_harm_from_a_given_start_and_the_top_cities_only():
+    harm = events_frame([
+        {"event_date": D("2023-03-01"), "is_civilian_targeting": True, "civilians_killed": 2},
+        {"event_date": D("2023-03-05"), "is_civilian_targeting": True, "civilians_killed": 1, "settlement": "Kharkiv",
+         "location": "Kharkiv", "admin1": "Kharkiv", "geonameid": 706483},
+        {"event_date": D("2023-03-06"), "is_civilian_targeting": True, "civilians_killed": 4},
+    ])
+    # from 2 March the 1 March incident is left out
+    assert metrics.civilian_harm_incidents(harm, start="2023-03-02")["event_id"].tolist() == ["acled:T1", "acled:T2"]
+    # Kramatorsk: 2 incidents, 2 + 4 killed, first ranks first; top=1 keeps it alone
+    cities = metrics.civilian_harm_by_city(harm)
+    assert cities[["settlement", "incidents", "civilians_killed"]].values.tolist() == [
+        ["Kramatorsk", 2, 6], ["Kharkiv", 1, 1]]
+    top = metrics.civilian_harm_by_city(harm, top=1)
+    assert top[["settlement", "incidents", "civilians_killed"]].values.tolist() == [["Kramatorsk", 2, 6]]
+    assert top["incidents_injured_unknown"].tolist() == [2] and pd.isna(top["civilians_injured"].iloc[0])
