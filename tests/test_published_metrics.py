@@ -37,6 +37,12 @@ def test_the_rolling_mean_runs_within_each_group(events):
     # Donetsk: 1 on 1 Mar, 0 after -> (1+0)/2, 0, 0; a mean across groups would mix in the other group's day
     assert table.loc["Donetsk"].tolist() == [0.5, 0.0, 0.0]
     assert daily["attacks"].tolist() == [1, 0, 0, 0, 0, 0]
+    # from the first day of the coverage, each group's first day has no 2-day mean: a window must never
+    # reach back into the previous group's days
+    at_start = metrics.attacks_per_day(events, end="2023-03-02", by="admin1", rolling=2)
+    means = at_start.set_index(["admin1", "event_date"])["attacks_rolling_mean"]
+    assert means.isna().tolist() == [True, False, True, False]
+    assert means.loc["Donetsk"].tolist()[1] == 0.5 and means.loc["(not given)"].tolist()[1] == 0.5
 
 
 def test_a_period_whose_tolls_are_all_unknown_has_an_unknown_total_not_zero(events):
