@@ -134,3 +134,21 @@ def test_an_unclosed_quote_is_explained_and_other_parser_errors_are_quoted():
     assert explain(ValueError("unexpected end of data: Quoted field")).startswith("a quoted field is never closed")
     assert explain(ValueError("Expected 3 fields in line 5, saw 4")) == \
         "the file cannot be parsed as CSV: Expected 3 fields in line 5, saw 4"
+
+
+# ---------------------------------------------------------------- rules of the hand-coded claims
+def test_a_claim_dated_after_its_publication_is_rejected_by_name(tmp_path):
+    from analysis.build.ingest import ingest_file
+
+    header = ("claim_id,date,period_days,metric,value,claimant,oblast,places,description,source_name,source_url,"
+              "publication_date\n")
+    path = tmp_path / "claims.csv"
+    path.write_text(header
+                    + "a,2023-03-14,1,attacks_repelled,102,General Staff,,,said so,RFE/RL,,2023-03-14\n"
+                    + "b,2023-03-15,1,attacks_repelled,90,General Staff,,,said so,RFE/RL,,2023-03-14\n",
+                    encoding="utf-8")
+    result = ingest_file(path, "claims.csv")
+    assert (result.ledger.rows, result.ledger.accepted, result.ledger.rejected) == (2, 1, 1)
+    assert result.rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
+        [3, "date", "2023-03-15", "claim_after_publication"]]
+    assert result.rejects["message"].tolist() == ["the claim's date is after the report's publication_date"]
