@@ -503,3 +503,15 @@ def test_combine_refuses_invalid_counts():
     broken = air.assign(value=pd.array([-1] + [1] * (len(air) - 1), dtype="Int64"))
     with pytest.raises(pa.errors.SchemaErrors):
         dailycounts.combine(broken)
+
+
+def test_the_published_report_id_of_a_row_is_pinned(tmp_path):
+    """Air-attack ids are published (air_attacks.parquet, evidence): the same row keeps the same id across versions.
+
+    The value is the package's own hash of the row's window and text columns (as of schema 1.1.0); if it must
+    change, bump config.SCHEMA_VERSION: every published id changes with it.
+    """
+    spaced = {"launch_place": " Kursk  oblast and Primorsko-Akhtarsk ", "model": "Shahed-136/131 "}
+    result = ingest(write_rows(tmp_path, [{}, spaced, {"target": "south"}]))
+    assert result.accepted["report_id"].tolist() == ["air_force:f54ab6cc581196b0", "air_force:afd0cf2eb012ff9b"]
+    assert result.merged["raw_line"].tolist() == [3]  # spacing is not part of the id
