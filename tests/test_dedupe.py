@@ -194,3 +194,23 @@ def test_tables_keep_their_ids_apart():
     registry.merge("events", Batch.of_rows(_rows(["x"], "a", [1]), "event_id"))
     (repeat,), merged = registry.merge("claims", Batch.of_rows(_rows(["x"], "b", [1]), "event_id"))
     assert not repeat.any() and merged.empty
+
+
+def test_only_repeats_with_different_content_are_warned_about_each_with_its_kept_row():
+    import pandas as pd
+
+    from analysis.build.dedupe import DIFFERENT_CONTENT_RULE, conflict_warnings
+
+    merged = pd.DataFrame({
+        "raw_file": ["a.csv", "b.csv", "a.csv"], "raw_line": [3, 7, 4], "event_id": ["acled:X1", "acled:X1", "acled:X2"],
+        "merged_into_file": ["a.csv", "a.csv", "a.csv"], "merged_into_line": [2, 2, 2],
+        "is_identical": [True, False, False],
+    })
+    warnings = conflict_warnings(merged)
+    assert warnings[["raw_file", "raw_line", "column", "value", "rule"]].values.tolist() == [
+        ["b.csv", 7, "", "acled:X1", DIFFERENT_CONTENT_RULE], ["a.csv", 4, "", "acled:X2", DIFFERENT_CONTENT_RULE]]
+    assert warnings["message"].tolist() == [
+        "id acled:X1 is also at a.csv line 2, with different content; a.csv line 2 was kept and this row merged "
+        "into it (its values are not in the output); two files give this id",
+        "id acled:X2 is also at a.csv line 2, with different content; a.csv line 2 was kept and this row merged "
+        "into it (its values are not in the output)"]
