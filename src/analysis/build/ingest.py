@@ -39,7 +39,7 @@ from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
 from analysis.errors import InputError
-from analysis.sources import base, csvfile, detect
+from analysis.sources import base, csvfile, detect, detect_headerless
 from analysis.sources.base import Failures, Layout, Reader
 from analysis.threads import ForkSafePool, read_ahead
 
@@ -125,8 +125,12 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
         sniffed = csvfile.sniff(path)
         if encoding:
             sniffed = replace(sniffed, encoding=encoding)
-        header = csvfile.read_header(path, sniffed.encoding)
-    reader, layout = detect(path, header.names, forced_format)
+        headerless = detect_headerless(path, csvfile.first_line(path, sniffed.encoding), forced_format)
+        if headerless is None:
+            header = csvfile.read_header(path, sniffed.encoding)
+        else:
+            header = csvfile.headerless(headerless[1].required, headerless[1].delimiter, headerless[1].quoting)
+    reader, layout = headerless or detect(path, header.names, forced_format)
     if reader.strict_columns:
         _refuse_unknown_columns(path, header, layout)
     return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path), forced_format)
