@@ -58,7 +58,8 @@ Mapping decisions:
 * ``location`` is the settlement (first part of ActionGeo_FullName) for the
   city geo types (3, 4), empty for country and admin1 types; ``latitude`` /
   ``longitude`` = ActionGeo_Lat / ActionGeo_Long; ``geo_precision`` from
-  ActionGeo_Type: 1 country, 2 and 5 admin1, 3 and 4 settlement.
+  ActionGeo_Type: 1 country, 2 and 5 admin1, 3 and 4 settlement; 0 (not placed)
+  or empty: unknown.
 * ``actor1`` / ``actor2`` = Actor1Name / Actor2Name; ``weapon``,
   ``violence_type`` and ``is_civilian_targeting`` are unknown.
 * ``notes`` starts with the caveat :data:`CAVEAT` and gives the place as coded
@@ -173,7 +174,8 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
             "location": settlement.where(geo_type.isin(_SETTLEMENT_TYPES), None).astype("str"),
             "latitude": base.parse_float(raw["ActionGeo_Lat"], "ActionGeo_Lat", failures),
             "longitude": base.parse_float(raw["ActionGeo_Long"], "ActionGeo_Long", failures),
-            "geo_precision": base.map_codes(raw["ActionGeo_Type"], GEO_TYPES, "ActionGeo_Type", failures),
+            "geo_precision": base.map_codes(geo_type.where(geo_type != "0", ""), GEO_TYPES, "ActionGeo_Type",
+                                            failures),
             "fatalities": no_count,
             "injured": no_count,
             "civilians_killed": no_count,
@@ -255,4 +257,9 @@ def _notes(raw: pd.DataFrame, full_name: pd.Series) -> pd.Series:
     return (CAVEAT + " " + place + "Media attention: " + counts).astype("str")
 
 
-READER = Reader(NAME, "events", LAYOUTS, parse, source_columns=SOURCE_COLUMNS)
+def variant(columns: set[str]) -> str:
+    """Human name of the layout, for the validate report."""
+    return f"{NAME} (GDELT 2.0 event export, {len(GDELT_COLUMNS)} tab-separated columns, no header)"
+
+
+READER = Reader(NAME, "events", LAYOUTS, parse, source_columns=SOURCE_COLUMNS, variant=variant)
