@@ -54,7 +54,8 @@ Mapping decisions:
   was left out (add the country to ``[project] countries`` to keep its rows).
 * ``admin1`` from ActionGeo_ADM1Code (FIPS country + 2-character FIPS admin1 code,
   ``UP14``): the region's name where the country's data file maps FIPS admin1
-  codes (``fips_regions``; Luhansk), else the code as given.
+  codes (``fips_regions``; Luhansk), else the code as given; empty where it is
+  just the country code (an event placed in the country only).
 * ``location`` is the settlement (first part of ActionGeo_FullName) for the
   city geo types (3, 4), empty for country and admin1 types; ``latitude`` /
   ``longitude`` = ActionGeo_Lat / ActionGeo_Long; ``geo_precision`` from
@@ -246,7 +247,8 @@ def _place(raw: pd.DataFrame, failures: Failures) -> tuple[pd.Series, pd.Series]
         if place.fips_regions:
             mine = adm1.str.startswith(fips) & adm1.str.len().eq(4)
             named = named.fillna(adm1.str.slice(2).map(place.fips_regions).where(mine)).astype("str")
-    admin1 = named.fillna(base.clean_text(raw["ActionGeo_ADM1Code"])).astype("str")
+    as_given = base.clean_text(raw["ActionGeo_ADM1Code"]).where(adm1 != code, None)  # "UP": the country, no region
+    admin1 = named.fillna(as_given).astype("str")
     return country, admin1
 
 
