@@ -121,6 +121,7 @@ def test_rejects_name_the_physical_line_and_the_rule(sample):
     assert russia["value"] == "RS (Russia)" and "not a configured country (Ukraine = UP)" in russia["message"]
     assert "could not place" in rejects[rejects["raw_line"] == 9].iloc[0]["message"]
     assert rejects[rejects["raw_line"] == 6].iloc[0]["value"] == "2024031"
+    assert rejects[rejects["raw_line"] == 7].iloc[0]["message"] == "the row has 60 fields, the gdelt format 61"
 
 
 def test_fips_codes_map_to_the_configured_countries(columns, monkeypatch):

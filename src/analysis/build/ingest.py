@@ -255,7 +255,8 @@ def ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table:
     bad = [m for m in chunk.malformed if _BLANK_RECORD.sub("", m[2])]
     ledger.rows += len(raw) + len(bad)
     ledger.rejected += len(bad)
-    malformed = _malformed_rejects(bad, len(raw.columns), raw_file)
+    expected = "the header" if layout.header else f"the {layout.name} format"  # a headerless file: its columns
+    malformed = _malformed_rejects(bad, len(raw.columns), raw_file, expected)
 
     failures = Failures()
     _reject_long_fields(raw, failures)
@@ -408,14 +409,14 @@ def _rejects_frame(failed: pd.DataFrame, lines: np.ndarray, raw_file: str) -> pd
     return out.astype({"raw_file": "str", "column": "str", "value": "str", "rule": "str", "message": "str"})
 
 
-def _malformed_rejects(malformed: list, width: int, raw_file: str) -> pd.DataFrame:
-    """Records whose number of fields differs from the header's."""
+def _malformed_rejects(malformed: list, width: int, raw_file: str, expected: str = "the header") -> pd.DataFrame:
+    """Records whose number of fields differs from the header's (of a headerless format: its columns')."""
     if not malformed:
         return schemas.empty_frame(schemas.REJECTS)
     lines, fields, texts = zip(*malformed)
     fields = np.array(fields)
     rule = np.where(fields > width, "too_many_fields", "too_few_fields")
-    message = [f"the row has {n} fields, the header {width}" for n in fields]
+    message = [f"the row has {n} fields, {expected} {width}" for n in fields]
     shown = [t.replace("\x00", "\\x00")[:base.MAX_VALUE_CHARS] for t in texts]
     return pd.DataFrame({"raw_file": raw_file, "raw_line": np.array(lines, dtype="int64"), "column": "",
                          "value": shown, "rule": rule, "message": message}
