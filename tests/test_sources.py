@@ -10,14 +10,14 @@ import pytest
 from analysis import config
 from analysis.build import build
 from analysis.build.ingest import ingest_file, open_file
-from analysis.sources import READERS, acled, air_force, base, claims, news, register, ucdp
+from analysis.sources import READERS, acled, air_force, base, claims, gdelt, news, register, ucdp
 from analysis.sources.base import Failures, Layout, Reader
 from analysis.tables import schemas
 
 
 def test_every_registered_reader_declares_the_interface():
-    assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force"]
-    assert [m.READER for m in (acled, ucdp, news, claims, air_force)] == list(READERS.values())
+    assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force", "gdelt"]
+    assert [m.READER for m in (acled, ucdp, news, claims, air_force, gdelt)] == list(READERS.values())
     for name, reader in READERS.items():
         assert isinstance(reader, Reader) and reader.name == name
         assert name in schemas.SOURCE_DATASETS  # its rows' source_dataset
@@ -69,7 +69,7 @@ def test_a_reader_declaration_is_checked():
         register(acled)  # a module is not a reader
     with pytest.raises(ValueError, match=r"^a reader named 'acled' is registered already$"):
         register(acled.READER)
-    assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force"]
+    assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force", "gdelt"]
 
 
 # ---------------------------------------------------------------- a new format: the reader and one registration line

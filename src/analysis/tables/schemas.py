@@ -31,6 +31,7 @@ from analysis import config
 from analysis.tables import rules
 from analysis.tables.vocabulary import (  # noqa: F401 - re-exported: schemas.DATE etc. are used widely
     ACLED_EVENT_TYPES,
+    EVENT_TYPES,
     ATTACK_EVENT_TYPES,
     ATTACK_SUB_EVENT_TYPES,
     DATE,
@@ -116,12 +117,12 @@ CANONICAL_EVENTS = pa.DataFrameSchema(
             checks=pa.Check.isin(list(DATE_PRECISIONS)),
         ),
         "event_type": _text(
-            "ACLED event type (Battles; Explosions/Remote violence; ...) where known; "
-            "empty for UCDP rows, whose typology differs.",
-            checks=pa.Check.isin(list(ACLED_EVENT_TYPES), error="unknown_event_type"),
+            "ACLED event type (Battles; Explosions/Remote violence; ...) where known; for GDELT rows the CAMEO "
+            "root code ('CAMEO 19: Fight'); empty for UCDP rows, whose typology differs.",
+            checks=pa.Check.isin(list(EVENT_TYPES), error="unknown_event_type"),
         ),
         "sub_event_type": _text(
-            "ACLED sub-event type, consistent with event_type.",
+            "ACLED sub-event type (GDELT: CAMEO base code of roots 18-20), consistent with event_type.",
             checks=pa.Check.isin(list(SUB_EVENT_TYPES), error="unknown_sub_event_type"),
         ),
         "violence_type": _text(
@@ -131,7 +132,8 @@ CANONICAL_EVENTS = pa.DataFrameSchema(
         "is_attack": pa.Column(
             bool,
             description="Kinetic event: ACLED Battles or Explosions/Remote violence, or Violence against "
-            "civilians/Attack; every UCDP event (all are lethal organised violence).",
+            "civilians/Attack; every UCDP event (all are lethal organised violence); a GDELT report coded "
+            "CAMEO root 18, 19 or 20 (assault, fight, unconventional mass violence).",
         ),
         "weapon": _text("Weapon or means where the source names it (e.g. 'missile', 'Shahed-136/131')."),
         "actor1": _text("First actor (ACLED actor1, UCDP side_a)."),

@@ -1,0 +1,225 @@
+"""The GDELT 2.0 events reader (headerless, tab-separated, 61 columns) and the synthetic GDELT generator.
+
+The sample rows are written here, by hand, in the documented layout: the column
+names come from ../shared/realdata/gdelt/gdelt2_events_columns.tsv, read in place.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.build import build
+from analysis.build.dedupe import IdRegistry
+from analysis.build.gdelt_synth import file_names, write_gdelt_files
+from analysis.build.ingest import ingest_file, open_file
+from analysis.errors import InputError
+from analysis.sources import gdelt
+from analysis.sources.base import Failures
+from conftest import realdata_path
+
+COLUMNS_FILE = "gdelt/gdelt2_events_columns.tsv"
+
+
+@pytest.fixture(scope="module")
+def columns() -> list[str]:
+    """The 61 documented column names, from the shared file (third-party: read in place, never copied)."""
+    return realdata_path(COLUMNS_FILE).read_text(encoding="utf-8").strip("\r\n").split("\t")
+
+
+def _line(columns: list[str], **values: str) -> str:
+    """One record: an attack in Kramatorsk reported on 15 March 2024, with ``values`` changed."""
+    row = dict.fromkeys(columns, "")
+    row.update(GLOBALEVENTID="1163012345", SQLDATE="20240315", MonthYear="202403", Year="2024",
+               FractionDate="2024.2027", Actor1Code="RUS", Actor1Name="RUSSIA", Actor2Code="UKR",
+               Actor2Name="UKRAINE", IsRootEvent="1", EventCode="195", EventBaseCode="195", EventRootCode="19",
+               QuadClass="4", GoldsteinScale="-10.0", NumMentions="6", NumSources="2", NumArticles="6",
+               AvgTone="-7.1", ActionGeo_Type="4", ActionGeo_FullName="Kramatorsk, Donets'ka Oblast', Ukraine",
+               ActionGeo_CountryCode="UP", ActionGeo_ADM1Code="UP05", ActionGeo_Lat="48.7231",
+               ActionGeo_Long="37.5563", ActionGeo_FeatureID="-1037440", DATEADDED="20240315101500",
+               SOURCEURL="https://www.example.com/news/kramatorsk")
+    row.update(values)
+    return "\t".join(row[c] for c in columns)
+
+
+@pytest.fixture
+def sample(tmp_path, columns):
+    """Ten records; the comment says what each must become (line numbers are the file's, no header)."""
+    lines = [
+        _line(columns),  # 1 accepted: attack (19 Fight / 195 aerial), Donetsk
+        _line(columns, GLOBALEVENTID="1163012346", EventCode="040", EventBaseCode="040", EventRootCode="04",
+              QuadClass="1", ActionGeo_ADM1Code="UP14",
+              ActionGeo_FullName="Luhansk, Luhans'ka Oblast', Ukraine"),  # 2 accepted: not an attack, Luhansk
+        _line(columns, GLOBALEVENTID="1163012347", EventCode="183", EventBaseCode="183", EventRootCode="18",
+              ActionGeo_ADM1Code="UP99"),  # 3 accepted: attack; an unknown FIPS admin1 code stays as given
+        _line(columns, GLOBALEVENTID="1163012348", EventCode="141", EventBaseCode="141", EventRootCode="14",
+              SOURCEURL='https://example.org/a"b'),  # 4 accepted: a protest, not an attack; a quote is a character
+        _line(columns, GLOBALEVENTID="1163012349", ActionGeo_CountryCode="RS", ActionGeo_ADM1Code="RS48",
+              ActionGeo_FullName="Belgorod, Belgorod, Russia", ActionGeo_Lat="50.6", ActionGeo_Long="36.6"),  # 5
+        _line(columns, GLOBALEVENTID="1163012350", SQLDATE="2024031"),  # 6 rejected: 7 digits
+        "\t".join(_line(columns, GLOBALEVENTID="1163012351").split("\t")[:60]),  # 7 rejected: 60 fields
+        _line(columns, GLOBALEVENTID="1163012352", EventCode="202", EventBaseCode="202", EventRootCode="20",
+              ActionGeo_Type="1", ActionGeo_FullName="Ukraine", ActionGeo_ADM1Code="UP",
+              ActionGeo_Lat="49", ActionGeo_Long="32"),  # 8 accepted: attack, placed at the country only
+        _line(columns, GLOBALEVENTID="1163012353", ActionGeo_CountryCode="", ActionGeo_Type="0",
+              ActionGeo_FullName="", ActionGeo_ADM1Code="", ActionGeo_Lat="", ActionGeo_Long=""),  # 9 rejected
+        _line(columns, GLOBALEVENTID="1163012354", SQLDATE="20240230"),  # 10 rejected: no 30 February
+    ]
+    path = tmp_path / "20240315101500.export.CSV"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_reader_knows_the_61_documented_columns_in_order(columns):
+    assert len(columns) == 61 and tuple(columns) == gdelt.GDELT_COLUMNS
+
+
+def test_sample_rows_map_to_canonical_events(sample):
+    result = ingest_file(sample, raw_file=sample.name)
+    ledger = result.ledger
+    assert (ledger.format, ledger.rows, ledger.accepted, ledger.rejected) == ("gdelt", 10, 5, 5)
+    events = result.accepted.set_index("raw_line")
+    assert events.index.tolist() == [1, 2, 3, 4, 8]  # physical lines: there is no header line
+    assert events["event_id"].tolist() == ["gdelt:1163012345", "gdelt:1163012346", "gdelt:1163012347",
+                                           "gdelt:1163012348", "gdelt:1163012352"]
+    assert events["is_attack"].tolist() == [True, False, True, False, True]  # roots 19, 04, 18, 14, 20
+    assert events["event_type"].tolist() == ["CAMEO 19: Fight", "CAMEO 04: Consult", "CAMEO 18: Assault",
+                                             "CAMEO 14: Protest", "CAMEO 20: Use unconventional mass violence"]
+    assert events["sub_event_type"].tolist()[0] == "CAMEO 195: Employ aerial weapons"
+    assert events["sub_event_type"].isna().tolist() == [False, True, False, True, False]
+    assert (events["event_date"] == pd.Timestamp("2024-03-15")).all()
+    assert (events["event_end_date"] == events["event_date"]).all() and (events["date_precision"] == "day").all()
+    for column in ("fatalities", "injured", "civilians_killed", "civilians_injured", "buildings_damaged"):
+        assert events[column].isna().all(), column  # unknown, never 0
+    assert events["is_casualties_unknown"].all() and events["is_civilian_targeting"].isna().all()
+    assert (events["country"] == "Ukraine").all()  # FIPS UP
+    assert events["admin1"].tolist()[:4] == ["Donetsk", "Luhansk", "UP99", "Donetsk"]
+    assert pd.isna(events.loc[8, "admin1"])  # ADM1Code "UP" is the country itself
+    assert events["location"].tolist()[:4] == ["Kramatorsk", "Luhansk", "Kramatorsk", "Kramatorsk"]
+    assert pd.isna(events.loc[8, "location"]) and events.loc[8, "geo_precision"] == "country"
+    assert events.loc[1, ["latitude", "longitude"]].tolist() == [48.7231, 37.5563]
+    assert events.loc[1, "source_url"] == "https://www.example.com/news/kramatorsk"
+    assert events.loc[1, "source_name"] == "example.com" and events.loc[4, "source_url"] == 'https://example.org/a"b'
+    assert events["notes"].str.startswith(gdelt.CAVEAT).all()
+    assert "not a verified event" in gdelt.CAVEAT and "no casualty figures" in gdelt.CAVEAT
+    assert events.loc[1, "publication_date"] == pd.Timestamp("2024-03-15") and not events["is_synthetic"].any()
+
+
+def test_rejects_name_the_physical_line_and_the_rule(sample):
+    rejects = ingest_file(sample, raw_file=sample.name).rejects.sort_values("raw_line")
+    assert list(zip(rejects["raw_line"], rejects["rule"], rejects["column"])) == [
+        (5, "country_not_configured", "ActionGeo_CountryCode"),
+        (6, "unparseable_date", "SQLDATE"),
+        (7, "too_few_fields", ""),
+        (9, "country_not_configured", "ActionGeo_CountryCode"),
+        (10, "unparseable_date", "SQLDATE"),
+    ]
+    russia = rejects[rejects["raw_line"] == 5].iloc[0]
+    assert russia["value"] == "RS (Russia)" and "not a configured country (Ukraine = UP)" in russia["message"]
+    assert "could not place" in rejects[rejects["raw_line"] == 9].iloc[0]["message"]
+    assert rejects[rejects["raw_line"] == 6].iloc[0]["value"] == "2024031"
+    assert rejects[rejects["raw_line"] == 7].iloc[0]["message"] == "the row has 60 fields, the gdelt format 61"
+
+
+def test_fips_codes_map_to_the_configured_countries(columns, monkeypatch):
+    """Sudan is SU and South Sudan OD in FIPS 10-4 (ISO: SD, SS); parsed without a build (no gazetteer)."""
+    monkeypatch.setattr(config, "COUNTRIES", ("Sudan", "South Sudan"), raising=False)
+    lines = [
+        _line(columns, ActionGeo_CountryCode="SU", ActionGeo_ADM1Code="SU29"),
+        _line(columns, GLOBALEVENTID="2", ActionGeo_CountryCode="OD", ActionGeo_ADM1Code="OD03"),
+        _line(columns, GLOBALEVENTID="3"),  # Ukraine (UP) is not configured here
+        _line(columns, GLOBALEVENTID="4", ActionGeo_CountryCode="BN"),  # Benin
+        _line(columns, GLOBALEVENTID="5", ActionGeo_CountryCode="SD"),  # Sudan's ISO code, no FIPS 10-4 code
+    ]
+    raw = pd.DataFrame([line.split("\t") for line in lines], columns=columns, dtype="str")
+    failures = Failures()
+    events = gdelt.parse(raw, failures)
+    assert events["country"].tolist()[:2] == ["Sudan", "South Sudan"] and events["country"][2:].isna().all()
+    assert events["admin1"].tolist()[:2] == ["SU29", "OD03"]  # no FIPS region table: the code as given
+    rejected = failures.frame()
+    assert rejected["row"].tolist() == [2, 3, 4] and set(rejected["rule"]) == {"country_not_configured"}
+    assert rejected["value"].tolist() == ["UP (Ukraine)", "BN (Benin)", "SD (not a FIPS 10-4 country code)"]
+    assert "(Sudan = SU, South Sudan = OD)" in rejected["message"].iloc[0]
+
+
+def test_a_gdelt_file_is_recognised_by_its_published_name_or_its_first_line(tmp_path, columns):
+    assert gdelt.recognise("20240315101500.export.CSV", "") and gdelt.recognise("20240315101500.export.csv", "")
+    assert not gdelt.recognise("20240315101500.export.CSV.zip", "") and not gdelt.recognise("x.csv", "a,b")
+    good = _line(columns)
+    assert gdelt.recognise("anything.csv", good)
+    assert not gdelt.recognise("anything.csv", "\t".join(good.split("\t")[:60]))  # 60 fields
+    assert not gdelt.recognise("anything.csv", good.replace("20240315", "2024-03-15", 1))  # SQLDATE not 8 digits
+    assert not gdelt.recognise("anything.csv", "x" + good)  # GLOBALEVENTID not numeric
+    renamed = tmp_path / "gdelt_ukraine.csv"
+    renamed.write_text(good + "\n", encoding="utf-8")
+    opened = open_file(renamed)
+    assert opened.reader.name == "gdelt" and opened.header.lines == 0 and opened.header.delimiter == "\t"
+    broken_first = tmp_path / "odd.csv"  # neither the name nor the first line says GDELT: refused, or forced
+    broken_first.write_text("\t".join(good.split("\t")[:60]) + "\n" + good + "\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        open_file(broken_first)
+    forced = ingest_file(broken_first, forced_format="gdelt")
+    assert forced.ledger.accepted == 1 and forced.rejects["raw_line"].tolist() == [1]
+
+
+def test_comma_separated_files_with_a_header_are_still_detected_by_header(tmp_path):
+    path = tmp_path / "ucdp.csv"
+    path.write_text("id,best\n1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="matches no known format"):
+        open_file(path)
+
+
+def test_the_generator_is_deterministic_and_names_files_as_gdelt_publishes_them(tmp_path):
+    first = write_gdelt_files(tmp_path / "a", rows=120, seed=3, start="2024-03-15 10:05", files=5)
+    again = write_gdelt_files(tmp_path / "b", rows=120, seed=3, start="2024-03-15 10:05", files=5)
+    other = write_gdelt_files(tmp_path / "c", rows=120, seed=4, start="2024-03-15 10:05", files=5)
+    assert [p.name for p in first] == file_names("2024-03-15 10:05", 5) == [
+        "20240315100000.export.CSV", "20240315101500.export.CSV", "20240315103000.export.CSV",
+        "20240315104500.export.CSV", "20240315110000.export.CSV"]
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]
+    assert [p.read_bytes() for p in first] != [p.read_bytes() for p in other]
+    rows = pd.concat([pd.read_csv(p, sep="\t", header=None, names=list(gdelt.GDELT_COLUMNS), dtype=str,
+                                  keep_default_na=False, quoting=3) for p in first], ignore_index=True)
+    assert len(rows) == 120 and all(p.read_text().count("\n") == 24 for p in first)
+    assert all(line.count("\t") == 60 for p in first for line in p.read_text().splitlines())
+    assert rows["GLOBALEVENTID"].is_unique and rows["SQLDATE"].str.fullmatch(r"\d{8}").all()
+    assert set(rows["EventRootCode"]) <= set(gdelt.ROOT_CODES) and {"18", "19"} <= set(rows["EventRootCode"])
+    assert (rows["EventBaseCode"].str[:2] == rows["EventRootCode"]).all()
+    assert set(rows["ActionGeo_CountryCode"]) <= {"UP", "RS"}
+    ukraine = rows[rows["ActionGeo_CountryCode"] == "UP"]
+    assert ukraine["ActionGeo_Lat"].astype(float).between(44.0, 52.6).all()  # Ukraine's land extent
+    assert ukraine["ActionGeo_Long"].astype(float).between(22.0, 40.4).all()
+    assert rows["SOURCEURL"].str.startswith(gdelt.SYNTHETIC_URL).all()
+    assert (rows["DATEADDED"].str[:12] >= "202403151000").all()
+
+
+def test_synthetic_gdelt_files_build_end_to_end(tmp_path):
+    raw = tmp_path / "raw"
+    paths = write_gdelt_files(raw, rows=80, seed=1, files=4, other_share=0.1)
+    report = build(raw, tmp_path / "processed")
+    assert report.ok
+    manifest = json.loads((tmp_path / "processed" / "manifest.json").read_text())
+    inputs = {e["path"]: e for e in manifest["inputs"]}
+    assert sorted(inputs) == [p.name for p in paths]
+    assert all(e["format"] == "gdelt" and e["accepted"] + e["rejected"] == e["rows"] == 20 for e in inputs.values())
+    events = pd.read_parquet(tmp_path / "processed" / "events.parquet")
+    rejects = pd.read_csv(tmp_path / "processed" / "rejects.csv")
+    accepted = sum(e["accepted"] for e in inputs.values())
+    assert len(events) == accepted and accepted + len(rejects) == 80 and accepted > 60
+    assert set(rejects["rule"]) <= {"country_not_configured"}
+    assert events["event_id"].str.startswith("synthetic-gdelt:").all() and events["is_synthetic"].all()
+    assert (events["country"] == "Ukraine").all() and events["fatalities"].isna().all()
+    assert events["is_attack"].any() and not events["is_attack"].all()
+
+
+def test_same_files_twice_are_merged_not_counted_twice(tmp_path):
+    paths = write_gdelt_files(tmp_path / "raw", rows=10, seed=2, files=1, other_share=0.0)
+    registry = IdRegistry()
+    first = ingest_file(paths[0], registry=registry)
+    copy = tmp_path / "20990101000000.export.CSV"
+    copy.write_bytes(paths[0].read_bytes())
+    second = ingest_file(copy, registry=registry)
+    assert first.ledger.accepted == 10 and (second.ledger.accepted, second.ledger.merged) == (0, 10)
