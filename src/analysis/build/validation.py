@@ -11,6 +11,7 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import InputError
+from analysis.gazetteer_files import GazetteerFileError
 from analysis.build.dedupe import IdRegistry
 from analysis.build.ingest import open_file, validate_streaming
 
@@ -34,6 +35,8 @@ def _validate_one(path: Path, forced_format: str | None, registry: IdRegistry) -
     try:
         opened = open_file(path, forced_format)
         ingested = validate_streaming(path, str(path), registry, forced_format, opened=opened)
+    except GazetteerFileError:  # the project's gazetteer file, not the file validated
+        raise
     except InputError as exc:
         return {**result, "error": str(exc), "line": exc.line, "exit_code": EXIT_UNREADABLE}
     ledger = ingested.ledger

