@@ -555,18 +555,22 @@ def test_source_links_in_any_case_and_pageless_links_are_known(source, name, url
 
 
 def test_unknown_source_page_warning_names_row_column_and_raw_value():
-    values = pd.Series(["kpszsu/posts/1", " SomePage/posts/2 ", "HTTPS://T.ME/OtherChannel/9", ""], dtype="str")
+    values = pd.Series(["kpszsu/posts/1", " SomePage/posts/2 ", "HTTPS://T.ME/OtherChannel/9", "",
+                        "https://Example.org/report/7"], dtype="str")
     failures = Failures()
     names, urls = air_force.parse_source(values, failures)
+    # the host names a page that is on no platform (not its first path segment)
     assert names.tolist() == ["Ukrainian Air Force", "facebook.com/SomePage", "t.me/OtherChannel",
-                              "Ukrainian Air Force"]
-    assert urls.iloc[:3].tolist() == ["https://www.facebook.com/kpszsu/posts/1",
-                                      "https://www.facebook.com/SomePage/posts/2", "HTTPS://T.ME/OtherChannel/9"]
+                              "Ukrainian Air Force", "Example.org"]
+    assert urls.iloc[[0, 1, 2, 4]].tolist() == [
+        "https://www.facebook.com/kpszsu/posts/1", "https://www.facebook.com/SomePage/posts/2",
+        "HTTPS://T.ME/OtherChannel/9", "https://Example.org/report/7"]
     assert pd.isna(urls.iloc[3]) and names.dtype == urls.dtype == "str"
     warned = failures.warnings_frame()
     assert warned[["row", "column", "value", "rule"]].values.tolist() == [
         [1, "source", " SomePage/posts/2 ", "unknown_source_page"],
-        [2, "source", "HTTPS://T.ME/OtherChannel/9", "unknown_source_page"]]
+        [2, "source", "HTTPS://T.ME/OtherChannel/9", "unknown_source_page"],
+        [4, "source", "https://Example.org/report/7", "unknown_source_page"]]
 
 
 @pytest.mark.parametrize("model", ["Kalibr/Shahed-136", "Iskander-K/Iskander-M", "C-300/KAB"])
