@@ -515,3 +515,113 @@ def test_the_published_report_id_of_a_row_is_pinned(tmp_path):
     result = ingest(write_rows(tmp_path, [{}, spaced, {"target": "south"}]))
     assert result.accepted["report_id"].tolist() == ["air_force:f54ab6cc581196b0", "air_force:afd0cf2eb012ff9b"]
     assert result.merged["raw_line"].tolist() == [3]  # spacing is not part of the id
+
+
+# ---------------------------------------------------------------- the reader on hand-written frames (mutation run)
+def raw_frame(rows: list[dict], index=None) -> pd.DataFrame:
+    """Rows as the reader receives them: every value a string, the columns of ``ROW`` (plus any extra)."""
+    return pd.DataFrame([{**ROW, **row} for row in rows], index=index).astype("str")
+
+
+@pytest.mark.parametrize(
+    "source, name, url",
+    [
+        # links are recognised whatever their case (the code matches with case=False)
+        ("HTTPS://T.ME/kpszsu/44624", "Ukrainian Air Force", "HTTPS://T.ME/kpszsu/44624"),
+        ("Https://Www.Facebook.com/PvKPivden/posts/1", "Ukrainian Air Force, Air Command South",
+         "Https://Www.Facebook.com/PvKPivden/posts/1"),
+        ("https://m.facebook.com/pvkshid/videos/2", "Ukrainian Air Force, Air Command East",
+         "https://m.facebook.com/pvkshid/videos/2"),
+        ("https://www.facebook.com/kpszsu/posts/3", "Ukrainian Air Force", "https://www.facebook.com/kpszsu/posts/3"),
+        ("https://facebook.com/PvkCenter/posts/4", "Ukrainian Air Force, Air Command Centre",
+         "https://facebook.com/PvkCenter/posts/4"),
+        ("https://fb.com/PvkZahid/posts/5", "Ukrainian Air Force, Air Command West", "https://fb.com/PvkZahid/posts/5"),
+        ("kpszsu/Posts/pfbid0", "Ukrainian Air Force", "https://www.facebook.com/kpszsu/Posts/pfbid0"),
+        ("Watch/?v=12", "Ukrainian Air Force", "https://www.facebook.com/Watch/?v=12"),
+        ("KharkivODA.gov.ua/news/1", "Kharkiv Regional Military Administration", "https://KharkivODA.gov.ua/news/1"),
+        # Facebook links naming no page are the Air Force's
+        ("permalink.php?story_fbid=1&id=2", "Ukrainian Air Force",
+         "https://www.facebook.com/permalink.php?story_fbid=1&id=2"),
+        ("story.php?story_fbid=1&id=2", "Ukrainian Air Force", "https://www.facebook.com/story.php?story_fbid=1&id=2"),
+        ("https://t.me", "Ukrainian Air Force", "https://t.me"),
+        ("https://www.facebook.com/", "Ukrainian Air Force", "https://www.facebook.com/"),
+    ],
+)
+def test_source_links_in_any_case_and_pageless_links_are_known(source, name, url):
+    failures = Failures()
+    names, urls = air_force.parse_source(pd.Series([source], dtype="str"), failures)
+    assert (names.iloc[0], urls.iloc[0]) == (name, url)
+    assert failures.warnings_frame().empty and failures.frame().empty
+
+
+def test_unknown_source_page_warning_names_row_column_and_raw_value():
+    values = pd.Series(["kpszsu/posts/1", " SomePage/posts/2 ", "HTTPS://T.ME/OtherChannel/9", "",
+                        "https://Example.org/report/7"], dtype="str")
+    failures = Failures()
+    names, urls = air_force.parse_source(values, failures)
+    # the host names a page that is on no platform (not its first path segment)
+    assert names.tolist() == ["Ukrainian Air Force", "facebook.com/SomePage", "t.me/OtherChannel",
+                              "Ukrainian Air Force", "Example.org"]
+    assert urls.iloc[[0, 1, 2, 4]].tolist() == [
+        "https://www.facebook.com/kpszsu/posts/1", "https://www.facebook.com/SomePage/posts/2",
+        "HTTPS://T.ME/OtherChannel/9", "https://Example.org/report/7"]
+    assert pd.isna(urls.iloc[3]) and names.dtype == urls.dtype == "str"
+    warned = failures.warnings_frame()
+    assert warned[["row", "column", "value", "rule"]].values.tolist() == [
+        [1, "source", " SomePage/posts/2 ", "unknown_source_page"],
+        [2, "source", "HTTPS://T.ME/OtherChannel/9", "unknown_source_page"],
+        [4, "source", "https://Example.org/report/7", "unknown_source_page"]]
+
+
+@pytest.mark.parametrize("model", ["Kalibr/Shahed-136", "Iskander-K/Iskander-M", "C-300/KAB"])
+def test_one_model_part_matching_two_categories_is_other(model):
+    assert air_force.category_of(model) == "other"
+    assert air_force.weapon_category(pd.Series([model, "Kalibr"], dtype="str")).tolist() == ["other", "cruise missile"]
+
+
+def test_parse_keeps_the_index_of_the_raw_rows_and_the_published_ids():
+    failures = Failures()
+    out = air_force.parse(raw_frame([{}, {"target": "south"}], index=[7, 3]), failures)
+    assert out.index.tolist() == [7, 3]
+    assert out["report_id"].tolist() == ["air_force:f54ab6cc581196b0", "air_force:afd0cf2eb012ff9b"]
+    assert out["window_start"].tolist() == [pd.Timestamp("2023-03-14 18:00")] * 2
+    assert out["launched"].tolist() == [10, 10] and out["weapon_category"].tolist() == ["drone", "drone"]
+    assert failures.frame().empty and failures.warnings_frame().empty
+
+
+def test_destroyed_plus_not_reached_warning_bounds_and_shown_values():
+    rows = [
+        {"launched": "3.0", "destroyed": "3.0", "not_reach_goal": "1.0"},  # 0: destroyed = launched, one more missed
+        {"launched": "3.0", "destroyed": "0.0", "not_reach_goal": "5.0"},  # 1: none destroyed, more than launched missed
+        {"launched": "3.0", "destroyed": "1.0", "not_reach_goal": "2.0"},  # 2: adds up exactly: no warning
+        {"launched": "3.0", "destroyed": "3.0", "not_reach_goal": "0.0"},  # 3: no warning
+        {"launched": " 4.0 ", "destroyed": "4.0 ", "not_reach_goal": " 2.0"},  # 4: shown stripped
+        {"launched": "3.0", "destroyed": "4.0", "not_reach_goal": "1.0"},  # 5: destroyed > launched: the schema's rule
+    ]
+    failures = Failures()
+    air_force.parse(raw_frame(rows), failures)
+    warned = failures.warnings_frame()
+    assert warned[["row", "column", "value", "rule"]].values.tolist() == [
+        [r, "launched,destroyed,not_reach_goal", shown, "destroyed_plus_not_reached_exceeds_launched"]
+        for r, shown in ((0, "launched=3.0, destroyed=3.0, not_reach_goal=1.0"),
+                         (1, "launched=3.0, destroyed=0.0, not_reach_goal=5.0"),
+                         (4, "launched=4.0, destroyed=4.0, not_reach_goal=2.0"))]
+
+
+def test_parse_times_spacing_and_the_value_of_an_empty_time():
+    values = pd.Series(["2023-05-16  07:00", " 2023-05-16\t3:30 ", "   ", "2023-05-16"], dtype="str")
+    failures = Failures()
+    parsed = air_force.parse_times(values, "time_end", failures, end_of_day=True)
+    assert parsed.tolist()[:2] == [pd.Timestamp("2023-05-16 07:00"), pd.Timestamp("2023-05-16 03:30")]
+    assert pd.isna(parsed.iloc[2]) and parsed.iloc[3] == pd.Timestamp("2023-05-16 23:59:59.999")
+    assert failures.frame()[["row", "column", "value", "rule"]].values.tolist() == [
+        [2, "time_end", "   ", "required_value_missing"]]
+
+
+def test_a_bad_synthetic_flag_is_rejected_naming_its_column():
+    failures = Failures()
+    out = air_force.parse(raw_frame([{"is_synthetic": "maybe"}, {"is_synthetic": "true"}]), failures)
+    assert out["is_synthetic"].tolist() == [False, True]
+    assert out["report_id"].iloc[1] == "synthetic-air_force:f54ab6cc581196b0"
+    assert failures.frame()[["row", "column", "value", "rule"]].values.tolist() == [
+        [0, "is_synthetic", "maybe", "not_a_boolean"]]

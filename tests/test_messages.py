@@ -152,3 +152,34 @@ def test_a_claim_dated_after_its_publication_is_rejected_by_name(tmp_path):
     assert result.rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
         [3, "date", "2023-03-15", "claim_after_publication"]]
     assert result.rejects["message"].tolist() == ["the claim's date is after the report's publication_date"]
+
+
+def test_the_air_force_reader_messages_word_for_word():
+    import pandas as pd
+
+    from analysis.sources import air_force
+    from analysis.sources.base import Failures
+
+    row = {"time_start": "2023-03-14 18:00", "time_end": "2023-03-15 08:30", "model": "Shahed-136/131",
+           "launched": "3.0", "destroyed": "3.0", "not_reach_goal": "", "source": "kpszsu/posts/1",
+           "is_synthetic": "false"}
+    rows = [{"model": "Flying saucer"}, {"source": "SomePage/posts/2"}, {"not_reach_goal": "1.0"},
+            {"time_start": "yesterday"}, {"time_end": " "}, {"is_synthetic": "maybe"}]
+    failures = Failures()
+    air_force.parse(pd.DataFrame([{**row, **r} for r in rows]).astype("str"), failures)
+    warned = dict(zip(failures.warnings_frame()["rule"], failures.warnings_frame()["message"]))
+    assert warned == {
+        "unknown_weapon_model": "the model matches no pattern of air_force.WEAPON_PATTERNS; "
+                                "weapon_category is 'unknown' (row kept)",
+        "unknown_source_page": "the page, channel or site is not in air_force.SOURCE_PAGES; "
+                               "source_name is it as written",
+        "destroyed_plus_not_reached_exceeds_launched": "destroyed + not_reach_goal exceeds launched "
+                                                       "(row kept; which number is wrong is unknown)",
+    }
+    rejected = dict(zip(failures.frame()["rule"], failures.frame()["message"]))
+    assert rejected == {
+        "unparseable_date": "'time_start' is not a date or date and time in a known style "
+                            "(2022-09-28, 2025-03-06 21:00, 2023-05-16 3:30)",
+        "required_value_missing": "'time_end' is required but empty",
+        "not_a_boolean": "'is_synthetic' must be one of true, 1, yes, y, t / false, 0, no, n, f",
+    }
