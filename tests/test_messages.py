@@ -152,3 +152,16 @@ def test_a_claim_dated_after_its_publication_is_rejected_by_name(tmp_path):
     assert result.rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
         [3, "date", "2023-03-15", "claim_after_publication"]]
     assert result.rejects["message"].tolist() == ["the claim's date is after the report's publication_date"]
+
+
+def test_a_reader_declaration_names_the_known_tables_and_accepts_a_callable_variant():
+    from analysis.sources.base import Layout, Reader
+
+    layouts = (Layout("v1", ("a",)),)
+    with pytest.raises(ValueError) as bad:
+        Reader("mine", "event", layouts, lambda raw, failures: raw)
+    assert str(bad.value) == "reader 'mine': unknown target table 'event'; one of events, claims, air_attacks"
+    reader = Reader("mine", "events", layouts, lambda raw, failures: raw, variant=lambda columns: "mine v1")
+    assert reader.describe({"a"}) == "mine v1"
+    with pytest.raises(ValueError, match="reader 'mine': parse \\(and variant, if given\\) must be callable"):
+        Reader("mine", "events", layouts, lambda raw, failures: raw, variant="v1")
