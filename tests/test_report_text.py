@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,7 @@ def test_a_table_shows_200_rows_unless_told_and_says_so_only_when_rows_are_left_
     (whole,), _ = calls[1]
     assert whole["text/html"].count("<tr><td") == 200 and "analysis-more" not in whole["text/html"]
     assert "First" not in table_html(pd.DataFrame({"n": [1, 2]}), limit=2)
+    assert table_html(pd.DataFrame({"n": range(201)})).endswith("First 200 of 201 rows.</p></div>")
 
 
 def test_sentences_and_notes_are_displayed_raw_as_escaped_markdown_and_plain_text(tmp_path, monkeypatch):
@@ -103,8 +105,6 @@ def test_sentences_and_notes_are_displayed_raw_as_escaped_markdown_and_plain_tex
 
 
 def test_outside_ipython_the_plain_text_is_printed(tmp_path, monkeypatch, capsys):
-    import sys
-
     monkeypatch.setitem(sys.modules, "IPython.display", None)  # importing it now fails, as without IPython
     report = Report("t", {}, tmp_path)
     report.note("5 <b>x</b>")
@@ -173,6 +173,8 @@ def test_outside_a_kernel_or_without_a_session_the_notebook_is_unnamed(monkeypat
     _shell(monkeypatch, None)  # plain IPython or no shell: get_ipython() is None
     assert _interactive_run() == ("notebook", {})
     _shell(monkeypatch, {"__session__": "", "days": 7})
+    assert _interactive_run() == ("notebook", {})
+    monkeypatch.setitem(sys.modules, "IPython", None)  # no IPython at all
     assert _interactive_run() == ("notebook", {})
 
 
