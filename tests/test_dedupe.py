@@ -214,3 +214,7 @@ def test_only_repeats_with_different_content_are_warned_about_each_with_its_kept
         "into it (its values are not in the output); two files give this id",
         "id acled:X2 is also at a.csv line 2, with different content; a.csv line 2 was kept and this row merged "
         "into it (its values are not in the output)"]
+    # the warnings are rejects rows: exactly the REJECTS columns, numbered from 0 (no stray index column)
+    assert warnings.columns.tolist() == ["raw_file", "raw_line", "column", "value", "rule", "message"]
+    assert warnings.index.tolist() == [0, 1]
+    assert str(warnings["raw_line"].dtype) == "int64"

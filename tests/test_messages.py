@@ -183,3 +183,16 @@ def test_the_air_force_reader_messages_word_for_word():
         "required_value_missing": "'time_end' is required but empty",
         "not_a_boolean": "'is_synthetic' must be one of true, 1, yes, y, t / false, 0, no, n, f",
     }
+
+
+def test_a_reader_declaration_names_the_known_tables_and_accepts_a_callable_variant():
+    from analysis.sources.base import Layout, Reader
+
+    layouts = (Layout("v1", ("a",)),)
+    with pytest.raises(ValueError) as bad:
+        Reader("mine", "event", layouts, lambda raw, failures: raw)
+    assert str(bad.value) == "reader 'mine': unknown target table 'event'; one of events, claims, air_attacks"
+    reader = Reader("mine", "events", layouts, lambda raw, failures: raw, variant=lambda columns: "mine v1")
+    assert reader.describe({"a"}) == "mine v1"
+    with pytest.raises(ValueError, match="reader 'mine': parse \\(and variant, if given\\) must be callable"):
+        Reader("mine", "events", layouts, lambda raw, failures: raw, variant="v1")

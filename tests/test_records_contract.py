@@ -397,3 +397,51 @@ def test_run_record_holds_what_the_run_ran_on(tmp_path):
     assert empty["inputs"] == [] and empty["build"] == dict.fromkeys(("schema_version", "code_fingerprint",
                                                                       "is_synthetic"))
     assert empty["snapshots"] == {} and empty["tables"] == {"events.parquet": None, "daily_counts.parquet": None}
+
+
+def test_numbers_json_is_indented_by_two_and_keeps_non_ascii_text_readable(tmp_path):
+    from analysis.reports.reporting import Report
+
+    Report("brief", {"oblast": "Донецька", "days": 7}, tmp_path)
+    assert (tmp_path / "numbers.json").read_text(encoding="utf-8") == (
+        '{\n  "notebook": "brief",\n  "parameters": {\n    "oblast": "Донецька",\n    "days": 7\n  },\n'
+        '  "numbers": []\n}\n')
+
+
+def test_run_interactively_the_report_goes_to_its_notebooks_interactive_folder(tmp_path, monkeypatch):
+    from analysis import config
+    from analysis.reports import parameters, reporting
+
+    monkeypatch.setenv(config.PROJECT_ENV, str(config.find_project()))
+    monkeypatch.chdir(tmp_path)  # a run_parameters.json here is not the runner's: report_dir "" means interactive
+    (tmp_path / parameters.RUN_PARAMETERS_FILE).write_text('{"notebook": "other", "parameters": {"days": 1}}',
+                                                           encoding="utf-8")
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    monkeypatch.setattr(reporting, "_interactive_run", lambda: ("brief", {"days": 7}))
+    for report in (reporting.Report.for_run(), reporting.Report.for_run("")):
+        assert (report.notebook, report.parameters) == ("brief", {"days": 7})
+        assert report.dir == tmp_path / "reports" / "brief" / "interactive"
+        assert json.loads((report.dir / "numbers.json").read_text(encoding="utf-8"))["notebook"] == "brief"
+
+
+def test_a_figure_is_saved_with_the_data_given_and_its_paths_kept(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from analysis import plots
+    from analysis.reports.reporting import Report
+
+    saved, shown = [], []
+
+    def save_figure(fig, stem, data=None, alt_text=None):
+        saved.append((fig, stem, data, alt_text))
+        return {"png": stem.with_suffix(".png"), "alt": stem.with_suffix(".alt.txt")}
+
+    monkeypatch.setattr(plots, "save_figure", save_figure)
+    monkeypatch.setattr(Report, "_show_png", staticmethod(lambda png, alt: shown.append((png, alt))))
+    report = Report("t", {}, tmp_path)
+    table = pd.DataFrame({"day": ["2023-03-14"], "attacks": [3]})
+    report.figure("FIG", "attacks-per-day", table, alt_text="Attacks per day.")
+    stem = tmp_path / "figures" / "attacks-per-day"
+    assert saved == [("FIG", stem, table, "Attacks per day.")]
+    assert report.figures == {"attacks-per-day": {"png": stem.with_suffix(".png"), "alt": stem.with_suffix(".alt.txt")}}
+    assert shown == [(stem.with_suffix(".png"), stem.with_suffix(".alt.txt"))]
