@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis import metrics, sources
@@ -17,7 +18,7 @@ from analysis.errors import InputError, ParameterError
 
 ACLED = sources.READERS["acled"].layouts[0].required
 AIR_FORCE = sources.READERS["air_force"].layouts[0].required
-KNOWN = "Known formats: acled, ucdp_ged, news, reported_claim, air_force; force one with --format."
+KNOWN = "Known formats: acled, ucdp_ged, news, reported_claim, air_force, gdelt; force one with --format."
 ACLED_LAYOUT = "acled (ACLED export (current API layout since March 2023, or the earlier Export Tool layout); "
 
 
@@ -78,8 +79,8 @@ def test_a_forced_format_names_the_file_line_one_and_every_missing_column():
 
 
 def test_an_unknown_forced_format_lists_the_known_ones():
-    assert str(_detect_error(["a"], forced="gdelt")) == (
-        "raw/x.csv: unknown format 'gdelt'; known formats: acled, ucdp_ged, news, reported_claim, air_force"
+    assert str(_detect_error(["a"], forced="gdelt1")) == (
+        "raw/x.csv: unknown format 'gdelt1'; known formats: acled, ucdp_ged, news, reported_claim, air_force, gdelt"
     )
 
 
@@ -196,3 +197,55 @@ def test_a_reader_declaration_names_the_known_tables_and_accepts_a_callable_vari
     assert reader.describe({"a"}) == "mine v1"
     with pytest.raises(ValueError, match="reader 'mine': parse \\(and variant, if given\\) must be callable"):
         Reader("mine", "events", layouts, lambda raw, failures: raw, variant="v1")
+
+
+# ---------------------------------------------------------------- rules of the hand-coded news events
+def _news_messages(*changes: dict) -> list[tuple[str, str]]:
+    from analysis.sources import news
+    from analysis.sources.base import Failures
+
+    row = {"date": "2023-03-14", "place": "Kramatorsk", "oblast": "Donetsk", "event_type": "Battles",
+           "description": "clashes", "source_name": "RFE/RL", "publication_date": "2023-03-14"}
+    columns = list(news.TEMPLATE_COLUMNS) + [c for change in changes for c in change if c not in news.TEMPLATE_COLUMNS]
+    raw = pd.DataFrame([{c: {**row, **change}.get(c, "") for c in columns} for change in changes], dtype="str")
+    failures = Failures()
+    news.parse(raw, failures)
+    return [tuple(r) for r in failures.frame()[["column", "message"]].itertuples(index=False)]
+
+
+def test_each_news_rule_names_its_column_in_words_a_journalist_reads():
+    assert _news_messages({"place": "", "oblast": ""}, {"event_type": "Airstrike"}, {"sub_event_type": "Drone"},
+                          {"source_url": "www.a.org"}, {"date": "2023-03-15"}, {"end_date": "16.03.2023"},
+                          {"publication_date": "March"}, {"date": "x"}) == [
+        ("place", "give the place (settlement) or at least the oblast"),
+        ("date", "'date' is not a date in a known style (e.g. 2023-03-14)"),
+        ("end_date", "'end_date' is not a date in a known style (e.g. 2023-03-14)"),
+        ("publication_date", "'publication_date' is not a date in a known style (e.g. 2023-03-14)"),
+        ("date", "the event date is after the report's publication_date"),
+        ("event_type", "event_type must be one of: Battles; Explosions/Remote violence; Violence against civilians; "
+                       "Protests; Riots; Strategic developments"),
+        ("sub_event_type", "sub_event_type must be an ACLED sub-event type, e.g. 'Shelling/artillery/missile attack'"),
+        ("source_url", "source_url must start with http:// or https://"),
+    ]
+
+
+def test_a_bad_news_flag_or_coordinate_names_its_column():
+    assert _news_messages({"is_civilian_targeting": "maybe", "latitude": "48,7", "longitude": "E37"}) == [
+        ("latitude", "'latitude' must be a decimal number or empty"),
+        ("longitude", "'longitude' must be a decimal number or empty"),
+        ("is_civilian_targeting", "'is_civilian_targeting' must be one of true, 1, yes, y, t / false, 0, no, n, f"),
+    ]
+
+
+def test_a_claims_date_that_is_not_iso_names_its_column():
+    from analysis.sources import claims
+    from analysis.sources.base import Failures
+
+    row = {"date": "13.03.2023", "metric": "m", "value": "1", "claimant": "GS", "description": "d",
+           "source_name": "s", "publication_date": "14 March 2023"}
+    failures = Failures()
+    claims.parse(pd.DataFrame([{c: row.get(c, "") for c in claims.TEMPLATE_COLUMNS}], dtype="str"), failures)
+    assert failures.frame()[["column", "message"]].values.tolist() == [
+        ["date", "'date' is not a date in a known style (e.g. 2023-03-14)"],
+        ["publication_date", "'publication_date' is not a date in a known style (e.g. 2023-03-14)"],
+    ]
