@@ -238,7 +238,7 @@ def test_the_seed_article_builds_byte_identically_and_checks_clean_until_a_quote
     assert "reported 102 attacks repelled on 14 March 2023" in page and "<dd>102 attacks repelled</dd>" in page
     assert "On 8 April 2022 in Kramatorsk (Donetsk), 58 civilians were killed" in page
     for place in ("Bakhmut", "Lyman", "Avdiyivka", "Maryinka", "Shakhtarsk"):
-        assert f"1 attack event were recorded in {place}." in page
+        assert f"1 attack event was recorded in {place}." in page
     assert "Ukrainian Commanders Favor Defending Bakhmut" in page, page[:3000]
     alt = first["figures/briefing/attacks-per-day.alt.txt"].decode().strip()
     assert alt.startswith("Bar chart of attacks per day from 8 to 14 March 2023.") and f'alt="{alt}"' in page

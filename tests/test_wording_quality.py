@@ -23,6 +23,11 @@ def test_people(args, expected):
     assert wording.people(*args) == expected
 
 
+@pytest.mark.parametrize("n, verb", [(0, "were"), (1, "was"), (2, "were"), (1.0, "was"), (pd.NA, "were"), (None, "were")])
+def test_the_verb_agrees_with_the_count(n, verb):
+    assert wording.were(n) == verb
+
+
 def test_dates_counts_changes():
     assert wording.day("2023-03-14") == "14 March 2023"
     assert wording.day_range("2023-03-08", "2023-03-14") == "8 to 14 March 2023"

@@ -59,6 +59,11 @@ def count(n, singular: str, plural: str | None = None) -> str:
     return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def were(n) -> str:
+    """The verb agreeing with a count: 'was' for 1, 'were' otherwise ('no attacks were', '3 attacks were')."""
+    return "was" if n is not None and not pd.isna(n) and int(n) == 1 else "were"
+
+
 def people(n, noun: str, verb_past: str) -> str:
     """'1 civilian was killed', '3 civilians were injured', 'an unknown number of civilians were killed'."""
     if n is None or pd.isna(n):
