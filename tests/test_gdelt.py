@@ -7,6 +7,7 @@ names come from ../shared/realdata/gdelt/gdelt2_events_columns.tsv, read in plac
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from analysis import config
 from analysis.build import build
 from analysis.build.dedupe import IdRegistry
 from analysis.build.gdelt_synth import file_names, write_gdelt_files
+from analysis.build.summary import build_summary
 from analysis.build.ingest import ingest_file, open_file
 from analysis.errors import InputError
 from analysis.sources import gdelt
@@ -213,6 +215,17 @@ def test_synthetic_gdelt_files_build_end_to_end(tmp_path):
     assert events["event_id"].str.startswith("synthetic-gdelt:").all() and events["is_synthetic"].all()
     assert (events["country"] == "Ukraine").all() and events["fatalities"].isna().all()
     assert events["is_attack"].any() and not events["is_attack"].all()
+
+
+def test_a_build_mixing_gdelt_reports_with_events_says_so_and_one_of_gdelt_alone_does_not(tmp_path):
+    raw = tmp_path / "raw"
+    write_gdelt_files(raw, rows=8, seed=3, files=1, other_share=0.0)
+    alone = build(raw, tmp_path / "alone")
+    assert "NOTE: the events table holds GDELT" not in build_summary(alone, tmp_path / "alone")
+    shutil.copy(config.RAW_DIR / "news_rferl_2023-03-14.csv", raw)
+    mixed = build(raw, tmp_path / "mixed")
+    assert ("NOTE: the events table holds GDELT's machine-coded media reports beside the events of news; every "
+            "metric counts both alike") in build_summary(mixed, tmp_path / "mixed")
 
 
 def test_same_files_twice_are_merged_not_counted_twice(tmp_path):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from analysis import config
 from analysis.build.snapshots import is_revision
+from analysis.tables.vocabulary import EVENT_DATASETS
 
 DIFFERENT_CONTENT_RULE = "duplicate_id_different_content"  # the rule of dedupe.conflict_warnings
 
@@ -39,12 +40,24 @@ def build_summary(report, processed_dir: Path, top: int = 10) -> str:
     if m.get("is_synthetic"):
         lines += ["", "NOTE: the build includes SYNTHETIC events (analysis synth); every figure and report made "
                       "from them is marked as such."]
+    lines += _media_reports_beside_events(m.get("coverage", []))
     lines += ["", "coverage:"] + [
         f"  {c['source_dataset']}{' (synthetic)' if c['is_synthetic'] else ''}: {c['rows']:,} "
         f"row{'' if c['rows'] == 1 else 's'}, "
         f"{c['first_date']} to {c['last_date']}" for c in m.get("coverage", [])]
     lines += ["", f"outputs in {processed_dir}: " + ", ".join(sorted(m["outputs"])) + f", {config.MANIFEST_FILE}"]
     return "\n".join(lines)
+
+
+def _media_reports_beside_events(coverage: list[dict]) -> list[str]:
+    """GDELT rows are media reports, not events: say so loudly when one events table holds both."""
+    datasets = {c["source_dataset"] for c in coverage}
+    others = sorted(datasets & set(EVENT_DATASETS) - {"gdelt"})
+    if "gdelt" not in datasets or not others:
+        return []
+    return ["", f"NOTE: the events table holds GDELT's machine-coded media reports beside the events of "
+                f"{', '.join(others)}; every metric counts both alike (a GDELT report of an attack adds to "
+                f"attacks per day). Keep GDELT files in a project of their own."]
 
 
 def _conflicting_ids(files: Path, processed_dir: Path, top: int) -> list[str]:
