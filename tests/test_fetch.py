@@ -107,6 +107,7 @@ def test_a_wrong_password_is_a_clear_error_without_retries_or_the_password(acled
         assert "wrong-Pass-w0rd" not in shown and EMAIL not in shown  # the server echoed both: redacted
     assert caught.value.exit_code == 2 and caught.value.__context__ is None
     assert [r.path for r in acled.requests] == [TOKEN]  # one try, no retry loop, no data request
+    assert not list((snapshots.snapshots_root() / "acled").glob(".partial-*"))  # nothing half-made stays
 
 
 def test_an_expired_token_is_refreshed_once_and_the_fetch_goes_on(acled):

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from analysis.errors import InputError
+from analysis.errors import InputError, ProjectError
 from analysis.fetch import snapshots
 from analysis.fetch.snapshots import SnapshotWriter
 from analysis.private import PrivateDirError
@@ -58,24 +58,39 @@ def test_a_killed_fetch_resumes_its_pages_and_state(tmp_path):
     writer.add_page(_page("UKR1"))
     writer.save_state({"next_page": 2})
     (writer.folder / ".page-00002.json.x.tmp").write_bytes(b'{"data": [')  # a page write killed midway
-    del writer  # the process dies
+    writer.close()  # the process dies: the system releases its lock; its pages stay
 
     again = SnapshotWriter.open("acled", dict(REQUEST), root=tmp_path)
     assert (again.pages_done, again.state) == (1, {"next_page": 2})
     assert sorted(p.name for p in again.folder.iterdir()) == ["page-00001.json", "state.json"]
     assert again.add_page(_page("UKR2")).name == "page-00002.json"
-    other = SnapshotWriter.open("acled", {**REQUEST, "country": "Sudan"}, root=tmp_path)
-    assert other.folder != again.folder and other.pages_done == 0
+    partial = again.folder
     folder = again.commit(2)
+    other = SnapshotWriter.open("acled", {**REQUEST, "country": "Sudan"}, root=tmp_path)
+    assert other.folder.name.startswith(".partial-") and other.folder != partial and other.pages_done == 0
     assert "state.json" not in {p.name for p in folder.iterdir()}  # the resume point is not part of a snapshot
     assert json.loads((folder / "manifest.json").read_text())["pages"] == 2
 
 
 def test_a_partial_folder_open_to_others_is_refused(tmp_path):
     writer = SnapshotWriter.open("acled", REQUEST, root=tmp_path)
+    writer.add_page(_page("UKR1"))
+    writer.close()  # a fetch that stopped, leaving its pages
     os.chmod(writer.folder, 0o755)
     with pytest.raises(PrivateDirError, match="0755"):
         SnapshotWriter.open("acled", REQUEST, root=tmp_path)
+
+
+def test_one_fetch_at_a_time_per_source_and_a_fetch_that_saved_nothing_leaves_nothing(tmp_path):
+    first = SnapshotWriter.open("acled", REQUEST, root=tmp_path)
+    with pytest.raises(ProjectError, match=r"^another fetch of acled is writing to .*acled now; wait for it"):
+        SnapshotWriter.open("acled", {**REQUEST, "country": "Sudan"}, root=tmp_path)
+    SnapshotWriter.open("ucdp_ged", REQUEST, root=tmp_path).close()  # other sources are not held up
+    first.close()  # failed before its first page (a refused login): no empty partial folder stays behind
+    assert list((tmp_path / "acled").iterdir()) == []
+    with SnapshotWriter.open("acled", REQUEST, root=tmp_path) as second:  # the lock went with the first
+        second.add_page(_page("UKR1"))
+    assert [p.name.startswith(".partial-") for p in (tmp_path / "acled").iterdir()] == [True]  # pages are kept
 
 
 def test_updates_name_their_parent_and_chains_run_base_first(tmp_path):

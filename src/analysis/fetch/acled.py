@@ -179,32 +179,34 @@ def fetch_acled(country: str | None, start: str | None = None, end: str | None =
         request["timestamp_from"] = int(since)
     require_project()
     login = acled_login()
-    writer = snapshots.SnapshotWriter.open(SOURCE, request, kind="update" if update else "base", parent=parent)
-    with HttpClient(options) as client, PageProgress(f"ACLED {country}", client.options.progress) as progress:
-        session = AcledSession(client, base, login)
-        params = {"_format": "json", "country": country, **_date_filter(start, end), "limit": page_size}
+    with snapshots.SnapshotWriter.open(SOURCE, request, kind="update" if update else "base", parent=parent) as writer:
+        with HttpClient(options) as client, PageProgress(f"ACLED {country}", client.options.progress) as progress:
+            session = AcledSession(client, base, login)
+            params = {"_format": "json", "country": country, **_date_filter(start, end), "limit": page_size}
+            if since is not None:
+                params.update(timestamp=int(since), timestamp_where=">=")
+
+            def events(index: int) -> Page:
+                what = f"ACLED events for {country}, page {index + 1}"
+                body = session.get(EVENTS_PATH, {**params, "page": index + 1}, what)
+                return _page(body, what, page_size, stamped=True)
+
+            found = page_through(writer, events, kind="events", label=f"ACLED events for {country}",
+                                 progress=progress)
+            deleted = {"rows": 0}
+            if since is not None:
+                deleted_params = {"_format": "json", "deleted_timestamp": int(since), "deleted_timestamp_where": ">=",
+                                  "limit": page_size}
+
+                def deletions(index: int) -> Page:
+                    what = f"ACLED deleted events, page {index + 1}"
+                    body = session.get(DELETED_PATH, {**deleted_params, "page": index + 1}, what)
+                    return _page(body, what, page_size, stamped=False)
+
+                deleted = page_through(writer, deletions, kind="deleted", label="ACLED deleted events",
+                                       progress=progress)
+        stamps = [t for t in (found["max_timestamp"], since) if t is not None]
+        extra = {"max_timestamp": max(stamps) if stamps else None}
         if since is not None:
-            params.update(timestamp=int(since), timestamp_where=">=")
-
-        def events(index: int) -> Page:
-            what = f"ACLED events for {country}, page {index + 1}"
-            body = session.get(EVENTS_PATH, {**params, "page": index + 1}, what)
-            return _page(body, what, page_size, stamped=True)
-
-        found = page_through(writer, events, kind="events", label=f"ACLED events for {country}", progress=progress)
-        deleted = {"rows": 0}
-        if since is not None:
-            deleted_params = {"_format": "json", "deleted_timestamp": int(since), "deleted_timestamp_where": ">=",
-                              "limit": page_size}
-
-            def deletions(index: int) -> Page:
-                what = f"ACLED deleted events, page {index + 1}"
-                body = session.get(DELETED_PATH, {**deleted_params, "page": index + 1}, what)
-                return _page(body, what, page_size, stamped=False)
-
-            deleted = page_through(writer, deletions, kind="deleted", label="ACLED deleted events", progress=progress)
-    stamps = [t for t in (found["max_timestamp"], since) if t is not None]
-    extra = {"max_timestamp": max(stamps) if stamps else None}
-    if since is not None:
-        extra["timestamp_from"] = int(since)
-    return writer.commit(found["rows"], deleted_rows=deleted["rows"], extra=extra)
+            extra["timestamp_from"] = int(since)
+        return writer.commit(found["rows"], deleted_rows=deleted["rows"], extra=extra)

@@ -26,16 +26,18 @@ file against the manifest (:func:`verify`).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import config, storage
-from analysis.errors import InputError
+from analysis.errors import InputError, ProjectError
 from analysis.private import check_private
 
 SOURCES = ("acled", "ucdp_ged")
@@ -84,8 +86,8 @@ class Snapshot:
 class SnapshotWriter:
     """One snapshot being written: pages into a partial folder, then :meth:`commit`."""
 
-    def __init__(self, source: str, folder: Path, manifest: dict) -> None:
-        self.source, self.folder, self._head = source, folder, manifest
+    def __init__(self, source: str, folder: Path, manifest: dict, lock: int | None = None) -> None:
+        self.source, self.folder, self._head, self._lock = source, folder, manifest, lock
         self._counts = {kind: len(list(folder.glob(f"{prefix}-*.json"))) for kind, prefix in PAGE_KINDS.items()}
 
     @classmethod
@@ -106,14 +108,39 @@ class SnapshotWriter:
         key = hashlib.sha256(json.dumps(head, sort_keys=True, default=str).encode("utf-8")).hexdigest()
         base = Path(root or snapshots_root()) / source
         base.mkdir(parents=True, exist_ok=True)
+        lock = _lock(base, source)
         folder = base / f"{PARTIAL_PREFIX}{key}"
         try:
-            os.mkdir(folder, 0o700)
-            os.chmod(folder, 0o700)  # whatever the umask
-        except FileExistsError:
-            check_private(folder)
-            _drop_temporaries(folder)  # of a write killed midway: never a page
-        return cls(source, folder, head)
+            try:
+                os.mkdir(folder, 0o700)
+                os.chmod(folder, 0o700)  # whatever the umask
+            except FileExistsError:
+                check_private(folder)
+                _drop_temporaries(folder)  # of a write killed midway: never a page
+        except BaseException:
+            os.close(lock)
+            raise
+        return cls(source, folder, head, lock)
+
+    def __enter__(self) -> SnapshotWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()  # after commit: nothing left to do
+
+    def close(self) -> None:
+        """Give up without committing: a partial folder holding no page is removed; the lock is released."""
+        try:
+            pages = self.folder.is_dir() and any(PAGE_FILE.fullmatch(p.name) for p in self.folder.iterdir())
+            if self._lock is not None and self.folder.is_dir() and not pages:
+                shutil.rmtree(self.folder)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
 
     @property
     def pages_done(self) -> int:
@@ -155,7 +182,21 @@ class SnapshotWriter:
         target = self.folder.parent / stamp
         os.chmod(self.folder, 0o755 & ~_umask())  # complete: readable like the other raw files
         os.rename(self.folder, target)  # one switch; fails rather than replace an existing stamp
+        self._release()
         return target
+
+
+def _lock(base: Path, source: str) -> int:
+    """An exclusive lock (flock) on the source's snapshot folder itself, held by the one fetch writing to it:
+    two fetches at once would write the same partial pages.  The system releases it when the process dies."""
+    fd = os.open(base, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ProjectError(f"another fetch of {source} is writing to {base} now; wait for it to finish "
+                           "(or stop it), then run this one again") from None
+    return fd
 
 
 def _umask() -> int:

@@ -90,25 +90,25 @@ def fetch_ucdp(country: str, version: str = VERSION, start: str | None = None, e
                "pagesize": page_size}
     require_project()
     token = ucdp_token()
-    writer = snapshots.SnapshotWriter.open(SOURCE, request)
-    params = {"pagesize": page_size, "Country": number}
-    params.update({k: v for k, v in (("StartDate", start), ("EndDate", end)) if v})
-    headers = {TOKEN_HEADER: token.reveal(), "Accept": "application/json"}
-    with HttpClient(options, secrets=(token,)) as client, \
-            PageProgress(f"UCDP GED {version} {country}", client.options.progress) as progress:
+    with snapshots.SnapshotWriter.open(SOURCE, request) as writer:
+        params = {"pagesize": page_size, "Country": number}
+        params.update({k: v for k, v in (("StartDate", start), ("EndDate", end)) if v})
+        headers = {TOKEN_HEADER: token.reveal(), "Accept": "application/json"}
+        with HttpClient(options, secrets=(token,)) as client, \
+                PageProgress(f"UCDP GED {version} {country}", client.options.progress) as progress:
 
-        def events(index: int) -> Page:
-            what = f"UCDP GED {version} events for {country}, page {index + 1}"
-            response = client.request("GET", url, what=what, params={**params, "page": index}, headers=headers)
-            if response.status_code in (401, 403):
-                raise CredentialsError(f"{what}: UCDP refused the token (HTTP {response.status_code}"
-                                 f"{client.reason(response)}): check UCDP_API_TOKEN (or the credentials file)")
-            if response.status_code != 200:
-                raise client.fail(response, what)
-            page, total = _page(response.content, what)
-            progress.set_total(total)
-            return page
+            def events(index: int) -> Page:
+                what = f"UCDP GED {version} events for {country}, page {index + 1}"
+                response = client.request("GET", url, what=what, params={**params, "page": index}, headers=headers)
+                if response.status_code in (401, 403):
+                    raise CredentialsError(f"{what}: UCDP refused the token (HTTP {response.status_code}"
+                                     f"{client.reason(response)}): check UCDP_API_TOKEN (or the credentials file)")
+                if response.status_code != 200:
+                    raise client.fail(response, what)
+                page, total = _page(response.content, what)
+                progress.set_total(total)
+                return page
 
-        found = page_through(writer, events, kind="events", label=f"UCDP GED events for {country}",
-                             progress=progress)
-    return writer.commit(found["rows"], extra={"gwno": number, "version": version})
+            found = page_through(writer, events, kind="events", label=f"UCDP GED events for {country}",
+                                 progress=progress)
+        return writer.commit(found["rows"], extra={"gwno": number, "version": version})
