@@ -222,8 +222,8 @@ def _run_record(path: Path, result: RunResult, manifest: dict, started: datetime
         "versions": {"python": sys.version.split()[0],
                      **{n: dist_version(n) for n in ("conflict-analysis", "pandas", "pandera", "matplotlib",
                                                      "papermill", "nbconvert", "ipykernel")}},
-        "outputs": sorted(str(p.relative_to(result.report_dir)) for p in result.report_dir.rglob("*")
-                          if p.is_file() and not p.name.startswith(".")),
+        "outputs": sorted({str(p.relative_to(result.report_dir)) for p in result.report_dir.rglob("*")
+                           if p.is_file() and not p.name.startswith(".")} | {config.RUN_FILE}),  # itself, every run
     }
 
 

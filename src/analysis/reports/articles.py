@@ -62,8 +62,8 @@ QUOTED_FILE = "numbers.json"
 REPORTS_SUBDIR = "reports"
 # What out/reports/<id>/ keeps of a report: its numbers, and (when the report writes it) the evidence drift reads.
 RECORD_FILES = (config.NUMBERS_FILE, EVIDENCE_FILE)
-# Left out of the kept run record: they differ between reruns on the same inputs (times; "outputs" lists
-# run.json itself only when an earlier run of the same report left one).
+# Left out of the kept run record: the times differ between reruns on the same inputs, and "outputs" names
+# files of the report folder, which the bundle does not keep.
 VOLATILE_RUN_KEYS = ("started_at", "duration_s", "outputs")
 FIGURE_FILES = (".png", ".svg", ".csv", ".alt.txt")
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
