@@ -121,3 +121,86 @@ def test_civilian_harm_from_a_given_start_and_the_top_cities_only():
     top = metrics.civilian_harm_by_city(harm, top=1)
     assert top[["settlement", "incidents", "civilians_killed"]].values.tolist() == [["Kramatorsk", 2, 6]]
     assert top["incidents_injured_unknown"].tolist() == [2] and pd.isna(top["civilians_injured"].iloc[0])
+
+
+# ---------------------------------------------------------------- the rows behind each number (evidence.parquet)
+def _ids(frame):
+    return provenance.rows(frame)["event_id"].tolist()
+
+
+@pytest.fixture
+def mixed():
+    # T0 1 Mar attack 2 killed; T1 3 Mar non-attack 1 killed; T2 9 Mar attack 0 killed; T3 20 Mar attack (outside)
+    return events_frame([
+        {"event_date": D("2023-03-01"), "fatalities": 2},
+        {"event_date": D("2023-03-03"), "fatalities": 1, "is_attack": False, "event_type": "Protests",
+         "sub_event_type": "Peaceful protest"},
+        {"event_date": D("2023-03-09"), "fatalities": 0},
+        {"event_date": D("2023-03-20"), "fatalities": 5},
+    ])
+
+
+def test_a_period_comparison_records_the_rows_its_metric_counted(mixed):
+    periods = (("2023-03-08", "2023-03-14"), ("2023-03-01", "2023-03-07"))
+    attacks = metrics.compare_periods(mixed, *periods, "attacks")
+    # attacks 8-14 Mar: T2 (1); 1-7 Mar: T0 (1), the protest T1 is not an attack and T3 is outside both weeks
+    assert attacks[["current_value", "previous_value"]].values.tolist() == [[1, 1]]
+    assert _ids(attacks) == ["acled:T0", "acled:T2"]
+    # fatalities count every event: T1's 1 killed is in the previous week's 3, so T1 is behind the number
+    deaths = metrics.compare_periods(mixed, *periods, "fatalities")
+    assert deaths[["current_value", "previous_value"]].values.tolist() == [[0, 3]]
+    assert _ids(deaths) == ["acled:T0", "acled:T1", "acled:T2"]
+
+
+def test_attacks_per_day_records_only_the_attacks_in_its_days(mixed):
+    daily = metrics.attacks_per_day(mixed, start="2023-03-02", end="2023-03-09")
+    # 2-9 Mar: T2 only (T0 is before, T1 is no attack, T3 after); 8 days, one attack on 9 Mar
+    assert daily["attacks"].tolist() == [0] * 7 + [1]
+    assert _ids(daily) == ["acled:T2"]
+
+
+def test_weekly_summary_records_the_events_of_its_range(mixed):
+    weeks = metrics.summarise_events(mixed, "week", by=None, end="2023-03-09")
+    # weeks of 27 Feb (T0, T1) and 6 Mar (T2); T3 is after the end
+    assert weeks["events"].tolist() == [2, 1]
+    assert _ids(weeks) == ["acled:T0", "acled:T1", "acled:T2"]
+
+
+def test_civilian_harm_tables_record_the_incidents_behind_them():
+    harm = events_frame([
+        {"event_date": D("2023-03-01"), "is_civilian_targeting": True, "civilians_killed": 2},
+        {"event_date": D("2023-03-02"), "civilians_killed": 0},  # no harm: not an incident
+        {"event_date": D("2023-03-03"), "civilians_injured": 3, "settlement": "Kharkiv", "location": "Kharkiv",
+         "admin1": "Kharkiv", "geonameid": 706483},
+        {"event_date": D("2023-03-09"), "is_civilian_targeting": True, "civilians_killed": 1},  # after the end
+    ])
+    cities = metrics.civilian_harm_by_city(harm, end="2023-03-05")
+    assert cities[["settlement", "incidents"]].values.tolist() == [["Kramatorsk", 1], ["Kharkiv", 1]]
+    assert _ids(cities) == ["acled:T0", "acled:T2"]
+    incidents = metrics.civilian_harm_incidents(harm, end="2023-03-05")
+    assert incidents["event_id"].tolist() == ["acled:T0", "acled:T2"]
+    assert _ids(incidents) == ["acled:T0", "acled:T2"]
+
+
+def test_two_places_of_one_name_in_one_oblast_are_ordered_by_geonameid():
+    # two villages called Ivanivka in Donetsk oblast, 1 incident and 1 killed each: the tie goes to geonameid
+    harm = events_frame([
+        {"event_date": D("2023-03-01"), "is_civilian_targeting": True, "civilians_killed": 1,
+         "settlement": "Ivanivka", "location": "Ivanivka", "geonameid": 900},
+        {"event_date": D("2023-03-02"), "is_civilian_targeting": True, "civilians_killed": 1,
+         "settlement": "Ivanivka", "location": "Ivanivka", "geonameid": 100},
+    ])
+    assert metrics.civilian_harm_by_city(harm)["geonameid"].tolist() == [100, 900]
+
+
+def test_reported_claims_record_their_own_rows():
+    counts = _counts([
+        {"count_date": D("2024-05-01"), "metric": "attacks_repelled", "value": 7, "is_reported_claim": True,
+         "source_dataset": "reported_claim", "claimant": "General Staff", "raw_line": 2},
+        {"count_date": D("2024-05-02"), "metric": "launched", "value": 5, "weapon_model": "Kh-101",
+         "weapon_category": "cruise missile", "raw_line": 3},
+    ])
+    claims = metrics.reported_claims(counts)
+    assert claims["value"].tolist() == [7]
+    assert provenance.rows(claims)[["count_date", "metric", "value"]].values.tolist() == [
+        [D("2024-05-01"), "attacks_repelled", 7]]
