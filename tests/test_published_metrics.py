@@ -204,3 +204,57 @@ def test_reported_claims_record_their_own_rows():
     assert claims["value"].tolist() == [7]
     assert provenance.rows(claims)[["count_date", "metric", "value"]].values.tolist() == [
         [D("2024-05-01"), "attacks_repelled", 7]]
+
+
+def test_published_tables_have_exactly_their_columns_and_millisecond_dates(mixed):
+    # no stray "index" column from a reset_index that keeps the old index
+    assert list(metrics.attacks_per_day(mixed).columns) == ["event_date", "attacks", "attacks_imprecise_date"]
+    grouped = metrics.attacks_per_day(mixed, end="2023-03-09", by="event_type", rolling=2)
+    assert list(grouped.columns) == ["event_date", "event_type", "attacks", "attacks_imprecise_date",
+                                     "attacks_rolling_mean"]
+    # attacks by type: Explosions on 1 Mar and 9 Mar; the protest is no attack, so no group of its own
+    assert grouped.groupby("event_type")["attacks"].sum().to_dict() == {"Explosions/Remote violence": 2}
+    compared = metrics.compare_periods(mixed, ("2023-03-08", "2023-03-14"), ("2023-03-01", "2023-03-07"))
+    dates = ["current_start_date", "current_end_date", "previous_start_date", "previous_end_date"]
+    assert [str(compared[c].dtype) for c in dates] == ["datetime64[ms]"] * 4
+    assert compared[dates].iloc[0].tolist() == [D("2023-03-08"), D("2023-03-14"), D("2023-03-01"), D("2023-03-07")]
+
+
+def test_a_summary_of_a_range_without_events_is_empty_but_typed(mixed):
+    # 10-15 Mar lies inside the coverage (1-20 Mar) but holds no event
+    empty = metrics.summarise_events(mixed, "week", by=("admin1",), start="2023-03-10", end="2023-03-15")
+    assert len(empty) == 0
+    assert str(empty["period_start_date"].dtype) == "datetime64[ms]" and str(empty["admin1"].dtype) == "str"
+
+
+def test_air_attacks_stop_at_the_end_and_add_the_models_of_one_report_line():
+    counts = _counts([
+        # one report line (raw_line 2) gives two drone models: 10 + 5 launched, 8 + 5 destroyed
+        {"count_date": D("2024-05-01"), "metric": "launched", "value": 10, "weapon_model": "Shahed-136/131",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-01"), "metric": "launched", "value": 5, "weapon_model": "Gerbera",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-01"), "metric": "destroyed", "value": 8, "weapon_model": "Shahed-136/131",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-01"), "metric": "destroyed", "value": 5, "weapon_model": "Gerbera",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-04"), "metric": "launched", "value": 3, "weapon_model": "Shahed-136/131",
+         "weapon_category": "drone", "raw_line": 3},
+    ])
+    daily = metrics.air_attacks_per_day(counts, end="2024-05-02")
+    # 1 and 2 May only (4 May is after the end): 15 launched, 13 destroyed, share 13/15; 2 May zero-filled
+    assert daily["count_date"].tolist() == [D("2024-05-01"), D("2024-05-02")]
+    assert daily[["launched", "destroyed"]].values.tolist() == [[15, 13], [0, 0]]
+    assert daily["share_destroyed"].iloc[0] == pytest.approx(13 / 15) and pd.isna(daily["share_destroyed"].iloc[1])
+    # 2-3 May lie inside the reports' coverage but no report gives a number: one "all" row of zeros per day
+    quiet = metrics.air_attacks_per_day(counts, start="2024-05-02", end="2024-05-03")
+    assert quiet[["weapon_category", "launched", "destroyed"]].values.tolist() == [["all", 0, 0], ["all", 0, 0]]
+
+
+def test_reported_claims_have_exactly_the_daily_counts_columns():
+    counts = _counts([
+        {"count_date": D("2024-05-01"), "metric": "attacks_repelled", "value": 7, "is_reported_claim": True,
+         "source_dataset": "reported_claim", "claimant": "General Staff", "raw_line": 2},
+    ])
+    claims = metrics.reported_claims(counts, start="2024-05-01", end="2024-05-01")
+    assert list(claims.columns) == list(counts.columns) and claims.index.tolist() == [0]
