@@ -121,3 +121,140 @@ def test_civilian_harm_from_a_given_start_and_the_top_cities_only():
     top = metrics.civilian_harm_by_city(harm, top=1)
     assert top[["settlement", "incidents", "civilians_killed"]].values.tolist() == [["Kramatorsk", 2, 6]]
     assert top["incidents_injured_unknown"].tolist() == [2] and pd.isna(top["civilians_injured"].iloc[0])
+
+
+# ---------------------------------------------------------------- the rows behind each number (evidence.parquet)
+def _ids(frame):
+    return provenance.rows(frame)["event_id"].tolist()
+
+
+@pytest.fixture
+def mixed():
+    # T0 1 Mar attack 2 killed; T1 3 Mar non-attack 1 killed; T2 9 Mar attack 0 killed; T3 20 Mar attack (outside)
+    return events_frame([
+        {"event_date": D("2023-03-01"), "fatalities": 2},
+        {"event_date": D("2023-03-03"), "fatalities": 1, "is_attack": False, "event_type": "Protests",
+         "sub_event_type": "Peaceful protest"},
+        {"event_date": D("2023-03-09"), "fatalities": 0},
+        {"event_date": D("2023-03-20"), "fatalities": 5},
+    ])
+
+
+def test_a_period_comparison_records_the_rows_its_metric_counted(mixed):
+    periods = (("2023-03-08", "2023-03-14"), ("2023-03-01", "2023-03-07"))
+    attacks = metrics.compare_periods(mixed, *periods, "attacks")
+    # attacks 8-14 Mar: T2 (1); 1-7 Mar: T0 (1), the protest T1 is not an attack and T3 is outside both weeks
+    assert attacks[["current_value", "previous_value"]].values.tolist() == [[1, 1]]
+    assert _ids(attacks) == ["acled:T0", "acled:T2"]
+    # fatalities count every event: T1's 1 killed is in the previous week's 3, so T1 is behind the number
+    deaths = metrics.compare_periods(mixed, *periods, "fatalities")
+    assert deaths[["current_value", "previous_value"]].values.tolist() == [[0, 3]]
+    assert _ids(deaths) == ["acled:T0", "acled:T1", "acled:T2"]
+
+
+def test_attacks_per_day_records_only_the_attacks_in_its_days(mixed):
+    daily = metrics.attacks_per_day(mixed, start="2023-03-02", end="2023-03-09")
+    # 2-9 Mar: T2 only (T0 is before, T1 is no attack, T3 after); 8 days, one attack on 9 Mar
+    assert daily["attacks"].tolist() == [0] * 7 + [1]
+    assert _ids(daily) == ["acled:T2"]
+
+
+def test_weekly_summary_records_the_events_of_its_range(mixed):
+    weeks = metrics.summarise_events(mixed, "week", by=None, end="2023-03-09")
+    # weeks of 27 Feb (T0, T1) and 6 Mar (T2); T3 is after the end
+    assert weeks["events"].tolist() == [2, 1]
+    assert _ids(weeks) == ["acled:T0", "acled:T1", "acled:T2"]
+
+
+def test_civilian_harm_tables_record_the_incidents_behind_them():
+    harm = events_frame([
+        {"event_date": D("2023-03-01"), "is_civilian_targeting": True, "civilians_killed": 2},
+        {"event_date": D("2023-03-02"), "civilians_killed": 0},  # no harm: not an incident
+        {"event_date": D("2023-03-03"), "civilians_injured": 3, "settlement": "Kharkiv", "location": "Kharkiv",
+         "admin1": "Kharkiv", "geonameid": 706483},
+        {"event_date": D("2023-03-09"), "is_civilian_targeting": True, "civilians_killed": 1},  # after the end
+    ])
+    cities = metrics.civilian_harm_by_city(harm, end="2023-03-05")
+    assert cities[["settlement", "incidents"]].values.tolist() == [["Kramatorsk", 1], ["Kharkiv", 1]]
+    assert _ids(cities) == ["acled:T0", "acled:T2"]
+    incidents = metrics.civilian_harm_incidents(harm, end="2023-03-05")
+    assert incidents["event_id"].tolist() == ["acled:T0", "acled:T2"]
+    assert _ids(incidents) == ["acled:T0", "acled:T2"]
+
+
+def test_two_places_of_one_name_in_one_oblast_are_ordered_by_geonameid():
+    # two villages called Ivanivka in Donetsk oblast, 1 incident and 1 killed each: the tie goes to geonameid
+    harm = events_frame([
+        {"event_date": D("2023-03-01"), "is_civilian_targeting": True, "civilians_killed": 1,
+         "settlement": "Ivanivka", "location": "Ivanivka", "geonameid": 900},
+        {"event_date": D("2023-03-02"), "is_civilian_targeting": True, "civilians_killed": 1,
+         "settlement": "Ivanivka", "location": "Ivanivka", "geonameid": 100},
+    ])
+    assert metrics.civilian_harm_by_city(harm)["geonameid"].tolist() == [100, 900]
+
+
+def test_reported_claims_record_their_own_rows():
+    counts = _counts([
+        {"count_date": D("2024-05-01"), "metric": "attacks_repelled", "value": 7, "is_reported_claim": True,
+         "source_dataset": "reported_claim", "claimant": "General Staff", "raw_line": 2},
+        {"count_date": D("2024-05-02"), "metric": "launched", "value": 5, "weapon_model": "Kh-101",
+         "weapon_category": "cruise missile", "raw_line": 3},
+    ])
+    claims = metrics.reported_claims(counts)
+    assert claims["value"].tolist() == [7]
+    assert provenance.rows(claims)[["count_date", "metric", "value"]].values.tolist() == [
+        [D("2024-05-01"), "attacks_repelled", 7]]
+
+
+def test_published_tables_have_exactly_their_columns_and_millisecond_dates(mixed):
+    # no stray "index" column from a reset_index that keeps the old index
+    assert list(metrics.attacks_per_day(mixed).columns) == ["event_date", "attacks", "attacks_imprecise_date"]
+    grouped = metrics.attacks_per_day(mixed, end="2023-03-09", by="event_type", rolling=2)
+    assert list(grouped.columns) == ["event_date", "event_type", "attacks", "attacks_imprecise_date",
+                                     "attacks_rolling_mean"]
+    # attacks by type: Explosions on 1 Mar and 9 Mar; the protest is no attack, so no group of its own
+    assert grouped.groupby("event_type")["attacks"].sum().to_dict() == {"Explosions/Remote violence": 2}
+    compared = metrics.compare_periods(mixed, ("2023-03-08", "2023-03-14"), ("2023-03-01", "2023-03-07"))
+    dates = ["current_start_date", "current_end_date", "previous_start_date", "previous_end_date"]
+    assert [str(compared[c].dtype) for c in dates] == ["datetime64[ms]"] * 4
+    assert compared[dates].iloc[0].tolist() == [D("2023-03-08"), D("2023-03-14"), D("2023-03-01"), D("2023-03-07")]
+
+
+def test_a_summary_of_a_range_without_events_is_empty_but_typed(mixed):
+    # 10-15 Mar lies inside the coverage (1-20 Mar) but holds no event
+    empty = metrics.summarise_events(mixed, "week", by=("admin1",), start="2023-03-10", end="2023-03-15")
+    assert len(empty) == 0
+    assert str(empty["period_start_date"].dtype) == "datetime64[ms]" and str(empty["admin1"].dtype) == "str"
+
+
+def test_air_attacks_stop_at_the_end_and_add_the_models_of_one_report_line():
+    counts = _counts([
+        # one report line (raw_line 2) gives two drone models: 10 + 5 launched, 8 + 5 destroyed
+        {"count_date": D("2024-05-01"), "metric": "launched", "value": 10, "weapon_model": "Shahed-136/131",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-01"), "metric": "launched", "value": 5, "weapon_model": "Gerbera",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-01"), "metric": "destroyed", "value": 8, "weapon_model": "Shahed-136/131",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-01"), "metric": "destroyed", "value": 5, "weapon_model": "Gerbera",
+         "weapon_category": "drone", "raw_line": 2},
+        {"count_date": D("2024-05-04"), "metric": "launched", "value": 3, "weapon_model": "Shahed-136/131",
+         "weapon_category": "drone", "raw_line": 3},
+    ])
+    daily = metrics.air_attacks_per_day(counts, end="2024-05-02")
+    # 1 and 2 May only (4 May is after the end): 15 launched, 13 destroyed, share 13/15; 2 May zero-filled
+    assert daily["count_date"].tolist() == [D("2024-05-01"), D("2024-05-02")]
+    assert daily[["launched", "destroyed"]].values.tolist() == [[15, 13], [0, 0]]
+    assert daily["share_destroyed"].iloc[0] == pytest.approx(13 / 15) and pd.isna(daily["share_destroyed"].iloc[1])
+    # 2-3 May lie inside the reports' coverage but no report gives a number: one "all" row of zeros per day
+    quiet = metrics.air_attacks_per_day(counts, start="2024-05-02", end="2024-05-03")
+    assert quiet[["weapon_category", "launched", "destroyed"]].values.tolist() == [["all", 0, 0], ["all", 0, 0]]
+
+
+def test_reported_claims_have_exactly_the_daily_counts_columns():
+    counts = _counts([
+        {"count_date": D("2024-05-01"), "metric": "attacks_repelled", "value": 7, "is_reported_claim": True,
+         "source_dataset": "reported_claim", "claimant": "General Staff", "raw_line": 2},
+    ])
+    claims = metrics.reported_claims(counts, start="2024-05-01", end="2024-05-01")
+    assert list(claims.columns) == list(counts.columns) and claims.index.tolist() == [0]
