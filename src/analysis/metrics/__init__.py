@@ -4,7 +4,9 @@ Every function takes the processed events (``analysis.load_events()``) or
 daily counts (``analysis.load_daily_counts()``), returns a new frame validated
 against its output schema in :mod:`analysis.tables.schemas`, and attaches a
 :class:`analysis.metrics.provenance.Provenance` (sources, dates, synthetic flag) that
-figures and reports use for their source lines.
+figures and reports use for their source lines.  ``attacks_per_day`` and
+``civilian_harm_by_city`` also take a lazy table from ``analysis.scan_events()``
+(DuckDB or Dask, :mod:`analysis.metrics.frames`) and give the same result.
 
 Definitions, which articles cite:
 
