@@ -4,7 +4,9 @@ Every function takes the processed events (``analysis.load_events()``) or
 daily counts (``analysis.load_daily_counts()``), returns a new frame validated
 against its output schema in :mod:`analysis.tables.schemas`, and attaches a
 :class:`analysis.metrics.provenance.Provenance` (sources, dates, synthetic flag) that
-figures and reports use for their source lines.
+figures and reports use for their source lines.  ``attacks_per_day`` and
+``civilian_harm_by_city`` also take a lazy table from ``analysis.scan_events()``
+(DuckDB or Dask, :mod:`analysis.metrics.frames`) and give the same result.
 
 Definitions, which articles cite:
 
@@ -32,7 +34,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import provenance
+import narwhals as nw
+
+from analysis.metrics import frames, provenance
 from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.errors import ParameterError
@@ -78,8 +82,17 @@ def with_coverage(table: pd.DataFrame, start: str = "event_date", end: str = "ev
     return table
 
 
-def coverage(events: pd.DataFrame, start: str = "event_date", end: str = "event_end_date") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last day the data cover: the recorded coverage of the whole table, else this table's span."""
+def coverage(events, start: str = "event_date", end: str = "event_end_date") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day the data cover: the recorded coverage of the whole table, else this table's span.
+
+    A lazy table (``analysis.scan_events()``) records nothing: its coverage is its own span.
+    """
+    if not isinstance(events, pd.DataFrame):
+        end = end if end in frames.names(events) else start
+        found = frames.span(events, start, end)
+        if found is None:
+            raise ParameterError("there are no events to compute from (is data/raw empty, or the filter too narrow?)")
+        return found
     recorded = events.attrs.get(COVERAGE_KEY)
     if recorded is not None:
         return recorded
@@ -113,6 +126,13 @@ def _period(table: pd.DataFrame, start, end, date_col: str = "event_date", end_c
     return start, end
 
 
+def _in_memory(events, name: str) -> None:
+    """Refuse a lazy table in a metric that runs on pandas only (so far: all but the two of the engines)."""
+    if not isinstance(events, pd.DataFrame):
+        raise ParameterError(f"{name} runs on a pandas DataFrame (analysis.load_events()); on the DuckDB and Dask "
+                             "engines (analysis.scan_events()) only attacks_per_day and civilian_harm_by_city run")
+
+
 def _group_column(by: str | None) -> str | None:
     if by is not None and by not in GROUPABLE:
         raise ParameterError(f"cannot break down by {by!r}; choose one of: {', '.join(GROUPABLE)}")
@@ -127,6 +147,7 @@ def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.Dat
 
 def events_in(events: pd.DataFrame, city: str | None = None, oblast: str | None = None) -> pd.DataFrame:
     """Events in one settlement (gazetteer name or location as written) and/or one oblast; "" means all."""
+    _in_memory(events, "events_in")
     mask = pd.Series(True, index=events.index)
     if city:
         mask &= (events["settlement"] == city).fillna(False) | (events["location"] == city).fillna(False)
@@ -149,86 +170,80 @@ def previous_period(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 # ---------------------------------------------------------------- attacks per day
-def attacks_per_day(events: pd.DataFrame, start=None, end=None, by: str | None = None,
+def attacks_per_day(events, start=None, end=None, by: str | None = None,
                     rolling: int | None = None) -> pd.DataFrame:
     """Daily counts of attack events from ``start`` to ``end``, zero-filled, optionally by group.
 
-    ``by`` breaks the counts down by one of :data:`GROUPABLE` (long format: one
-    row per day and group; a missing value is the group "(not given)").
-    ``rolling`` adds ``attacks_rolling_mean``, the trailing mean over that many
-    days, using days before ``start`` where the data cover them.
+    ``events`` is a pandas DataFrame, or a DuckDB relation or Dask DataFrame
+    from ``analysis.scan_events()``: the counting runs there, the result is
+    the same small pandas frame.  ``by`` breaks the counts down by one of
+    :data:`GROUPABLE` (long format: one row per day and group; a missing value
+    is the group "(not given)").  ``rolling`` adds ``attacks_rolling_mean``,
+    the trailing mean over that many days, using days before ``start`` where
+    the data cover them.
     """
     start, end = _period(events, start, end)
     by = _group_column(by)
     if rolling is not None and (not isinstance(rolling, int) or rolling < 1):
         raise ParameterError(f"rolling={rolling!r} must be a whole number of days >= 1")
     first = max(coverage(events)[0], start - pd.Timedelta(days=(rolling or 1) - 1))
-    attacks, labels = _attack_rows(events, first, end, by)
-    daily = _daily_counts(attacks, labels, first, end, by)
+    counts, keep = _attack_counts(events, first, end, by)
+    daily = _daily_counts(counts, first, end, by)
     if rolling:
         keys = [by] if by else []
         grouped = daily.groupby(keys, sort=False)["attacks"] if keys else daily["attacks"]
         means = grouped.rolling(rolling, min_periods=rolling).mean()
         daily["attacks_rolling_mean"] = (means.reset_index(level=0, drop=True) if keys else means).astype("Float64")
     daily = daily[daily["event_date"] >= start]
-    used = (events["is_attack"] & events["event_date"].between(start, end)).to_numpy(bool)
     frame = rowchecks.check(daily.reset_index(drop=True), schemas.ATTACKS_PER_DAY)
-    result = provenance.attach(frame, _masked_provenance(events, used), events, used)
+    result, _ = frames.attach_rows(frame, events, _attacks_between(start, end), keep=keep if first == start else None)
     result.attrs["rolling_days"] = rolling  # charts say "7-day average"
     return result
 
 
-def _attack_rows(events: pd.DataFrame, first: pd.Timestamp, end: pd.Timestamp, by: str | None):
-    """The attacks from first to end as a narrow frame; strings become integer codes (with their labels).
+def _attacks_between(first: pd.Timestamp, end: pd.Timestamp) -> nw.Expr:
+    """The attack definition as a condition on rows: an attack whose first day is in first..end."""
+    return nw.col("is_attack") & nw.col("event_date").is_between(frames.as_day(first), frames.as_day(end))
 
-    Selecting rows of Arrow string columns is the slow part on millions of
-    events, so only numbers and dates are filtered.
-    """
-    mask = (events["is_attack"] & events["event_date"].between(first, end)).to_numpy(bool)
-    frame = pd.DataFrame({"event_date": events["event_date"].to_numpy()[mask],
-                          "imprecise": events["date_precision"].ne("day").to_numpy(bool)[mask]})
-    labels = None
+
+def _attack_counts(events, first: pd.Timestamp, end: pd.Timestamp, by: str | None):
+    """Attacks and attacks with an imprecise date per day (and group) from first to end, where the events are;
+    with the rows' mask on pandas."""
+    keys = ["event_date", by] if by else ["event_date"]
+    columns = {"event_date": nw.col("event_date"),
+               "imprecise": (nw.col("date_precision") != "day").fill_null(True).cast(nw.Int64)}
     if by:
-        codes, labels = pd.factorize(events[by].fillna(UNKNOWN_GROUP))
-        frame[by] = codes[mask]
-    return frame, labels
+        columns[by] = nw.col(by).cast(nw.String).fill_null(UNKNOWN_GROUP)
+    attacks, keep = frames.rows_where(events, _attacks_between(first, end), **columns)
+    counts = frames.collect(attacks.group_by(*keys).agg(nw.len().alias("attacks"),
+                                                        nw.col("imprecise").sum().alias("attacks_imprecise_date")))
+    return counts.astype({"event_date": schemas.DATE, "attacks": "int64", "attacks_imprecise_date": "int64",
+                          **({by: "str"} if by else {})}), keep
 
 
-def _masked_provenance(events: pd.DataFrame, mask: np.ndarray) -> provenance.Provenance:
-    """Provenance of the rows where ``mask`` holds (a boolean mask: Arrow strings filter fast, take slowly)."""
-    if not mask.any():
-        return provenance.Provenance((), None, None, False)
-    datasets = events["source_dataset"][mask].dropna().unique()
-    return provenance.from_parts(datasets, events["event_date"].to_numpy()[mask].min(),
-                                 events["event_end_date"].to_numpy()[mask].max(),
-                                 bool(events["is_synthetic"].to_numpy()[mask].any()))
-
-
-def _daily_counts(attacks: pd.DataFrame, labels, start: pd.Timestamp, end: pd.Timestamp,
-                  by: str | None) -> pd.DataFrame:
+def _daily_counts(counts: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None) -> pd.DataFrame:
+    """The counts on every day from start to end (0 where none), per group in name order when ``by``."""
     days = pd.date_range(start, end, freq="D", unit="ms")
     keys = ["event_date", by] if by else ["event_date"]
-    counts = attacks.groupby(keys).agg(attacks=("imprecise", "size"), attacks_imprecise_date=("imprecise", "sum"))
+    counts = counts.set_index(keys)[["attacks", "attacks_imprecise_date"]]
     if by:
-        present = np.unique(attacks[by].to_numpy())
-        order = present[np.argsort(np.asarray(labels, dtype=object)[present].astype(str), kind="stable")]
-        index = pd.MultiIndex.from_product([days, order], names=keys)
+        groups = np.sort(counts.index.get_level_values(by).unique().to_numpy(dtype=object).astype(str))
+        index = pd.MultiIndex.from_product([days, groups], names=keys)
     else:
         index = pd.Index(days, name="event_date")
     full = counts.reindex(index, fill_value=0).astype("int64").reset_index()
     if by:
         full = full.sort_values([by, "event_date"], kind="stable").reset_index(drop=True)
-        rank = {code: i for i, code in enumerate(order)}
-        full = full.iloc[np.argsort(full[by].map(rank).to_numpy(), kind="stable")].reset_index(drop=True)
-        full[by] = pd.array(np.asarray(labels, dtype=object)[full[by].to_numpy()], dtype="str")
+        full[by] = full[by].astype("str")
     return full.astype({"event_date": schemas.DATE})
 
 
 # ---------------------------------------------------------------- civilian harm
 def civilian_harm_incidents(events: pd.DataFrame, start=None, end=None, admin1: str | None = None) -> pd.DataFrame:
     """The civilian-harm incidents themselves (see the module docstring), in date order."""
+    _in_memory(events, "civilian_harm_incidents")
     start, end = _period(events, start, end)
-    mask = _harm_mask(events) & events["event_date"].between(start, end).to_numpy(bool)
+    mask = frames.mask(events, _harm(start, end))
     if admin1 is not None:
         mask &= (events["admin1"] == admin1).fillna(False).to_numpy(bool)
     positions = np.flatnonzero(mask)
@@ -251,77 +266,68 @@ def _date_then_id_order(events: pd.DataFrame, positions: np.ndarray) -> np.ndarr
     return pc.sort_indices(keys, sort_keys=[("date", "ascending"), ("id", "ascending")]).to_numpy()
 
 
-def civilian_harm_by_city(events: pd.DataFrame, start=None, end=None, top: int | None = None) -> pd.DataFrame:
+def civilian_harm_by_city(events, start=None, end=None, top: int | None = None) -> pd.DataFrame:
     """One row per settlement (with oblast): civilian-harm incidents, civilians killed and injured, dates.
 
-    Unmatched places are kept under the location as written (``is_place_matched``
-    false).  Sorted by civilians killed (unknown last), then incidents, then
-    name, then oblast, geonameid and matched before unmatched, so that the
-    order is total and does not depend on the order of the events.
+    ``events`` is a pandas DataFrame, or a DuckDB relation or Dask DataFrame
+    from ``analysis.scan_events()``.  Unmatched places are kept under the
+    location as written (``is_place_matched`` false).  Sorted by civilians
+    killed (unknown last), then incidents, then name, then oblast, geonameid
+    and matched before unmatched, so that the order is total and does not
+    depend on the order of the events.
     """
     start, end = _period(events, start, end)
-    mask = _harm_mask(events) & events["event_date"].between(start, end).to_numpy(bool)
-    keys, labels = _place_keys(events, mask)
-    table = _harm_totals(events, mask, keys)
-    table = pd.DataFrame({
-        "settlement": _take_labels(labels["settlement"], table["settlement"]),
-        "admin1": _take_labels(labels["admin1"], table["admin1"]),
-        "geonameid": pd.arrays.IntegerArray(table["geonameid"].to_numpy("int64"), table["geonameid"].lt(0).to_numpy()),
-        "is_place_matched": table["is_place_matched"].to_numpy(bool),
-        **{c: table[c] for c in _CIVILIAN_HARM_ORDER[4:]},
-    })
+    harm = _harm(start, end)
+    table, keep = _harm_totals(events, harm)
     table = table.sort_values(["civilians_killed", "incidents", "settlement", "admin1", "geonameid",
                                "is_place_matched"], ascending=[False, False, True, True, True, False],
                               na_position="last", kind="stable")
     if top is not None:
         table = table.head(top)
     frame = rowchecks.check(_dates_as_ms(table.reset_index(drop=True)), schemas.CIVILIAN_HARM_BY_CITY)
-    return provenance.attach(frame, _masked_provenance(events, mask), events, mask)
+    result, incidents = frames.attach_rows(frame, events, harm, keep=keep)
+    if top is None:
+        assert int(result["incidents"].sum()) == incidents, "an incident was lost or counted twice"
+    return result
 
 
-def _harm_mask(events: pd.DataFrame) -> np.ndarray:
-    """Per event, whether it is a civilian-harm incident (see the module docstring)."""
-    return (events["is_civilian_targeting"].fillna(False).to_numpy(bool)
-            | events["civilians_killed"].fillna(0).gt(0).to_numpy(bool)
-            | events["civilians_injured"].fillna(0).gt(0).to_numpy(bool))
+def _harm(start: pd.Timestamp, end: pd.Timestamp) -> nw.Expr:
+    """The civilian-harm definition (see the module docstring) as a condition on rows dated start..end."""
+    return ((nw.col("is_civilian_targeting").fill_null(False)
+             | (nw.col("civilians_killed").fill_null(0) > 0)
+             | (nw.col("civilians_injured").fill_null(0) > 0))
+            & nw.col("event_date").is_between(frames.as_day(start), frames.as_day(end)))
 
 
-def _place_keys(events: pd.DataFrame, mask: np.ndarray) -> tuple[pd.DataFrame, dict]:
-    """Integer keys of the masked rows' place (settlement, else location, else "(no place given)"), oblast, geonameid.
+def _harm_totals(events, harm: nw.Expr) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Per place (settlement, else location, else "(no place given)"), oblast, geonameid and match: incidents,
+    civilians killed and injured (sums of the known numbers, unknown when none is known), unknowns, dates.
 
-    String columns are selected with the boolean mask (Arrow filters quickly;
-    taking rows by position is the slow part on millions of events) and then
-    factorised.  -1 codes a missing oblast or geonameid.
+    Grouped where the events are; a missing oblast or geonameid is a group of its own.  Also the rows' mask on pandas.
     """
-    place = events["settlement"][mask].fillna(events["location"][mask]).fillna("(no place given)")
-    place, names = pd.factorize(place)
-    admin1, oblasts = pd.factorize(events["admin1"][mask])
-    keys = pd.DataFrame({"settlement": place, "admin1": admin1,
-                         "geonameid": events["geonameid"].to_numpy("int64", na_value=-1)[mask],
-                         "is_place_matched": events["is_place_matched"].to_numpy(bool)[mask]})
-    return keys, {"settlement": np.asarray(names, dtype=object), "admin1": np.asarray(oblasts, dtype=object)}
-
-
-def _harm_totals(events: pd.DataFrame, mask: np.ndarray, keys: pd.DataFrame) -> pd.DataFrame:
-    """Per place key: incidents, civilians killed and injured (sums of known numbers), unknowns, first and last date."""
-    killed = events["civilians_killed"].array[mask]
-    injured = events["civilians_injured"].array[mask]
-    frame = keys.assign(civilians_killed=killed, civilians_injured=injured,
-                        killed_unknown=pd.isna(killed), injured_unknown=pd.isna(injured),
-                        event_date=events["event_date"].to_numpy()[mask])
-    groups = frame.groupby(list(keys.columns), sort=False)
-    table = groups.agg(incidents=("event_date", "size"), incidents_killed_unknown=("killed_unknown", "sum"),
-                       incidents_injured_unknown=("injured_unknown", "sum"), first_date=("event_date", "min"),
-                       last_date=("event_date", "max"))
-    table = table.join(groups[["civilians_killed", "civilians_injured"]].sum(min_count=1)).reset_index()
-    assert int(table["incidents"].sum()) == len(keys), "an incident was lost or counted twice"
-    return table.astype({"civilians_killed": "Int64", "civilians_injured": "Int64", "incidents": "int64",
-                         "incidents_killed_unknown": "int64", "incidents_injured_unknown": "int64"})
-
-
-def _take_labels(labels: np.ndarray, codes: pd.Series) -> pd.Series:
-    """``labels[code]`` as a str Series, missing where the code is -1."""
-    return pd.Series(pd.array(list(labels), dtype="str").take(codes.to_numpy(), allow_fill=True))
+    keys = ["settlement", "admin1", "geonameid", "is_place_matched"]
+    rows, keep = frames.rows_where(
+        events, harm,
+        settlement=nw.coalesce(nw.col("settlement"), nw.col("location"), nw.lit("(no place given)")),
+        admin1=nw.col("admin1"), geonameid=nw.col("geonameid"), is_place_matched=nw.col("is_place_matched"),
+        event_date=nw.col("event_date"), civilians_killed=nw.col("civilians_killed"),
+        civilians_injured=nw.col("civilians_injured"),
+        killed_unknown=nw.col("civilians_killed").is_null().cast(nw.Int64),
+        injured_unknown=nw.col("civilians_injured").is_null().cast(nw.Int64))
+    table = frames.collect(rows.group_by(*keys, drop_null_keys=False).agg(
+        nw.len().alias("incidents"), nw.col("civilians_killed").sum(), nw.col("civilians_injured").sum(),
+        nw.col("killed_unknown").sum().alias("incidents_killed_unknown"),
+        nw.col("injured_unknown").sum().alias("incidents_injured_unknown"),
+        nw.col("event_date").min().alias("first_date"), nw.col("event_date").max().alias("last_date")))
+    counts = ["incidents", "incidents_killed_unknown", "incidents_injured_unknown"]
+    table = table.astype({**dict.fromkeys(counts, "int64"), "settlement": "str", "admin1": "str",
+                          "geonameid": "Int64", "is_place_matched": bool})
+    for toll, unknown in (("civilians_killed", "incidents_killed_unknown"),
+                          ("civilians_injured", "incidents_injured_unknown")):
+        # a sum over incidents none of which gives the toll is unknown, never 0
+        known = table["incidents"] > table[unknown]
+        table[toll] = pd.array(table[toll].where(known), dtype="Int64")
+    return table[_CIVILIAN_HARM_ORDER], keep
 
 
 # ---------------------------------------------------------------- period comparison
@@ -345,6 +351,7 @@ def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metri
     group) has events and none gives a number, its value is unknown (empty),
     never 0, and so are the changes.
     """
+    _in_memory(events, "compare_periods")
     if metric not in COMPARABLE:
         raise ParameterError(f"cannot compare {metric!r}; choose one of: {', '.join(COMPARABLE)}")
     by = _group_column(by)
@@ -409,6 +416,7 @@ def summarise_events(events: pd.DataFrame, freq: str = "month", by=("event_type"
     ``("event_type", "admin1")``) or None.  Every period and group present in
     the range appears, with zeros where a group had no events.
     """
+    _in_memory(events, "summarise_events")
     if freq not in ("week", "month"):
         raise ParameterError(f"freq={freq!r}; choose 'week' or 'month'")
     keys = [_group_column(b) for b in (by or ())]

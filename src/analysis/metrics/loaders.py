@@ -131,6 +131,24 @@ def load_events(columns: list[str] | None = None, *, processed_dir: Path | None 
     return _load(processed_dir, build, lambda data: data.events(columns))
 
 
+def scan_events(engine: str = "duckdb", scheduler: str | None = None, columns: list[str] | None = None, *,
+                processed_dir: Path | None = None, build: bool = True):
+    """The processed events as a lazy table, for stores too large for memory: nothing is read into pandas.
+
+    ``engine="duckdb"`` (the default) gives a DuckDB relation over
+    ``events.parquet``; ``engine="dask"`` a Dask DataFrame computed on a local
+    cluster (``scheduler=None``) or on the cluster at ``tcp://host:port``.
+    ``attacks_per_day`` and ``civilian_harm_by_city`` take either; their
+    results are the same small pandas frames as from ``load_events()``.
+    Filter a lazy table and its coverage is its own span: give ``start`` and
+    ``end`` to count zeros outside it.
+    """
+    from analysis.metrics import engines
+
+    return _load(processed_dir, build, lambda data: engines.scan(data.path(config.EVENTS_FILE), engine, scheduler,
+                                                                 columns))
+
+
 def load_daily_counts(columns: list[str] | None = None, *, processed_dir: Path | None = None,
                       build: bool = True) -> pd.DataFrame:
     """Daily counts that are not events: air-force reports and official claims."""

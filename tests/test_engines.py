@@ -1,0 +1,175 @@
+"""The metrics on every engine: pandas, DuckDB and Dask (analysis.scan_events()) give the same results.
+
+The pandas results are pinned by hand-computed tests (test_definitions.py,
+test_published_metrics.py); here every engine must give exactly those frames,
+with the same provenance and the same rows behind them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import analysis
+from analysis import metrics
+from analysis.errors import ParameterError
+from analysis.metrics import engines, provenance
+from conftest import events_frame
+
+D = pd.Timestamp
+# (settlement, location, geonameid, matched, oblast): matched, unmatched with an oblast, unmatched without
+PLACES = [("Kramatorsk", "Kramatorsk", 704508, True, "Donetsk"), ("Kharkiv", "Kharkiv", 706483, True, "Kharkiv"),
+          (None, "Nova Poltavka", None, False, "Donetsk"), (None, "a village", None, False, None)]
+TOLL = st.sampled_from([None, 0, 1, 4])
+
+
+@st.composite
+def records(draw):
+    settlement, location, geonameid, matched, admin1 = draw(st.sampled_from(PLACES))
+    first = D("2023-03-01") + pd.Timedelta(days=draw(st.integers(0, 12)))
+    attack = draw(st.booleans())
+    return {
+        "event_date": first, "event_end_date": first + pd.Timedelta(days=draw(st.sampled_from([0, 0, 2]))),
+        "date_precision": draw(st.sampled_from(["day", "day", "week", "month"])),
+        "is_attack": attack, "event_type": "Explosions/Remote violence" if attack else "Protests",
+        "sub_event_type": "Shelling/artillery/missile attack" if attack else "Peaceful protest",
+        "settlement": settlement, "location": location, "geonameid": geonameid, "is_place_matched": matched,
+        "admin1": admin1, "is_civilian_targeting": draw(st.sampled_from([None, True, False])),
+        "civilians_killed": draw(TOLL), "civilians_injured": draw(TOLL), "fatalities": None,
+        "is_synthetic": draw(st.booleans()),
+    }
+
+
+@st.composite
+def calls(draw):
+    """A metric call: (function, keyword arguments), with a period inside the data or the default."""
+    name = draw(st.sampled_from(["attacks_per_day", "civilian_harm_by_city"]))
+    period = draw(st.sampled_from([{}, {"start": "2023-03-03", "end": "2023-03-09"}, {"end": "2023-03-05"}]))
+    if name == "attacks_per_day":
+        return name, {**period, "by": draw(st.sampled_from([None, "admin1", "settlement", "event_type"])),
+                      "rolling": draw(st.sampled_from([None, 3]))}
+    return name, {**period, "top": draw(st.sampled_from([None, 2]))}
+
+
+def _stored(rows: list[dict], folder: Path) -> Path:
+    path = folder / "events.parquet"
+    events_frame(rows).to_parquet(path, index=False)
+    return path
+
+
+def _same(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(actual, expected)
+    assert provenance.get(actual) == provenance.get(expected)
+    assert actual.attrs.get("rolling_days") == expected.attrs.get("rolling_days")
+    behind, expected_rows = provenance.rows(actual), provenance.rows(expected)
+    assert sorted(behind["event_id"]) == sorted(expected_rows["event_id"])
+
+
+def _on_every_engine(rows, calls_, engine_names, folder: Path) -> None:
+    path = _stored(rows, folder)
+    loaded = metrics.with_coverage(pd.read_parquet(path))  # as analysis.load_events() returns it
+    for name, kwargs in calls_:
+        function = getattr(metrics, name)
+        try:
+            expected = function(loaded, **kwargs)
+        except ParameterError as error:  # e.g. a period outside the data: the same message on every engine
+            for engine in engine_names:
+                with pytest.raises(ParameterError) as raised:
+                    function(engines.scan(path, engine), **kwargs)
+                assert str(raised.value) == str(error)
+            continue
+        for engine in engine_names:
+            _same(expected, function(engines.scan(path, engine), **kwargs))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records(), min_size=1, max_size=25), st.lists(calls(), min_size=1, max_size=4))
+def test_duckdb_gives_the_pandas_results(rows, calls_):
+    with tempfile.TemporaryDirectory() as folder:
+        _on_every_engine(rows, calls_, ["duckdb"], Path(folder))
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    """One local Dask cluster (a worker process per core) for the module, closed after it."""
+    yield engines.client("local")
+    engines.close()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(records(), min_size=1, max_size=25), st.lists(calls(), min_size=1, max_size=2))
+def test_dask_on_a_local_cluster_gives_the_pandas_results(local_cluster, rows, calls_):
+    with tempfile.TemporaryDirectory() as folder:
+        _on_every_engine(rows, calls_, ["dask", "duckdb"], Path(folder))
+
+
+def test_the_bundled_data_give_the_same_numbers_on_every_engine(seed_dirs, local_cluster):
+    events = analysis.load_events()
+    for engine in ("duckdb", "dask"):
+        lazy = analysis.scan_events(engine)
+        _same(metrics.attacks_per_day(events, by="event_type", rolling=7),
+              metrics.attacks_per_day(lazy, by="event_type", rolling=7))
+        _same(metrics.civilian_harm_by_city(events), metrics.civilian_harm_by_city(lazy))
+
+
+def test_hand_computed_counts_on_duckdb(tmp_path):
+    # 1 Mar: two attacks (one week-dated); 2 Mar: none; 3 Mar: one attack running to 5 Mar, counted once on
+    # its first day; a protest on 4 Mar is no attack.  Kramatorsk: 2 killed + toll unknown -> 2 killed, 1 unknown.
+    common = {"event_type": "Explosions/Remote violence", "is_attack": True}
+    rows = [{**common, "event_date": D("2023-03-01"), "civilians_killed": 2},
+            {**common, "event_date": D("2023-03-01"), "date_precision": "week", "civilians_killed": None,
+             "is_civilian_targeting": True},
+            {**common, "event_date": D("2023-03-03"), "event_end_date": D("2023-03-05")},
+            {"event_date": D("2023-03-04"), "event_type": "Protests", "sub_event_type": "Peaceful protest",
+             "is_attack": False}]
+    relation = engines.scan(_stored(rows, tmp_path), "duckdb")
+    daily = metrics.attacks_per_day(relation)
+    assert daily["event_date"].dt.day.tolist() == [1, 2, 3, 4, 5]  # coverage: 1 Mar to the last end, 5 Mar
+    assert daily["attacks"].tolist() == [2, 0, 1, 0, 0]
+    assert daily["attacks_imprecise_date"].tolist() == [1, 0, 0, 0, 0]
+    city = metrics.civilian_harm_by_city(relation).iloc[0]
+    assert (city["settlement"], city["incidents"], city["civilians_killed"], city["incidents_killed_unknown"]) == \
+        ("Kramatorsk", 2, 2, 1)
+    assert pd.isna(city["civilians_injured"])  # neither incident gives a number injured: unknown, not 0
+
+
+def test_scan_events_reads_the_current_build_lazily(seed_dirs):
+    relation = analysis.scan_events()
+    assert type(relation).__module__.startswith("duckdb")
+    assert relation.columns == list(analysis.load_events().columns)
+    narrow = analysis.scan_events(columns=["event_id", "event_date"])
+    assert narrow.columns == ["event_id", "event_date"]
+    assert len(narrow.fetchall()) == len(analysis.load_events())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"engine": "spark"}, "engine='spark'; choose one of: duckdb, dask"),
+    ({"scheduler": "tcp://127.0.0.1:8786"}, "a scheduler is for engine='dask'"),
+    ({"engine": "dask", "scheduler": "127.0.0.1:8786"}, "give 'local' or a Dask scheduler address tcp://host:port"),
+    ({"columns": ["event_id", "casualties"]}, "no column 'casualties' in the events table"),
+])
+def test_scan_events_refuses_what_it_cannot_do(seed_dirs, kwargs, message):
+    with pytest.raises(ParameterError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        analysis.scan_events(**kwargs)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lazy: metrics.compare_periods(lazy, ("2023-03-01", "2023-03-07"), ("2023-02-22", "2023-02-28")),
+    lambda lazy: metrics.summarise_events(lazy),
+    lambda lazy: metrics.civilian_harm_incidents(lazy),
+    lambda lazy: metrics.events_in(lazy, city="Kharkiv"),
+])
+def test_metrics_not_on_engines_yet_say_so(tmp_path, call):
+    relation = engines.scan(_stored([{"event_date": D("2023-03-01")}], tmp_path), "duckdb")
+    with pytest.raises(ParameterError, match="runs on a pandas DataFrame"):
+        call(relation)
+
+
+def test_a_metric_refuses_what_is_no_table():
+    with pytest.raises(ParameterError, match="not list"):
+        metrics.attacks_per_day([1, 2, 3])
