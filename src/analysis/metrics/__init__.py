@@ -113,9 +113,9 @@ def _day(value, name: str) -> pd.Timestamp:
 
 
 def _period(table: pd.DataFrame, start, end, date_col: str = "event_date", end_col: str = "event_end_date",
-            what: str = "events") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Resolve start/end (defaults: the coverage) and refuse dates outside the coverage."""
-    first, last = coverage(table, date_col, end_col)
+            what: str = "events", covered: tuple | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Resolve start/end (defaults: the coverage, or ``covered`` when known) and refuse dates outside it."""
+    first, last = covered or coverage(table, date_col, end_col)
     start = first if start is None else _day(start, "start")
     end = last if end is None else _day(end, "end")
     if end < start:
@@ -182,12 +182,13 @@ def attacks_per_day(events, start=None, end=None, by: str | None = None,
     the trailing mean over that many days, using days before ``start`` where
     the data cover them.
     """
-    start, end = _period(events, start, end)
+    covered = coverage(events)  # read once: on a lazy table it is a query
+    start, end = _period(events, start, end, covered=covered)
     by = _group_column(by)
     if rolling is not None and (not isinstance(rolling, int) or rolling < 1):
         raise ParameterError(f"rolling={rolling!r} must be a whole number of days >= 1")
-    first = max(coverage(events)[0], start - pd.Timedelta(days=(rolling or 1) - 1))
-    counts, keep = _attack_counts(events, first, end, by)
+    first = max(covered[0], start - pd.Timedelta(days=(rolling or 1) - 1))
+    counts, sources, keep = _attack_counts(events, first, end, by)
     daily = _daily_counts(counts, first, end, by)
     if rolling:
         keys = [by] if by else []
@@ -196,7 +197,9 @@ def attacks_per_day(events, start=None, end=None, by: str | None = None,
         daily["attacks_rolling_mean"] = (means.reset_index(level=0, drop=True) if keys else means).astype("Float64")
     daily = daily[daily["event_date"] >= start]
     frame = rowchecks.check(daily.reset_index(drop=True), schemas.ATTACKS_PER_DAY)
-    result, _ = frames.attach_rows(frame, events, _attacks_between(start, end), keep=keep if first == start else None)
+    used = (counts["event_date"] >= start).to_numpy()
+    result = frames.attach(frame, events, _attacks_between(start, end), None if sources is None else sources[used],
+                           counts["event_date"][used], keep if first == start else None)
     result.attrs["rolling_days"] = rolling  # charts say "7-day average"
     return result
 
@@ -208,17 +211,20 @@ def _attacks_between(first: pd.Timestamp, end: pd.Timestamp) -> nw.Expr:
 
 def _attack_counts(events, first: pd.Timestamp, end: pd.Timestamp, by: str | None):
     """Attacks and attacks with an imprecise date per day (and group) from first to end, where the events are;
-    with the rows' mask on pandas."""
+    the provenance of each of those counts; and the rows' mask on pandas."""
     keys = ["event_date", by] if by else ["event_date"]
     columns = {"event_date": nw.col("event_date"),
                "imprecise": (nw.col("date_precision") != "day").fill_null(True).cast(nw.Int64)}
     if by:
         columns[by] = nw.col(by).cast(nw.String).fill_null(UNKNOWN_GROUP)
-    attacks, keep = frames.rows_where(events, _attacks_between(first, end), **columns)
+    attacks, keep = frames.rows_where(events, _attacks_between(first, end), **columns,
+                                      **frames.provenance_columns(events))
     counts = frames.collect(attacks.group_by(*keys).agg(nw.len().alias("attacks"),
-                                                        nw.col("imprecise").sum().alias("attacks_imprecise_date")))
+                                                        nw.col("imprecise").sum().alias("attacks_imprecise_date"),
+                                                        *frames.provenance_aggregates(events)))
+    counts, sources = frames.split_provenance(counts)
     return counts.astype({"event_date": schemas.DATE, "attacks": "int64", "attacks_imprecise_date": "int64",
-                          **({by: "str"} if by else {})}), keep
+                          **({by: "str"} if by else {})}), sources, keep
 
 
 def _daily_counts(counts: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None) -> pd.DataFrame:
@@ -279,16 +285,15 @@ def civilian_harm_by_city(events, start=None, end=None, top: int | None = None) 
     start, end = _period(events, start, end)
     harm = _harm(start, end)
     table, keep = _harm_totals(events, harm)
+    table, sources = frames.split_provenance(table)
+    first_dates = table["first_date"]
     table = table.sort_values(["civilians_killed", "incidents", "settlement", "admin1", "geonameid",
                                "is_place_matched"], ascending=[False, False, True, True, True, False],
                               na_position="last", kind="stable")
     if top is not None:
         table = table.head(top)
     frame = rowchecks.check(_dates_as_ms(table.reset_index(drop=True)), schemas.CIVILIAN_HARM_BY_CITY)
-    result, incidents = frames.attach_rows(frame, events, harm, keep=keep)
-    if top is None:
-        assert int(result["incidents"].sum()) == incidents, "an incident was lost or counted twice"
-    return result
+    return frames.attach(frame, events, harm, sources, first_dates, keep)
 
 
 def _harm(start: pd.Timestamp, end: pd.Timestamp) -> nw.Expr:
@@ -313,12 +318,13 @@ def _harm_totals(events, harm: nw.Expr) -> tuple[pd.DataFrame, np.ndarray | None
         event_date=nw.col("event_date"), civilians_killed=nw.col("civilians_killed"),
         civilians_injured=nw.col("civilians_injured"),
         killed_unknown=nw.col("civilians_killed").is_null().cast(nw.Int64),
-        injured_unknown=nw.col("civilians_injured").is_null().cast(nw.Int64))
+        injured_unknown=nw.col("civilians_injured").is_null().cast(nw.Int64), **frames.provenance_columns(events))
     table = frames.collect(rows.group_by(*keys, drop_null_keys=False).agg(
         nw.len().alias("incidents"), nw.col("civilians_killed").sum(), nw.col("civilians_injured").sum(),
         nw.col("killed_unknown").sum().alias("incidents_killed_unknown"),
         nw.col("injured_unknown").sum().alias("incidents_injured_unknown"),
-        nw.col("event_date").min().alias("first_date"), nw.col("event_date").max().alias("last_date")))
+        nw.col("event_date").min().alias("first_date"), nw.col("event_date").max().alias("last_date"),
+        *frames.provenance_aggregates(events)))
     counts = ["incidents", "incidents_killed_unknown", "incidents_injured_unknown"]
     table = table.astype({**dict.fromkeys(counts, "int64"), "settlement": "str", "admin1": "str",
                           "geonameid": "Int64", "is_place_matched": bool})
@@ -327,7 +333,9 @@ def _harm_totals(events, harm: nw.Expr) -> tuple[pd.DataFrame, np.ndarray | None
         # a sum over incidents none of which gives the toll is unknown, never 0
         known = table["incidents"] > table[unknown]
         table[toll] = pd.array(table[toll].where(known), dtype="Int64")
-    return table[_CIVILIAN_HARM_ORDER], keep
+    if keep is not None:
+        assert int(table["incidents"].sum()) == int(keep.sum()), "an incident was lost or counted twice"
+    return table[[*_CIVILIAN_HARM_ORDER, *(c for c in table.columns if c not in _CIVILIAN_HARM_ORDER)]], keep
 
 
 # ---------------------------------------------------------------- period comparison

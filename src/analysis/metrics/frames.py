@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.errors import ParameterError
 from analysis.metrics import provenance
+from analysis.tables.vocabulary import SOURCE_DATASETS
 
 
 def frame(events) -> nw.DataFrame | nw.LazyFrame:
@@ -77,8 +78,8 @@ def rows_where(events, condition: nw.Expr, **columns: nw.Expr) -> tuple[nw.DataF
     """
     table = frame(events)
     where = condition.fill_null(False)
-    if isinstance(table, nw.LazyFrame):
-        return table.select(where.alias("_keep"), **columns).filter(nw.col("_keep")).drop("_keep"), None
+    if isinstance(table, nw.LazyFrame):  # filtered first, so that the engine pushes the filter into its scan
+        return table.filter(where).select(**columns), None
     keep = mask(events, where)
     return nw.from_native(nw.to_native(table.select(**columns))[keep]), keep
 
@@ -92,40 +93,65 @@ class LazyRows(provenance.Rows):
         return collect(frame(self.table).filter(self.mask))
 
 
-def attach_rows(result: pd.DataFrame, events, condition: nw.Expr, kind: str = "Events",
-                start: str = "event_date", end: str = "event_end_date",
-                keep: np.ndarray | None = None) -> tuple[pd.DataFrame, int]:
-    """Attach the provenance of the rows where ``condition`` holds, and those rows; return the number of rows.
+# On a lazy table, provenance travels with the aggregation (per group: whether a row is synthetic, which
+# datasets gave rows, the last day), so a metric reads the data once.  On pandas, the rows' boolean mask
+# gives it directly, faster than the extra columns would.
+_SYNTHETIC, _LAST = "_synthetic", "_last"
+_FROM = {d: f"_from_{d}" for d in SOURCE_DATASETS}
 
-    On pandas the rows are a boolean mask over the table (nothing copied); on
-    a lazy table they are the table and the condition, read when a report
-    records the evidence behind a number.  ``keep``: the condition's mask on
-    pandas, when already computed.
+
+def provenance_columns(events, end: str = "event_end_date") -> dict[str, nw.Expr]:
+    """On a lazy table, the columns to add to the rows a metric aggregates (see :func:`provenance_aggregates`)."""
+    if not is_lazy(events):
+        return {}
+    return {_SYNTHETIC: nw.col("is_synthetic").fill_null(False).cast(nw.Int8), _LAST: nw.col(end),
+            **{name: (nw.col("source_dataset") == d).fill_null(False).cast(nw.Int8) for d, name in _FROM.items()}}
+
+
+def provenance_aggregates(events) -> list[nw.Expr]:
+    """On a lazy table, per group: any synthetic row, the last day, and whether each dataset gave a row."""
+    if not is_lazy(events):
+        return []
+    return [nw.col(_SYNTHETIC).max(), nw.col(_LAST).max(), *(nw.col(name).max() for name in _FROM.values())]
+
+
+def split_provenance(groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The aggregated groups without the provenance columns, and those columns (None on pandas)."""
+    columns = [_SYNTHETIC, _LAST, *_FROM.values()]
+    if _SYNTHETIC not in groups:
+        return groups, None
+    return groups.drop(columns=columns), groups[columns]
+
+
+def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame | None = None,
+           first_dates: pd.Series | None = None, keep: np.ndarray | None = None,
+           kind: str = "Events") -> pd.DataFrame:
+    """Attach the provenance of the rows where ``condition`` holds, and a reference to those rows.
+
+    On a lazy table the provenance comes from the aggregated ``parts`` (with
+    the groups' ``first_dates``) and the rows are the table and the condition,
+    read when a report records the evidence behind a number.  On pandas both
+    come from the rows' boolean mask (``keep`` when already computed): nothing
+    is copied.
     """
     where = condition.fill_null(False)
-    table = frame(events)
-    if isinstance(table, nw.LazyFrame):
-        used = table.select(start, end, "is_synthetic", "source_dataset", where.alias("_used")).filter(nw.col("_used"))
-        row = collect(used.select(nw.len().alias("rows"), nw.col(start).min().alias("first"),
-                                  nw.col(end).max().alias("last"),
-                                  nw.col("is_synthetic").fill_null(False).cast(nw.Int8).max().alias("synthetic")))
-        count = int(row.loc[0, "rows"])
-        datasets = collect(used.select("source_dataset").unique())["source_dataset"].dropna() if count else ()
-        found = _provenance(count, datasets, row.loc[0, "first"], row.loc[0, "last"], row.loc[0, "synthetic"], kind)
-        provenance.attach(result, found)
+    if parts is not None:
+        provenance.attach(result, _provenance_of_groups(parts, first_dates, kind))
         result.attrs[provenance.ROWS_KEY] = LazyRows(events, where)
-        return result, count
-    rows = mask(events, where) if keep is None else keep  # Arrow strings filter fast by a boolean mask and take slowly by position
-    count = int(rows.sum())
-    datasets = events["source_dataset"][rows].dropna().unique() if count else ()
-    found = _provenance(count, datasets, events[start].to_numpy()[rows].min() if count else None,
-                        events[end].to_numpy()[rows].max() if count else None,
-                        bool(events["is_synthetic"].to_numpy()[rows].any()), kind)
-    provenance.attach(result, found, events, rows)
-    return result, count
+        return result
+    rows = mask(events, where) if keep is None else keep  # Arrow strings filter fast by a boolean mask
+    if not rows.any():
+        return provenance.attach(result, provenance.Provenance((), None, None, False, kind), events, rows)
+    found = provenance.from_parts(events["source_dataset"][rows].dropna().unique(),
+                                  events["event_date"].to_numpy()[rows].min(),
+                                  events["event_end_date"].to_numpy()[rows].max(),
+                                  bool(events["is_synthetic"].to_numpy()[rows].any()), kind)
+    return provenance.attach(result, found, events, rows)
 
 
-def _provenance(count: int, datasets, first, last, synthetic, kind: str) -> provenance.Provenance:
-    if count == 0:
+def _provenance_of_groups(parts: pd.DataFrame, first_dates: pd.Series, kind: str) -> provenance.Provenance:
+    if parts.empty:
         return provenance.Provenance((), None, None, False, kind)
-    return provenance.from_parts(datasets, first, last, bool(synthetic), kind)
+    datasets = [d for d, name in _FROM.items() if parts[name].fillna(0).astype(bool).any()]
+    return provenance.from_parts(datasets, first_dates.min(), parts[_LAST].max(),
+                                 bool(parts[_SYNTHETIC].fillna(0).astype(bool).any()), kind)
