@@ -4,9 +4,10 @@ Every function takes the processed events (``analysis.load_events()``) or
 daily counts (``analysis.load_daily_counts()``), returns a new frame validated
 against its output schema in :mod:`analysis.tables.schemas`, and attaches a
 :class:`analysis.metrics.provenance.Provenance` (sources, dates, synthetic flag) that
-figures and reports use for their source lines.  ``attacks_per_day`` and
-``civilian_harm_by_city`` also take a lazy table from ``analysis.scan_events()``
-(DuckDB or Dask, :mod:`analysis.metrics.frames`) and give the same result.
+figures and reports use for their source lines.  ``attacks_per_day``,
+``civilian_harm_by_city``, the period comparisons and ``summarise_events`` also
+take a lazy table from ``analysis.scan_events()`` (DuckDB or Dask,
+:mod:`analysis.metrics.frames`) and give the same result.
 
 Definitions, which articles cite:
 
@@ -130,7 +131,8 @@ def _in_memory(events, name: str) -> None:
     """Refuse a lazy table in a metric that runs on pandas only (so far: all but the two of the engines)."""
     if not isinstance(events, pd.DataFrame):
         raise ParameterError(f"{name} runs on a pandas DataFrame (analysis.load_events()); on the DuckDB and Dask "
-                             "engines (analysis.scan_events()) only attacks_per_day and civilian_harm_by_city run")
+                             "engines (analysis.scan_events()) run attacks_per_day, civilian_harm_by_city, "
+                             "compare_periods, week_on_week, month_on_year and summarise_events")
 
 
 def _group_column(by: str | None) -> str | None:
@@ -199,7 +201,7 @@ def attacks_per_day(events, start=None, end=None, by: str | None = None,
     frame = rowchecks.check(daily.reset_index(drop=True), schemas.ATTACKS_PER_DAY)
     used = (counts["event_date"] >= start).to_numpy()
     result = frames.attach(frame, events, _attacks_between(start, end), None if sources is None else sources[used],
-                           counts["event_date"][used], keep if first == start else None)
+                           keep if first == start else None)
     result.attrs["rolling_days"] = rolling  # charts say "7-day average"
     return result
 
@@ -286,14 +288,13 @@ def civilian_harm_by_city(events, start=None, end=None, top: int | None = None) 
     harm = _harm(start, end)
     table, keep = _harm_totals(events, harm)
     table, sources = frames.split_provenance(table)
-    first_dates = table["first_date"]
     table = table.sort_values(["civilians_killed", "incidents", "settlement", "admin1", "geonameid",
                                "is_place_matched"], ascending=[False, False, True, True, True, False],
                               na_position="last", kind="stable")
     if top is not None:
         table = table.head(top)
     frame = rowchecks.check(_dates_as_ms(table.reset_index(drop=True)), schemas.CIVILIAN_HARM_BY_CITY)
-    return frames.attach(frame, events, harm, sources, first_dates, keep)
+    return frames.attach(frame, events, harm, sources, keep)
 
 
 def _harm(start: pd.Timestamp, end: pd.Timestamp) -> nw.Expr:
@@ -339,42 +340,76 @@ def _harm_totals(events, harm: nw.Expr) -> tuple[pd.DataFrame, np.ndarray | None
 
 
 # ---------------------------------------------------------------- period comparison
-def _value(rows: pd.DataFrame, metric: str) -> object:
-    if metric == "attacks":
-        return int(rows["is_attack"].sum())
-    if metric == "events":
-        return len(rows)
-    if len(rows) and rows[metric].isna().all():
-        return pd.NA  # events happened but none gives the toll: unknown, never zero
-    return rows[metric].sum()
+def _in_days(start: pd.Timestamp, end: pd.Timestamp) -> nw.Expr:
+    return nw.col("event_date").is_between(frames.as_day(start), frames.as_day(end))
 
 
-def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metric: str = "attacks",
+def _day_totals(events, condition: nw.Expr, keys: list[str]):
+    """Per day (and group of ``keys``) of the rows where ``condition`` holds: events, attacks, events whose
+    fatalities are unknown, and the sums of fatalities and civilians killed with the number of events giving
+    each; with the provenance parts (lazy tables) and the rows' mask (pandas).
+
+    Every total of the period comparison and the weekly or monthly summary adds these day totals, so a lazy
+    table is read once, grouped by day where it is, and only the days come back.
+    """
+    columns = {"event_date": nw.col("event_date"), **{k: nw.col(k).cast(nw.String).fill_null(UNKNOWN_GROUP) for k in keys},
+               "attack": nw.col("is_attack").fill_null(False).cast(nw.Int64),
+               "fatalities_unknown": (nw.col("fatalities").is_null()
+                                      | nw.col("is_casualties_unknown").fill_null(False)).cast(nw.Int64),
+               "fatalities": nw.col("fatalities"), "civilians_killed": nw.col("civilians_killed"),
+               "fatalities_known": (~nw.col("fatalities").is_null()).cast(nw.Int64),
+               "civilians_killed_known": (~nw.col("civilians_killed").is_null()).cast(nw.Int64)}
+    rows, keep = frames.rows_where(events, condition, **columns, **frames.provenance_columns(events))
+    days = frames.collect(rows.group_by("event_date", *keys).agg(
+        nw.len().alias("events"), nw.col("attack").sum().alias("attacks"),
+        nw.col("fatalities_unknown").sum().alias("events_fatalities_unknown"),
+        nw.col("fatalities").sum(), nw.col("civilians_killed").sum(), nw.col("fatalities_known").sum(),
+        nw.col("civilians_killed_known").sum(), *frames.provenance_aggregates(events)))
+    days, parts = frames.split_provenance(days)
+    counts = ["events", "attacks", "events_fatalities_unknown", "fatalities", "civilians_killed",
+              "fatalities_known", "civilians_killed_known"]
+    days = days.astype({"event_date": schemas.DATE, **dict.fromkeys(keys, "str")})
+    days[counts] = days[counts].fillna(0).astype("int64")
+    return days, parts, keep
+
+
+def _totals(days: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Day totals added up per group of ``keys``; a toll that no event gives is unknown (empty), never 0."""
+    sums = days.groupby(keys)[["events", "attacks", "events_fatalities_unknown", "fatalities", "civilians_killed",
+                               "fatalities_known", "civilians_killed_known"]].sum()
+    for toll in ("fatalities", "civilians_killed"):
+        sums[toll] = pd.array(sums[toll].where(sums[f"{toll}_known"] > 0), dtype="Int64")
+    return sums.drop(columns=["fatalities_known", "civilians_killed_known"])
+
+
+def compare_periods(events, current: tuple, previous: tuple, metric: str = "attacks",
                     by: str | None = None) -> pd.DataFrame:
     """``metric`` in two periods (each a (start, end) pair, ends included), with absolute and relative change.
 
+    ``events`` is a pandas DataFrame or a lazy table (``analysis.scan_events()``).
     ``relative_change`` is empty when the previous value is 0: there is no
     meaningful percentage increase from nothing.  Sums of fatalities and
     civilians killed add the events that give a number; when a period (or
     group) has events and none gives a number, its value is unknown (empty),
     never 0, and so are the changes.
     """
-    _in_memory(events, "compare_periods")
     if metric not in COMPARABLE:
         raise ParameterError(f"cannot compare {metric!r}; choose one of: {', '.join(COMPARABLE)}")
     by = _group_column(by)
     (c0, c1), (p0, p1) = _period(events, *current), _period(events, *previous)
-    frames = []
+    either = _in_days(c0, c1) | _in_days(p0, p1)
+    days, parts, keep = _day_totals(events, either, [by] if by else [])
+    series = []
     for label, (a, b) in (("current", (c0, c1)), ("previous", (p0, p1))):
-        rows = events[events["event_date"].between(a, b)]
+        rows = days[days["event_date"].between(a, b)]
         if by:
-            rows = rows.assign(**{by: rows[by].fillna(UNKNOWN_GROUP)})
-            values = rows.groupby(by).apply(lambda g: _value(g, metric), include_groups=False)
+            values = _totals(rows, [by])[metric]
         else:
-            values = pd.Series([_value(rows, metric)], index=pd.Index(["all"], name="group"))
-        frames.append(values.rename(f"{label}_value"))
-    table = pd.concat(frames, axis=1)
-    for values in frames:  # a group without events in one period has 0 there (not an unknown toll)
+            totals = _totals(rows.assign(group="all"), ["group"])[metric]
+            values = totals if len(totals) else pd.Series([0], index=pd.Index(["all"], name="group"))
+        series.append(values.rename(f"{label}_value"))
+    table = pd.concat(series, axis=1)
+    for values in series:  # a group without events in one period has 0 there (not an unknown toll)
         table.loc[~table.index.isin(values.index), values.name] = 0
     table = table.astype("Int64")
     table = table.rename_axis(by or "group").reset_index()
@@ -385,9 +420,11 @@ def compare_periods(events: pd.DataFrame, current: tuple, previous: tuple, metri
     table["relative_change"] = (table["absolute_change"] / previous_value.where(previous_value != 0)).astype("Float64")
     table = table.assign(metric=metric, current_start_date=c0, current_end_date=c1,
                          previous_start_date=p0, previous_end_date=p1)
-    used = events[events["event_date"].between(p0, p1) | events["event_date"].between(c0, c1)]
-    result = _finish(_dates_as_ms(table), schemas.PERIOD_COMPARISON, used)
-    return provenance.attach(result, provenance.get(result), used, used["is_attack"] if metric == "attacks" else None)
+    result = rowchecks.check(_dates_as_ms(table).reset_index(drop=True), schemas.PERIOD_COMPARISON)
+    # the provenance is of every event in the periods; the rows behind the numbers are the attacks among them
+    # when attacks are compared
+    evidence = either & nw.col("is_attack") if metric == "attacks" else either
+    return frames.attach(result, events, either, parts, keep=keep, evidence=evidence)
 
 
 def _dates_as_ms(table: pd.DataFrame) -> pd.DataFrame:
@@ -416,30 +453,26 @@ def month_on_year(events: pd.DataFrame, month: str, metric: str = "attacks", by:
 
 
 # ---------------------------------------------------------------- weekly / monthly summary
-def summarise_events(events: pd.DataFrame, freq: str = "month", by=("event_type",), start=None,
-                     end=None) -> pd.DataFrame:
+def summarise_events(events, freq: str = "month", by=("event_type",), start=None, end=None) -> pd.DataFrame:
     """Weekly (Monday-based) or monthly totals of events, attacks, fatalities and civilians killed.
 
+    ``events`` is a pandas DataFrame or a lazy table (``analysis.scan_events()``).
     ``by`` is a tuple of grouping columns from :data:`GROUPABLE` (e.g.
     ``("event_type", "admin1")``) or None.  Every period and group present in
     the range appears, with zeros where a group had no events.
     """
-    _in_memory(events, "summarise_events")
     if freq not in ("week", "month"):
         raise ParameterError(f"freq={freq!r}; choose 'week' or 'month'")
     keys = [_group_column(b) for b in (by or ())]
     start, end = _period(events, start, end)
-    rows = events[events["event_date"].between(start, end)]
-    period = rows["event_date"].dt.to_period("W-SUN" if freq == "week" else "M").dt.start_time
-    frame = rows.assign(period_start_date=period.astype(schemas.DATE),
-                        fatalities_unknown=rows["fatalities"].isna() | rows["is_casualties_unknown"],
-                        **{k: rows[k].fillna(UNKNOWN_GROUP) for k in keys})
-    groups = frame.groupby(["period_start_date", *keys])
-    table = groups.agg(events=("event_id", "size"), attacks=("is_attack", "sum"),
-                       events_fatalities_unknown=("fatalities_unknown", "sum"))
-    table = table.join(groups[["fatalities", "civilians_killed"]].sum(min_count=1))
-    table = _complete_grid(table, frame, keys).reset_index()
-    return _finish(table, schemas.EVENT_SUMMARY, rows)
+    in_range = _in_days(start, end)
+    days, parts, keep = _day_totals(events, in_range, keys)
+    period = days["event_date"].dt.to_period("W-SUN" if freq == "week" else "M").dt.start_time
+    days = days.assign(period_start_date=period.astype(schemas.DATE))
+    table = _totals(days, ["period_start_date", *keys])
+    table = _complete_grid(table, days, keys).reset_index()
+    result = rowchecks.check(table.reset_index(drop=True), schemas.EVENT_SUMMARY)
+    return frames.attach(result, events, in_range, parts, keep=keep)
 
 
 def _complete_grid(table: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -96,7 +96,7 @@ class LazyRows(provenance.Rows):
 # On a lazy table, provenance travels with the aggregation (per group: whether a row is synthetic, which
 # datasets gave rows, the last day), so a metric reads the data once.  On pandas, the rows' boolean mask
 # gives it directly, faster than the extra columns would.
-_SYNTHETIC, _LAST = "_synthetic", "_last"
+_SYNTHETIC, _FIRST, _LAST = "_synthetic", "_first", "_last"
 _FROM = {d: f"_from_{d}" for d in SOURCE_DATASETS}
 
 
@@ -104,54 +104,57 @@ def provenance_columns(events, end: str = "event_end_date") -> dict[str, nw.Expr
     """On a lazy table, the columns to add to the rows a metric aggregates (see :func:`provenance_aggregates`)."""
     if not is_lazy(events):
         return {}
-    return {_SYNTHETIC: nw.col("is_synthetic").fill_null(False).cast(nw.Int8), _LAST: nw.col(end),
+    return {_SYNTHETIC: nw.col("is_synthetic").fill_null(False).cast(nw.Int8), _FIRST: nw.col("event_date"),
+            _LAST: nw.col(end),
             **{name: (nw.col("source_dataset") == d).fill_null(False).cast(nw.Int8) for d, name in _FROM.items()}}
 
 
 def provenance_aggregates(events) -> list[nw.Expr]:
-    """On a lazy table, per group: any synthetic row, the last day, and whether each dataset gave a row."""
+    """On a lazy table, per group: any synthetic row, the first and last day, whether each dataset gave a row."""
     if not is_lazy(events):
         return []
-    return [nw.col(_SYNTHETIC).max(), nw.col(_LAST).max(), *(nw.col(name).max() for name in _FROM.values())]
+    return [nw.col(_SYNTHETIC).max(), nw.col(_FIRST).min(), nw.col(_LAST).max(),
+            *(nw.col(name).max() for name in _FROM.values())]
 
 
 def split_provenance(groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The aggregated groups without the provenance columns, and those columns (None on pandas)."""
-    columns = [_SYNTHETIC, _LAST, *_FROM.values()]
+    columns = [_SYNTHETIC, _FIRST, _LAST, *_FROM.values()]
     if _SYNTHETIC not in groups:
         return groups, None
     return groups.drop(columns=columns), groups[columns]
 
 
 def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame | None = None,
-           first_dates: pd.Series | None = None, keep: np.ndarray | None = None,
-           kind: str = "Events") -> pd.DataFrame:
-    """Attach the provenance of the rows where ``condition`` holds, and a reference to those rows.
+           keep: np.ndarray | None = None, kind: str = "Events", evidence: nw.Expr | None = None) -> pd.DataFrame:
+    """Attach the provenance of the rows where ``condition`` holds, and a reference to the rows behind the
+    numbers (those where ``evidence`` holds; by default the same rows).
 
-    On a lazy table the provenance comes from the aggregated ``parts`` (with
-    the groups' ``first_dates``) and the rows are the table and the condition,
-    read when a report records the evidence behind a number.  On pandas both
-    come from the rows' boolean mask (``keep`` when already computed): nothing
-    is copied.
+    On a lazy table the provenance comes from the aggregated ``parts`` and the
+    rows are the table and the condition, read when a report records the
+    evidence behind a number.  On pandas both come from boolean masks over the
+    table (``keep``: the condition's, when already computed); nothing is copied.
     """
     where = condition.fill_null(False)
+    behind = where if evidence is None else evidence.fill_null(False)
     if parts is not None:
-        provenance.attach(result, _provenance_of_groups(parts, first_dates, kind))
-        result.attrs[provenance.ROWS_KEY] = LazyRows(events, where)
+        provenance.attach(result, _provenance_of_groups(parts, kind))
+        result.attrs[provenance.ROWS_KEY] = LazyRows(events, behind)
         return result
     rows = mask(events, where) if keep is None else keep  # Arrow strings filter fast by a boolean mask
+    behind_rows = rows if evidence is None else mask(events, behind)
     if not rows.any():
-        return provenance.attach(result, provenance.Provenance((), None, None, False, kind), events, rows)
+        return provenance.attach(result, provenance.Provenance((), None, None, False, kind), events, behind_rows)
     found = provenance.from_parts(events["source_dataset"][rows].dropna().unique(),
                                   events["event_date"].to_numpy()[rows].min(),
                                   events["event_end_date"].to_numpy()[rows].max(),
                                   bool(events["is_synthetic"].to_numpy()[rows].any()), kind)
-    return provenance.attach(result, found, events, rows)
+    return provenance.attach(result, found, events, behind_rows)
 
 
-def _provenance_of_groups(parts: pd.DataFrame, first_dates: pd.Series, kind: str) -> provenance.Provenance:
+def _provenance_of_groups(parts: pd.DataFrame, kind: str) -> provenance.Provenance:
     if parts.empty:
         return provenance.Provenance((), None, None, False, kind)
     datasets = [d for d, name in _FROM.items() if parts[name].fillna(0).astype(bool).any()]
-    return provenance.from_parts(datasets, first_dates.min(), parts[_LAST].max(),
+    return provenance.from_parts(datasets, parts[_FIRST].min(), parts[_LAST].max(),
                                  bool(parts[_SYNTHETIC].fillna(0).astype(bool).any()), kind)
