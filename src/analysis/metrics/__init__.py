@@ -4,9 +4,8 @@ Every function takes the processed events (``analysis.load_events()``) or
 daily counts (``analysis.load_daily_counts()``), returns a new frame validated
 against its output schema in :mod:`analysis.tables.schemas`, and attaches a
 :class:`analysis.metrics.provenance.Provenance` (sources, dates, synthetic flag) that
-figures and reports use for their source lines.  ``attacks_per_day``,
-``civilian_harm_by_city``, the period comparisons and ``summarise_events`` also
-take a lazy table from ``analysis.scan_events()`` (DuckDB or Dask,
+figures and reports use for their source lines.  The event metrics also take a
+lazy table from ``analysis.scan_events()`` (DuckDB or Dask,
 :mod:`analysis.metrics.frames`) and give the same result.
 
 Definitions, which articles cite:
@@ -86,9 +85,13 @@ def with_coverage(table: pd.DataFrame, start: str = "event_date", end: str = "ev
 def coverage(events, start: str = "event_date", end: str = "event_end_date") -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last day the data cover: the recorded coverage of the whole table, else this table's span.
 
-    A lazy table (``analysis.scan_events()``) records nothing: its coverage is its own span.
+    ``analysis.scan_events()`` records the whole table's coverage, and ``events_in`` keeps it; a lazy
+    table filtered otherwise has its own span.
     """
     if not isinstance(events, pd.DataFrame):
+        recorded = frames.recorded_coverage(events)
+        if recorded is not None:
+            return recorded
         end = end if end in frames.names(events) else start
         found = frames.span(events, start, end)
         if found is None:
@@ -127,14 +130,6 @@ def _period(table: pd.DataFrame, start, end, date_col: str = "event_date", end_c
     return start, end
 
 
-def _in_memory(events, name: str) -> None:
-    """Refuse a lazy table in a metric that runs on pandas only (so far: all but the two of the engines)."""
-    if not isinstance(events, pd.DataFrame):
-        raise ParameterError(f"{name} runs on a pandas DataFrame (analysis.load_events()); on the DuckDB and Dask "
-                             "engines (analysis.scan_events()) run attacks_per_day, civilian_harm_by_city, "
-                             "compare_periods, week_on_week, month_on_year and summarise_events")
-
-
 def _group_column(by: str | None) -> str | None:
     if by is not None and by not in GROUPABLE:
         raise ParameterError(f"cannot break down by {by!r}; choose one of: {', '.join(GROUPABLE)}")
@@ -147,15 +142,24 @@ def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.Dat
     return provenance.attach(frame, provenance.of_rows(rows, **kwargs), rows)
 
 
-def events_in(events: pd.DataFrame, city: str | None = None, oblast: str | None = None) -> pd.DataFrame:
-    """Events in one settlement (gazetteer name or location as written) and/or one oblast; "" means all."""
-    _in_memory(events, "events_in")
-    mask = pd.Series(True, index=events.index)
+def events_in(events, city: str | None = None, oblast: str | None = None):
+    """Events in one settlement (gazetteer name or location as written) and/or one oblast; "" means all.
+
+    A pandas DataFrame gives a DataFrame, a lazy table a lazy table; either keeps the whole table's coverage.
+    """
+    conditions = []
     if city:
-        mask &= (events["settlement"] == city).fillna(False) | (events["location"] == city).fillna(False)
+        conditions.append((nw.col("settlement") == city).fill_null(False) | (nw.col("location") == city).fill_null(False))
     if oblast:
-        mask &= (events["admin1"] == oblast).fillna(False)
-    return events[mask]
+        conditions.append((nw.col("admin1") == oblast).fill_null(False))
+    if isinstance(events, pd.DataFrame):  # a boolean mask keeps attrs, and with them the coverage
+        return events[frames.mask(events, nw.all_horizontal(*conditions, ignore_nulls=False)) if conditions else np.ones(len(events), bool)]
+    if not conditions:
+        return events
+    condition = nw.all_horizontal(*conditions, ignore_nulls=False)
+    recorded = frames.recorded_coverage(events)
+    selected = nw.to_native(frames.frame(events).filter(condition))
+    return selected if recorded is None else frames.record_coverage(selected, recorded)
 
 
 def window(end, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -247,16 +251,26 @@ def _daily_counts(counts: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, 
 
 
 # ---------------------------------------------------------------- civilian harm
-def civilian_harm_incidents(events: pd.DataFrame, start=None, end=None, admin1: str | None = None) -> pd.DataFrame:
-    """The civilian-harm incidents themselves (see the module docstring), in date order."""
-    _in_memory(events, "civilian_harm_incidents")
+def civilian_harm_incidents(events, start=None, end=None, admin1: str | None = None) -> pd.DataFrame:
+    """The civilian-harm incidents themselves (see the module docstring), in date order, as a pandas DataFrame
+    with the columns and types of the processed events (from a lazy table too)."""
     start, end = _period(events, start, end)
-    mask = frames.mask(events, _harm(start, end))
+    condition = _harm(start, end)
     if admin1 is not None:
-        mask &= (events["admin1"] == admin1).fillna(False).to_numpy(bool)
-    positions = np.flatnonzero(mask)
-    rows = events.take(positions[_date_then_id_order(events, positions)]).reset_index(drop=True)
+        condition &= (nw.col("admin1") == admin1).fill_null(False)
+    if isinstance(events, pd.DataFrame):
+        positions = np.flatnonzero(frames.mask(events, condition))
+        rows = events.take(positions[_date_then_id_order(events, positions)]).reset_index(drop=True)
+    else:
+        rows = frames.collect(frames.frame(events).filter(condition.fill_null(False)))
+        rows = _as_processed(rows).sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
     return provenance.attach(rows, provenance.of_rows(rows), rows)
+
+
+def _as_processed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows read through an engine, with the column types of the processed events table."""
+    types = schemas.empty_frame(schemas.PROCESSED_EVENTS).dtypes
+    return rows.astype({c: types[c] for c in rows.columns if c in types})
 
 
 def _date_then_id_order(events: pd.DataFrame, positions: np.ndarray) -> np.ndarray:

@@ -35,7 +35,19 @@ def scan(path: Path, engine: str = "duckdb", scheduler: str | None = None, colum
         table = dd.read_parquet(str(path))
     else:
         raise ParameterError(f"engine={engine!r}; choose one of: {', '.join(ENGINES)}")
-    return _select(table, columns) if columns else table
+    table = _select(table, columns) if columns else table
+    return _with_coverage(table)
+
+
+def _with_coverage(table):
+    """Record the table's coverage (first event day to last end day), as ``load_events()`` does."""
+    from analysis.metrics import frames
+
+    present = frames.names(table)
+    if "event_date" not in present:
+        return table
+    found = frames.span(table, "event_date", "event_end_date" if "event_end_date" in present else "event_date")
+    return table if found is None else frames.record_coverage(table, found)
 
 
 def _select(table, columns: list[str]):

@@ -10,6 +10,7 @@ the same for every engine.  ``analysis.scan_events()`` gives the lazy inputs.
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import narwhals as nw
 import numpy as np
@@ -52,6 +53,23 @@ def collect(result: nw.DataFrame | nw.LazyFrame) -> pd.DataFrame:
 def as_day(value: pd.Timestamp):
     """A day as a plain datetime, which every engine compares with its date columns."""
     return pd.Timestamp(value).to_pydatetime()
+
+
+# The coverage recorded for lazy tables (they have no ``attrs``): id -> (first, last), dropped with the table.
+_coverage: dict[int, tuple[pd.Timestamp, pd.Timestamp]] = {}
+
+
+def record_coverage(table, covered: tuple[pd.Timestamp, pd.Timestamp]):
+    """Record a lazy table's coverage, as ``with_coverage`` does in a DataFrame's ``attrs``; return the table."""
+    key = id(table)
+    if key not in _coverage:
+        weakref.finalize(table, _coverage.pop, key, None)
+    _coverage[key] = covered
+    return table
+
+
+def recorded_coverage(table) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    return _coverage.get(id(table))
 
 
 def span(events, start: str, end: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
