@@ -18,14 +18,14 @@ process, the median wall time of several runs and the peak resident memory:
 * with ``--dask``, both metrics through ``scan_events(engine="dask")`` on a local
   cluster in a fresh process, checked equal to the pandas results (``dask_metrics``).
 
+and once, on the first ACLED size, one report and a batch of 24 reports against
+the plain ``papermill`` command line running the same notebook one after another.
+
 ``--gdelt-sizes`` adds synthetic GDELT inputs of those sizes (label ``gdelt-<size>``),
 one file per 15 minutes (:mod:`analysis.build.gdelt_synth`, cached like the ACLED files),
 measured the same way except ``validate``.  10M and 25M rows run only when asked
 (``--sizes 2.5m,25m --gdelt-sizes 25m``).  After a run, ``scaling.png`` (beside
 the Markdown table) plots wall time against rows, log-log.
-
-and once, on the smallest size, one report and a batch of 24 reports against
-the plain ``papermill`` command line running the same notebook one after another.
 
 Results go to ``benchmarks/results/<date>.json`` and ``benchmarks/RESULTS.md``,
 with the machine (cores, RAM) and the versions.  No timing is asserted anywhere.
