@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -12,12 +13,23 @@ from analysis import config
 
 pytestmark = pytest.mark.slow
 
+NEW_TARGETS = {"attacks_per_day, DuckDB path, warm", "attacks_per_day, DuckDB path, fresh",
+               "civilian_harm_by_city, DuckDB path, warm", "civilian_harm_by_city, DuckDB path, fresh"}
+
+
+def _run_module():
+    spec = importlib.util.spec_from_file_location("bench_run", config.PROJECT_DIR / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 def test_the_benchmark_suite_runs_and_writes_its_results(tmp_path):
     out = tmp_path / "results"
     result = subprocess.run([sys.executable, str(config.PROJECT_DIR / "benchmarks" / "run.py"), "--sizes", "10k",
-                             "--repeats", "1", "--no-reports", "--out", str(out), "--markdown", str(tmp_path / "R.md")],
-                            capture_output=True, text=True, timeout=600)
+                             "--gdelt-sizes", "10k", "--dask", "--repeats", "1", "--no-reports", "--out", str(out),
+                             "--markdown", str(tmp_path / "R.md")],
+                            capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(next(out.glob("*.json")).read_text())
     measured = report["sizes"]["10k"]
@@ -28,14 +40,51 @@ def test_the_benchmark_suite_runs_and_writes_its_results(tmp_path):
     assert report["machine"]["cores"] and report["machine"]["versions"]["duckdb"]
     assert {r["measure"] for r in report["ratios"]} == {
         "build", "attacks_per_day", "civilian_harm_by_city", "attacks_per_day, warm process",
-        "civilian_harm_by_city, warm process"}
+        "civilian_harm_by_city, warm process", *NEW_TARGETS}
     assert len(measured["warm_attacks_per_day"]["runs_s"]) == 3
     assert measured["build"]["median_cpu_s"] > 0
-    bounds = {(b["measure"], b["bound"]): b for b in report["bounds"]}
+    bounds = {(b["measure"], b["bound"]): b for b in report["bounds"] if b["size"] == "10k"}
     cores = report["machine"]["cores"]
     build = bounds[("build", f"CPU seconds / {cores} cores")]
     assert build["bound_s"] == pytest.approx(measured["build"]["median_cpu_s"] / cores)
     assert build["ratio"] == pytest.approx(build["bound_s"] / measured["duckdb_copy"]["median_s"])
     assert bounds[("civilian_harm_by_city", "imports alone")]["bound_s"] == measured["metric_imports"]["median_s"]
+    assert bounds[("build", "reading the input (cat > /dev/null)")]["bound_s"] == measured["floor_cat"]["median_s"]
+    assert bounds[("attacks_per_day, DuckDB path", "imports alone")]["bound_s"] == measured["scan_imports"]["median_s"]
     markdown = (tmp_path / "R.md").read_text()
     assert "| build | 10k |" in markdown and "## What bounds the unmet targets" in markdown
+
+    # the new measurements, on the ACLED file and on synthetic GDELT in many files
+    gdelt = report["sizes"]["gdelt-10k"]
+    assert gdelt["input"] == "gdelt" and gdelt["input_files"] > 1 and "validate" not in gdelt
+    for size in (measured, gdelt):
+        for name in ("floor_cat", "build", "duckdb_copy", "scan_attacks_per_day", "scan_civilian_harm_by_city",
+                     "warm_scan_attacks_per_day", "warm_scan_civilian_harm_by_city", "dask_metrics"):
+            assert size[name]["exit_codes"] == [0] and size[name]["median_s"] > 0, name
+        for name in ("attacks_per_day", "civilian_harm_by_city", "scan_attacks_per_day",
+                     "scan_civilian_harm_by_city", "warm_scan_attacks_per_day"):
+            assert size[name]["peak_rss_mb"] > 0, name
+        dask = size["dask_metrics"]
+        assert dask["identical"] == {"attacks_per_day": True, "civilian_harm_by_city": True}
+        assert dask["all_identical"] and dask["error"] is None
+        assert set(dask["dask_s"]) == set(dask["pandas_s"]) == {"attacks_per_day", "civilian_harm_by_city"}
+    assert {r["size"] for r in report["ratios"] if r["measure"] in NEW_TARGETS} == {"10k", "gdelt-10k"}
+    assert report["scaling"] == [] and report["memory"] == []  # no 2.5M/25M sizes ran
+    plot = tmp_path / "scaling.png"
+    assert report["plot"] == "scaling.png" and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![Wall time against rows, log-log](scaling.png)" in markdown and "## Dask" in markdown
+
+
+def test_growth_and_memory_targets_are_read_off_the_sizes_that_ran():
+    run = _run_module()
+    entry = lambda seconds, rss: {"median_s": seconds, "peak_rss_mb": rss}  # noqa: E731
+    sizes = {"2.5m": {"rows": 2_500_000, "build": entry(10.0, 1500.0)},
+             "25m": {"rows": 25_000_000, "build": entry(120.0, 3000.0), "attacks_per_day": entry(5.0, 2000.0),
+                     "scan_attacks_per_day": entry(1.0, 300.0)}}
+    [growth] = run.scaling(sizes)
+    assert (growth["measure"], growth["from"], growth["to"]) == ("build", "2.5m", "25m")
+    assert growth["rows_ratio"] == 10 and growth["time_ratio"] == 12 and not growth["meets_target"]
+    memory = {(r["size"], r["measure"]): r["meets_target"] for r in run.memory(sizes)}
+    assert memory == {("2.5m", "build"): True, ("25m", "attacks_per_day"): False,
+                      ("25m", "scan_attacks_per_day"): True}
+    assert run.scaling({"2.5m": sizes["2.5m"]}) == []
