@@ -205,3 +205,41 @@ def test_a_lazy_place_filter_keeps_the_whole_coverage(tmp_path):
 def test_a_metric_refuses_what_is_no_table():
     with pytest.raises(ParameterError, match="not list"):
         metrics.attacks_per_day([1, 2, 3])
+
+
+@pytest.mark.slow
+def test_reports_on_the_lazy_path_write_the_same_files(bundled_reports, tmp_path, monkeypatch):
+    # every events table is "large" here: the reports read it through DuckDB and must write the same numbers,
+    # evidence, figures and HTML as the pandas path of the session's bundled reports (the executed notebook
+    # and run.json record times, and differ between any two runs)
+    from analysis import reports
+    from conftest import point_config_at
+
+    _, on_pandas = bundled_reports
+    monkeypatch.setenv("ANALYSIS_LAZY_EVENTS_ROWS", "0")
+    point_config_at(monkeypatch, tmp_path)
+    notebooks = ["01-daily-briefing", "02-city-profile", "03-period-summary"]
+    results = reports.run_many([(reports.resolve_notebook(n), {}) for n in notebooks], jobs=2, progress=False)
+    for result in results:
+        assert result.ok, result.error
+        expected_dir = on_pandas[result.notebook].report_dir
+        files = sorted(p.relative_to(expected_dir) for p in expected_dir.rglob("*")
+                       if p.is_file() and p.name not in ("run.json", ".build") and p.suffix != ".ipynb")
+        assert files == sorted(p.relative_to(result.report_dir) for p in result.report_dir.rglob("*")
+                               if p.is_file() and p.name not in ("run.json", ".build") and p.suffix != ".ipynb")
+        assert "numbers.json" in map(str, files) and any(str(f).startswith("figures") for f in files)
+        for name in files:
+            assert (result.report_dir / name).read_bytes() == (expected_dir / name).read_bytes(), name
+
+
+def test_lazy_auto_follows_the_size_of_the_table(seed_dirs, monkeypatch):
+    rows = len(analysis.load_events())
+    monkeypatch.setenv("ANALYSIS_LAZY_EVENTS_ROWS", str(rows))
+    assert isinstance(analysis.load_events(lazy="auto"), pd.DataFrame)  # not more rows than the threshold
+    monkeypatch.setenv("ANALYSIS_LAZY_EVENTS_ROWS", str(rows - 1))
+    assert type(analysis.load_events(lazy="auto")).__module__.startswith("duckdb")
+    monkeypatch.setenv("ANALYSIS_LAZY_EVENTS_ROWS", "5 million")
+    with pytest.raises(ParameterError, match="ANALYSIS_LAZY_EVENTS_ROWS='5 million' is not a whole number"):
+        analysis.load_events(lazy="auto")
+    with pytest.raises(ParameterError, match="lazy='yes'; give True, False or 'auto'"):
+        analysis.load_events(lazy="yes")

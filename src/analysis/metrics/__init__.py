@@ -162,6 +162,15 @@ def events_in(events, city: str | None = None, oblast: str | None = None):
     return selected if recorded is None else frames.record_coverage(selected, recorded)
 
 
+def events_between(events, start, end) -> pd.DataFrame:
+    """The events whose first day is in ``start``..``end``, as a pandas DataFrame (from a lazy table too)."""
+    start, end = _day(start, "start"), _day(end, "end")
+    if isinstance(events, pd.DataFrame):
+        return events[events["event_date"].between(start, end).to_numpy(bool)]
+    rows = frames.collect(frames.frame(events).filter(_in_days(start, end).fill_null(False)))
+    return frames.as_processed(rows)  # in the table's order, as on pandas
+
+
 def window(end, days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The ``days`` days ending on ``end`` (both included)."""
     end = _day(end, "date")
@@ -263,14 +272,8 @@ def civilian_harm_incidents(events, start=None, end=None, admin1: str | None = N
         rows = events.take(positions[_date_then_id_order(events, positions)]).reset_index(drop=True)
     else:
         rows = frames.collect(frames.frame(events).filter(condition.fill_null(False)))
-        rows = _as_processed(rows).sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
+        rows = frames.as_processed(rows).sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
     return provenance.attach(rows, provenance.of_rows(rows), rows)
-
-
-def _as_processed(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows read through an engine, with the column types of the processed events table."""
-    types = schemas.empty_frame(schemas.PROCESSED_EVENTS).dtypes
-    return rows.astype({c: types[c] for c in rows.columns if c in types})
 
 
 def _date_then_id_order(events: pd.DataFrame, positions: np.ndarray) -> np.ndarray:

@@ -108,7 +108,15 @@ class LazyRows(provenance.Rows):
     __slots__ = ()
 
     def frame(self) -> pd.DataFrame:
-        return collect(frame(self.table).filter(self.mask))
+        return as_processed(collect(frame(self.table).filter(self.mask)))
+
+
+def as_processed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows read through an engine, with the column types of the processed events table."""
+    from analysis.tables import schemas
+
+    types = schemas.empty_frame(schemas.PROCESSED_EVENTS).dtypes
+    return rows.astype({c: types[c] for c in rows.columns if c in types})
 
 
 # On a lazy table, provenance travels with the aggregation (per group: whether a row is synthetic, which

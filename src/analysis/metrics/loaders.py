@@ -13,6 +13,7 @@ it: a build that finishes meanwhile does not change what it returns.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from analysis import config, storage
 from analysis.build import build, read_manifest_at
-from analysis.errors import DataNotBuiltError
+from analysis.errors import DataNotBuiltError, ParameterError
 from analysis.metrics import with_coverage
 
 _ATTEMPTS = 3  # a single load retries if two newer builds removed its generation between resolving and reading
@@ -65,10 +66,27 @@ class Snapshot:
         storage.prefer_jemalloc()
         return pd.read_parquet(self.path(name), columns=list(columns) if columns else None)
 
-    def events(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The processed events table; its coverage (first and last event day) is kept in ``attrs``."""
+    def events(self, columns: list[str] | None = None, lazy: bool | str = False):
+        """The processed events table; its coverage (first and last event day) is kept in ``attrs``.
+
+        ``lazy=True`` gives a DuckDB relation instead (``analysis.scan_events()``);
+        ``lazy="auto"`` does so for tables of more than ``config.LAZY_EVENTS_ROWS``
+        rows, so that a report on tens of millions of events never loads them.
+        """
+        if lazy == "auto":
+            lazy = self.rows(config.EVENTS_FILE) > lazy_events_rows()
+        elif lazy not in (True, False):
+            raise ParameterError(f"lazy={lazy!r}; give True, False or 'auto'")
+        if lazy:
+            from analysis.metrics import engines
+
+            return engines.scan(self.path(config.EVENTS_FILE), "duckdb", columns=columns)
         events = self.table(config.EVENTS_FILE, columns)
         return with_coverage(events) if {"event_date", "event_end_date"} <= set(events.columns) else events
+
+    def rows(self, name: str) -> int:
+        """The number of rows of one output, as the manifest records it."""
+        return int(self.manifest()["outputs"][name]["rows"])
 
     def daily_counts(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Daily counts that are not events: air-force reports and official claims."""
@@ -122,13 +140,25 @@ def _load(processed_dir: Path | None, build: bool, read):
 
 
 def load_events(columns: list[str] | None = None, *, processed_dir: Path | None = None,
-                build: bool = True) -> pd.DataFrame:
+                build: bool = True, lazy: bool | str = False) -> pd.DataFrame:
     """The processed events table (``events.parquet``), building it first if needed.
 
     The table's coverage (first and last event day) is recorded in ``attrs`` so
-    that metrics on filtered views still know where the data end.
+    that metrics on filtered views still know where the data end.  ``lazy``:
+    see :meth:`Snapshot.events` (the reports pass "auto").
     """
-    return _load(processed_dir, build, lambda data: data.events(columns))
+    return _load(processed_dir, build, lambda data: data.events(columns, lazy))
+
+
+def lazy_events_rows() -> int:
+    """Rows above which ``lazy="auto"`` reads the events through DuckDB (``config.LAZY_EVENTS_ROWS``, or the
+    environment's ``ANALYSIS_LAZY_EVENTS_ROWS``)."""
+    text = os.environ.get(config.LAZY_EVENTS_ENV, "").strip()
+    if not text:
+        return config.LAZY_EVENTS_ROWS
+    if not text.isdigit():
+        raise ParameterError(f"{config.LAZY_EVENTS_ENV}={text!r} is not a whole number of rows")
+    return int(text)
 
 
 def scan_events(engine: str = "duckdb", scheduler: str | None = None, columns: list[str] | None = None, *,
