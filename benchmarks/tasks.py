@@ -62,12 +62,13 @@ def dask_metrics(processed: str) -> None:
 
     import analysis
     from analysis import metrics
-    from analysis.metrics import engines, loaders, provenance
+    from analysis import cluster
+    from analysis.metrics import loaders, provenance
 
     out = {"cluster_start_s": None, "dask_s": {}, "pandas_s": {}, "identical": {}, "same_provenance": {},
            "differences": {}}
     start = time.perf_counter()
-    engines.client("local")
+    cluster.client("local")
     out["cluster_start_s"] = time.perf_counter() - start
     try:
         for name, columns in (("attacks_per_day", metrics.ATTACKS_PER_DAY_COLUMNS),
@@ -87,7 +88,7 @@ def dask_metrics(processed: str) -> None:
                 out["differences"][name] = str(error)[:1000]
             out["same_provenance"][name] = provenance.get(actual) == provenance.get(expected)
     finally:
-        engines.close()
+        cluster.close()
     print(json.dumps(out))
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import analysis
-from analysis import metrics
+from analysis import cluster, metrics
 from analysis.errors import ParameterError
 from analysis.metrics import engines, provenance
 from conftest import events_frame
@@ -109,8 +109,8 @@ def test_duckdb_gives_the_pandas_results(rows, calls_):
 @pytest.fixture(scope="module")
 def local_cluster():
     """One local Dask cluster (a worker process per core) for the module, closed after it."""
-    yield engines.client("local")
-    engines.close()
+    yield cluster.client("local")
+    cluster.close()
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
@@ -243,3 +243,30 @@ def test_lazy_auto_follows_the_size_of_the_table(seed_dirs, monkeypatch):
         analysis.load_events(lazy="auto")
     with pytest.raises(ParameterError, match="lazy='yes'; give True, False or 'auto'"):
         analysis.load_events(lazy="yes")
+
+
+def test_a_build_on_a_local_cluster_gives_the_same_ledger_and_bytes(seed_dirs, local_cluster, tmp_path):
+    # the seed files, plus one with a rejected row, a repeated id and an unreadable file: the ledger must come
+    # back exactly, and every output must be the same bytes as the in-process build's
+    from analysis.build import build
+
+    raw, _, _ = seed_dirs
+    news = next(raw.glob("news_*.csv")).read_text(encoding="utf-8").splitlines()
+    header, first = news[0], news[1]
+    bad_date = first.replace(",2023-03-14,", ",2023-02-30,", 1)
+    (raw / "news_extra.csv").write_text("\n".join([header, first, bad_date]) + "\n", encoding="utf-8")
+    (raw / "empty.csv").write_bytes(b"")
+    local = build(raw, tmp_path / "in-process", quiet=True)
+    on_cluster = build(raw, tmp_path / "on-cluster", quiet=True, scheduler="local")
+    assert local.file_errors == on_cluster.file_errors and local.file_errors  # empty.csv, named
+    assert local.manifest["inputs"] == on_cluster.manifest["inputs"]  # every file's ledger
+    assert any(i["rejected"] for i in local.manifest["inputs"]) and any(i["merged"] for i in local.manifest["inputs"])
+    outputs = local.manifest["outputs"]
+    assert outputs == on_cluster.manifest["outputs"]
+    for name in outputs:
+        assert (on_cluster.generation / name).read_bytes() == (local.generation / name).read_bytes(), name
+
+
+def test_the_build_command_takes_a_scheduler(seed_dirs, cli):
+    code, out, err = cli("build", "--scheduler", "127.0.0.1:8786")
+    assert code == 2 and "give 'local' or a Dask scheduler address tcp://host:port" in err

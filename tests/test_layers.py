@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "analysis"
 # Stage of each top-level name in the package (a module or a subpackage), in the data's order.
 STAGES = [
     ("core", {"config", "errors", "storage", "escaping", "private", "hooks", "progress", "threads", "wording", "fingerprint",
-              "countries", "gazetteer_files"}),
+              "countries", "gazetteer_files", "cluster"}),
     ("tables", {"tables"}),
     ("sources", {"sources"}),
     ("fetch", {"fetch"}),

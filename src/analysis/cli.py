@@ -84,6 +84,9 @@ def build(
     snapshot: Optional[List[str]] = typer.Option(None, "--snapshot", metavar="SOURCE=STAMP",
                                                  help="End SOURCE's snapshot chain at STAMP (e.g. acled="
                                                       "20261202T101500Z) instead of the latest; repeatable."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS|local",
+                                            help="Read the raw files as Dask tasks: on a local cluster ('local') "
+                                                 "or the scheduler at tcp://host:port. Same outputs."),
 ) -> None:
     """Build data/processed/ from every file in data/raw/ and the snapshot chains (skipped when nothing changed)."""
     from analysis.build import build as run
@@ -91,7 +94,7 @@ def build(
 
     pins = parse_pins(snapshot)
     raw_dir, processed_dir = raw_dir or config.RAW_DIR, processed_dir or config.PROCESSED_DIR
-    report = run(raw_dir, processed_dir, force=force, quiet=quiet, snapshots=pins)
+    report = run(raw_dir, processed_dir, force=force, quiet=quiet, snapshots=pins, scheduler=scheduler)
     if not quiet or not report.ok:
         from analysis.build.summary import build_summary
 

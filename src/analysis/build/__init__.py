@@ -122,10 +122,13 @@ def _outputs_intact(generation: Path, manifest: dict) -> bool:
 
 # ---------------------------------------------------------------- the build
 def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, force: bool = False,
-          progress: bool | None = None, quiet: bool = False, snapshots: dict[str, str] | None = None) -> BuildReport:
+          progress: bool | None = None, quiet: bool = False, snapshots: dict[str, str] | None = None,
+          scheduler: str | None = None) -> BuildReport:
     """Build the processed tables unless they are up to date (``force`` rebuilds anyway).
 
     ``snapshots`` pins snapshot chains: {source: stamp} (``--snapshot SOURCE=STAMP``); others end at the latest.
+    ``scheduler`` ("local", or a Dask scheduler's ``tcp://host:port``) reads the raw files as Dask tasks
+    (``--scheduler``); the outputs are the same bytes as the in-process build, the default.
 
     Progress: a bar if ``progress`` (default: when stderr is a terminal), else a
     line per chunk of a large file; nothing at all if ``quiet``.
@@ -149,7 +152,8 @@ def build(raw_dir: Path | None = None, processed_dir: Path | None = None, *, for
                 return skipped
             bar = sys.stderr.isatty() if progress is None else progress
             mode = "off" if quiet else "bar" if bar else "lines"
-            return run_build(raw_dir, processed_dir, fingerprint.code_fingerprint(), progress=mode, pins=pins)
+            return run_build(raw_dir, processed_dir, fingerprint.code_fingerprint(), progress=mode, pins=pins,
+                             scheduler=scheduler)
     except OSError as exc:
         if not (_is_within(exc.filename, processed_dir) or _is_disk_full(exc)):
             raise

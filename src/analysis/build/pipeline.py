@@ -23,7 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from analysis import config, countries, gazetteer_files, places, storage
+from analysis import cluster, config, countries, gazetteer_files, places, storage
 from analysis.build import dailycounts
 from analysis.build import generations
 from analysis.build import pages
@@ -63,10 +63,11 @@ class _Collected:
 
 
 def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: str = "lines",
-              pins: dict[str, str] | None = None) -> BuildReport:
+              pins: dict[str, str] | None = None, scheduler: str | None = None) -> BuildReport:
     """Build into a new generation folder and switch ``current`` to it (called under the build lock).
 
     ``pins`` ({source: stamp}) ends a source's snapshot chain at that snapshot instead of the latest.
+    ``scheduler`` ("local" or ``tcp://host:port``) reads the raw files as Dask tasks; the outputs are the same.
     """
     files = raw_files(raw_dir)
     chains = snapshots.resolve(raw_dir, pins)
@@ -83,7 +84,7 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=processed_dir))
     switched = False
     try:
-        collected = _read_all(files, snapshots.pages(chains, raw_dir), work, progress)
+        collected = _read_all(files, snapshots.pages(chains, raw_dir), work, progress, scheduler)
         collected.deleted = pages.deletions(snapshots.pages(chains, raw_dir, "deleted"))
         checkpoint("read")
         _resolve_duplicates(collected)
@@ -104,13 +105,19 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
 
 
 # ---------------------------------------------------------------- reading
-def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Path, progress_mode: str) -> _Collected:
-    """The loose raw files (by name), then the snapshot pages (per source, base first, in page order)."""
+def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Path, progress_mode: str,
+              scheduler: str | None = None) -> _Collected:
+    """The loose raw files (by name), then the snapshot pages (per source, base first, in page order).
+
+    With a ``scheduler`` the loose files are read as Dask tasks (:func:`_read_on_cluster`).
+    """
     collected = _Collected()
     threading.Thread(target=_prepare_places, name="gazetteer", daemon=True).start()
 
     with file_progress(progress_mode) as progress:
-        for number, path in enumerate(files):
+        if scheduler is not None and files:
+            _read_on_cluster(files, work, collected, progress, scheduler)
+        for number, path in enumerate(files if scheduler is None else []):
             try:
                 _read_file(path, number, work, collected, progress)
             except GazetteerFileError:  # the project's gazetteer file, not this raw file: the build stops
@@ -120,12 +127,48 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
         for number, page in enumerate(page_files, start=len(files)):
             try:
                 ledger, part = pages.read_page(page, lambda opened: _Part(opened, work, number, progress))
-                _collect(collected, ledger, part, page)
+                _collect(collected, ledger, part.read(), page)
             except GazetteerFileError:
                 raise
             except InputError as exc:
                 collected.file_errors.append({"path": page.raw_file, "line": exc.line, "error": exc.reason})
     return collected
+
+
+def _read_on_cluster(files: list[Path], work: Path, collected: _Collected, progress, scheduler: str) -> None:
+    """Each raw file read by a Dask worker into the same part as in this process (the work folder must be
+    shared); the results are collected in file order, so the outputs are the same bytes as a local build."""
+    dask = cluster.client(scheduler)  # first: without Dask installed it says how to install it
+
+    from distributed import as_completed
+
+    futures = dask.map(read_file_task, [str(p) for p in files], range(len(files)), work=str(work), pure=False)
+    task = progress.start(f"{len(files)} raw files on the Dask cluster", expected_rows=len(files))
+    for _ in as_completed(futures):
+        progress.advance(task, 1)
+    progress.finish(task)
+    for path, outcome in zip(files, dask.gather(futures)):
+        kind, *rest = outcome
+        if kind == "gazetteer":
+            raise GazetteerFileError(*rest[:2], line=rest[2])
+        if kind == "input":
+            collected.file_errors.append({"path": path.name, "line": rest[0], "error": rest[1]})
+        else:
+            _collect(collected, *rest, None)
+
+
+def read_file_task(path: str, number: int, work: str) -> tuple:
+    """On a Dask worker: :func:`_read_file`'s reading of one file, its errors returned as data (they carry
+    file, line and reason, and pickle as plain values)."""
+    try:
+        with file_progress("off") as quiet:
+            ledger, part = read_file(open_file(Path(path)), Path(path).name,
+                                     lambda opened: _Part(opened, Path(work), number, quiet))
+    except GazetteerFileError as exc:
+        return "gazetteer", exc.path, exc.reason, exc.line
+    except InputError as exc:
+        return "input", exc.line, exc.reason
+    return "read", ledger, part.read()
 
 
 def _prepare_places() -> None:
@@ -143,16 +186,26 @@ def _prepare_places() -> None:
 def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
     """Stream one file into its own Parquet part; an unreadable file leaves nothing behind."""
     ledger, part = read_file(open_file(path), path.name, lambda opened: _Part(opened, work, number, progress))
-    _collect(collected, ledger, part, None)
+    _collect(collected, ledger, part.read(), None)
 
 
-def _collect(collected: _Collected, ledger: Ledger, part: _Part, origin: snapshots.PageFile | None) -> None:
-    if part.written:
-        collected.parts[part.target].append(part.path)
-        collected.origins[part.target].append(origin)
+@dataclass
+class _Read:
+    """What reading one file left: its table, its part (None if no row was accepted), rejects and warnings."""
+
+    target: str
+    path: Path | None
+    rejects: list[pd.DataFrame]
+    warnings: list[pd.DataFrame]
+
+
+def _collect(collected: _Collected, ledger: Ledger, read: _Read, origin: snapshots.PageFile | None) -> None:
+    if read.path is not None:
+        collected.parts[read.target].append(read.path)
+        collected.origins[read.target].append(origin)
     collected.ledgers.append(ledger)
-    collected.rejects.extend(part.rejects)
-    collected.warnings.extend(part.warnings)
+    collected.rejects.extend(read.rejects)
+    collected.warnings.extend(read.warnings)
 
 
 class _Part:
@@ -175,6 +228,9 @@ class _Part:
     @property
     def written(self) -> bool:
         return self._writer is not None
+
+    def read(self) -> _Read:
+        return _Read(self.target, self.path if self.written else None, self.rejects, self.warnings)
 
     def __enter__(self) -> _Part:
         return self

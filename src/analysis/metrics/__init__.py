@@ -149,14 +149,15 @@ def events_in(events, city: str | None = None, oblast: str | None = None):
     """
     conditions = []
     if city:
-        conditions.append((nw.col("settlement") == city).fill_null(False) | (nw.col("location") == city).fill_null(False))
+        conditions.append((nw.col("settlement") == city).fill_null(False)
+                          | (nw.col("location") == city).fill_null(False))
     if oblast:
         conditions.append((nw.col("admin1") == oblast).fill_null(False))
+    condition = nw.all_horizontal(*conditions, ignore_nulls=False) if conditions else None
     if isinstance(events, pd.DataFrame):  # a boolean mask keeps attrs, and with them the coverage
-        return events[frames.mask(events, nw.all_horizontal(*conditions, ignore_nulls=False)) if conditions else np.ones(len(events), bool)]
+        return events[frames.mask(events, condition) if conditions else np.ones(len(events), bool)]
     if not conditions:
         return events
-    condition = nw.all_horizontal(*conditions, ignore_nulls=False)
     recorded = frames.recorded_coverage(events)
     selected = nw.to_native(frames.frame(events).filter(condition))
     return selected if recorded is None else frames.record_coverage(selected, recorded)
@@ -369,7 +370,8 @@ def _day_totals(events, condition: nw.Expr, keys: list[str]):
     Every total of the period comparison and the weekly or monthly summary adds these day totals, so a lazy
     table is read once, grouped by day where it is, and only the days come back.
     """
-    columns = {"event_date": nw.col("event_date"), **{k: nw.col(k).cast(nw.String).fill_null(UNKNOWN_GROUP) for k in keys},
+    columns = {"event_date": nw.col("event_date"),
+               **{k: nw.col(k).cast(nw.String).fill_null(UNKNOWN_GROUP) for k in keys},
                "attack": nw.col("is_attack").fill_null(False).cast(nw.Int64),
                "fatalities_unknown": (nw.col("fatalities").is_null()
                                       | nw.col("is_casualties_unknown").fill_null(False)).cast(nw.Int64),

@@ -7,17 +7,16 @@ here reads the table into pandas.
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
 
+from analysis.cluster import client
 from analysis.errors import ParameterError
+from analysis.metrics import frames
 
 ENGINES = ("duckdb", "dask")
-LOCAL = "local"
 _lock = threading.Lock()
 _duckdb_connection = None
-_dask_client = None  # (scheduler, distributed.Client): one cluster per process, reused
 
 
 def scan(path: Path, engine: str = "duckdb", scheduler: str | None = None, columns: list[str] | None = None):
@@ -41,8 +40,6 @@ def scan(path: Path, engine: str = "duckdb", scheduler: str | None = None, colum
 
 def _with_coverage(table):
     """Record the table's coverage (first event day to last end day), as ``load_events()`` does."""
-    from analysis.metrics import frames
-
     present = frames.names(table)
     if "event_date" not in present:
         return table
@@ -52,8 +49,6 @@ def _with_coverage(table):
 
 def _select(table, columns: list[str]):
     import narwhals as nw
-
-    from analysis.metrics import frames
 
     present = frames.names(table)
     missing = [c for c in columns if c not in present]
@@ -71,50 +66,3 @@ def _duckdb():
 
             _duckdb_connection = duckdb.connect()
         return _duckdb_connection
-
-
-def client(scheduler: str | None = None):
-    """The Dask client computations go to: a local cluster (None or "local"), or the scheduler at ``tcp://...``.
-
-    The local cluster has one worker process per core, started on first use and
-    reused by later calls in the same process.
-    """
-    global _dask_client
-    key = LOCAL if scheduler in (None, LOCAL) else str(scheduler)
-    if key != LOCAL and not key.startswith(("tcp://", "tls://")):
-        raise ParameterError(f"scheduler={scheduler!r}; give 'local' or a Dask scheduler address tcp://host:port")
-    with _lock:
-        if _dask_client is not None and _dask_client[0] == key and _dask_client[1].status == "running":
-            return _dask_client[1]
-        if _dask_client is not None:
-            close()
-        _dask_client = (key, _connect(key))
-        return _dask_client[1]
-
-
-def _connect(key: str):
-    import os
-
-    from distributed import Client, LocalCluster
-
-    if key == LOCAL:
-        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        return Client(cluster, set_as_default=True)
-    try:
-        return Client(key, timeout="10s", set_as_default=True)
-    except (OSError, TimeoutError) as error:
-        raise ParameterError(f"cannot reach the Dask scheduler at {key}: {error}") from None
-
-
-def close() -> None:
-    """Close this process's Dask client (and its local cluster)."""
-    global _dask_client
-    if _dask_client is None:
-        return
-    _, dask_client = _dask_client
-    _dask_client = None
-    cluster = dask_client.cluster
-    dask_client.close()
-    if cluster is not None:
-        cluster.close()

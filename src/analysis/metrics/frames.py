@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.errors import ParameterError
 from analysis.metrics import provenance
+from analysis.tables import schemas
 from analysis.tables.vocabulary import SOURCE_DATASETS
 
 
@@ -113,8 +114,6 @@ class LazyRows(provenance.Rows):
 
 def as_processed(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows read through an engine, with the column types of the processed events table."""
-    from analysis.tables import schemas
-
     types = schemas.empty_frame(schemas.PROCESSED_EVENTS).dtypes
     return rows.astype({c: types[c] for c in rows.columns if c in types})
 

@@ -22,7 +22,7 @@ import pandas as pd
 from analysis import config, storage
 from analysis.build import build, read_manifest_at
 from analysis.errors import DataNotBuiltError, ParameterError
-from analysis.metrics import with_coverage
+from analysis.metrics import engines, with_coverage
 
 _ATTEMPTS = 3  # a single load retries if two newer builds removed its generation between resolving and reading
 PIN_FILE = ".build"  # in a report's folder: the generation its run.json records (see pin_report)
@@ -78,8 +78,6 @@ class Snapshot:
         elif lazy not in (True, False):
             raise ParameterError(f"lazy={lazy!r}; give True, False or 'auto'")
         if lazy:
-            from analysis.metrics import engines
-
             return engines.scan(self.path(config.EVENTS_FILE), "duckdb", columns=columns)
         events = self.table(config.EVENTS_FILE, columns)
         return with_coverage(events) if {"event_date", "event_end_date"} <= set(events.columns) else events
@@ -173,8 +171,6 @@ def scan_events(engine: str = "duckdb", scheduler: str | None = None, columns: l
     Filter a lazy table and its coverage is its own span: give ``start`` and
     ``end`` to count zeros outside it.
     """
-    from analysis.metrics import engines
-
     return _load(processed_dir, build, lambda data: engines.scan(data.path(config.EVENTS_FILE), engine, scheduler,
                                                                  columns))
 
