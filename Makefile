@@ -21,8 +21,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/analysis run-all
 
+# Two pytest workers (pytest-xdist), one per core of the CI machine; a test file stays on one worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean-venv:
 	rm -rf $(VENV)
