@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_events": ("analysis.metrics.loaders", "load_events"),
     "scan_events": ("analysis.metrics.loaders", "scan_events"),
+    "scan_daily_counts": ("analysis.metrics.loaders", "scan_daily_counts"),
     "load_daily_counts": ("analysis.metrics.loaders", "load_daily_counts"),
     "load_manifest": ("analysis.metrics.loaders", "load_manifest"),
     "load_ledger_file": ("analysis.metrics.loaders", "load_ledger_file"),

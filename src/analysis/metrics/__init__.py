@@ -4,9 +4,9 @@ Every function takes the processed events (``analysis.load_events()``) or
 daily counts (``analysis.load_daily_counts()``), returns a new frame validated
 against its output schema in :mod:`analysis.tables.schemas`, and attaches a
 :class:`analysis.metrics.provenance.Provenance` (sources, dates, synthetic flag) that
-figures and reports use for their source lines.  The event metrics also take a
-lazy table from ``analysis.scan_events()`` (DuckDB or Dask,
-:mod:`analysis.metrics.frames`) and give the same result.
+figures and reports use for their source lines.  Every metric also takes a lazy
+table from ``analysis.scan_events()`` or ``analysis.scan_daily_counts()``
+(DuckDB or Dask, :mod:`analysis.metrics.frames`) and gives the same result.
 
 Definitions, which articles cite:
 
@@ -134,12 +134,6 @@ def _group_column(by: str | None) -> str | None:
     if by is not None and by not in GROUPABLE:
         raise ParameterError(f"cannot break down by {by!r}; choose one of: {', '.join(GROUPABLE)}")
     return by
-
-
-def _finish(frame: pd.DataFrame, schema, rows: pd.DataFrame, **kwargs) -> pd.DataFrame:
-    """Check the result against its schema (see analysis.tables.rowchecks) and attach provenance."""
-    frame = rowchecks.check(frame.reset_index(drop=True), schema)
-    return provenance.attach(frame, provenance.of_rows(rows, **kwargs), rows)
 
 
 def events_in(events, city: str | None = None, oblast: str | None = None):
@@ -506,24 +500,35 @@ def _complete_grid(table: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) ->
 
 
 # ---------------------------------------------------------------- air attacks and claims
-def air_attacks_per_day(daily_counts: pd.DataFrame, start=None, end=None, by: str | None = "weapon_category",
-                        ) -> pd.DataFrame:
+def air_attacks_per_day(daily_counts, start=None, end=None, by: str | None = "weapon_category") -> pd.DataFrame:
     """Missiles and drones launched and destroyed per report day, by weapon category (or ``by=None``: all).
 
-    Only report rows that give a number launched contribute; ``share_destroyed``
-    is destroyed / launched and empty on days with nothing launched.
+    ``daily_counts`` is a pandas DataFrame (``analysis.load_daily_counts()``) or a lazy table
+    (``analysis.scan_daily_counts()``).  Only report rows that give a number launched contribute;
+    ``share_destroyed`` is destroyed / launched and empty on days with nothing launched.
     """
     if by not in (None, "weapon_category"):
         raise ParameterError("air attacks can be broken down by 'weapon_category' or not at all (by=None)")
-    air = daily_counts[daily_counts["source_dataset"] == "air_force"]
-    start, end = _period(air, start, end, "count_date", "count_date", what="air-force reports")
-    air = air[air["count_date"].between(start, end)]
-    wide = air.pivot_table(index=["raw_file", "raw_line", "count_date", "weapon_category"], columns="metric",
-                           values="value", aggfunc="sum").reset_index().rename_axis(columns=None)
-    wide = wide.reindex(columns=wide.columns.union(["launched", "destroyed"], sort=False))  # none in the range
-    wide = wide[wide["launched"].notna()]
-    category = wide["weapon_category"] if by else pd.Series("all", index=wide.index)
-    sums = wide.assign(group=category).groupby(["count_date", "group"])[["launched", "destroyed"]].sum(min_count=0)
+    is_air = (nw.col("source_dataset") == "air_force").fill_null(False)
+    reports = frames.frame(daily_counts).filter(is_air)
+    covered = frames.span(reports, "count_date", "count_date")
+    if covered is None:
+        raise ParameterError("there are no events to compute from (is data/raw empty, or the filter too narrow?)")
+    start, end = _period(None, start, end, what="air-force reports", covered=covered)
+    in_range = is_air & nw.col("count_date").is_between(frames.as_day(start), frames.as_day(end))
+    values = {m: nw.when(nw.col("metric") == m).then(nw.col("value")) for m in ("launched", "destroyed")}
+    rows, keep = frames.rows_where(daily_counts, in_range, raw_file=nw.col("raw_file"), raw_line=nw.col("raw_line"),
+                                   count_date=nw.col("count_date"), weapon_category=nw.col("weapon_category"),
+                                   **values, gives_launched=(nw.col("metric") == "launched").cast(nw.Int64),
+                                   **frames.provenance_columns(daily_counts, "count_date", "count_date"))
+    # one report row (file, line) may give several metrics: its launched and destroyed side by side
+    per_row = frames.collect(rows.group_by("raw_file", "raw_line", "count_date", "weapon_category").agg(
+        nw.col("launched").sum(), nw.col("destroyed").sum(), nw.col("gives_launched").sum(),
+        *frames.provenance_aggregates(daily_counts)))
+    per_row, parts = frames.split_provenance(per_row)
+    given = per_row[per_row["gives_launched"] > 0].astype({"count_date": schemas.DATE})
+    category = given["weapon_category"].astype("str") if by else pd.Series("all", index=given.index, dtype="str")
+    sums = given.assign(group=category).groupby(["count_date", "group"])[["launched", "destroyed"]].sum(min_count=0)
     groups = sorted(set(category)) or ["all"]
     days = pd.date_range(start, end, freq="D", unit="ms")
     full = sums.reindex(pd.MultiIndex.from_product([days, groups], names=["count_date", "weapon_category"]),
@@ -531,18 +536,25 @@ def air_attacks_per_day(daily_counts: pd.DataFrame, start=None, end=None, by: st
     full["share_destroyed"] = (full["destroyed"] / full["launched"].where(full["launched"] > 0)).astype("Float64")
     full = full.sort_values(["weapon_category", "count_date"], kind="stable")
     full = full.astype({"count_date": schemas.DATE, "weapon_category": "str"})
-    return _finish(full[_AIR_ORDER], schemas.AIR_ATTACKS_PER_DAY, air,
-                   start="count_date", end="count_date", kind="Reports")
+    result = rowchecks.check(full[_AIR_ORDER].reset_index(drop=True), schemas.AIR_ATTACKS_PER_DAY)
+    return frames.attach(result, daily_counts, in_range, parts, keep=keep, kind="Reports",
+                         start="count_date", end="count_date")
 
 
-def reported_claims(daily_counts: pd.DataFrame, start=None, end=None, metric: str | None = None) -> pd.DataFrame:
-    """Officially reported numbers (``is_reported_claim``), e.g. attacks repelled, dated within start..end."""
-    claims = daily_counts[daily_counts["is_reported_claim"]]
+def reported_claims(daily_counts, start=None, end=None, metric: str | None = None) -> pd.DataFrame:
+    """Officially reported numbers (``is_reported_claim``), e.g. attacks repelled, dated within start..end;
+    a pandas DataFrame, from a lazy table (``analysis.scan_daily_counts()``) too."""
     # Claims are sparse statements, not a series with a coverage: a day without one is simply a day without one.
-    start = pd.Timestamp.min if start is None else _day(start, "start")
-    end = pd.Timestamp.max if end is None else _day(end, "end")
-    rows = claims[claims["count_date"].between(start, end)]
+    condition = nw.col("is_reported_claim").fill_null(False)
+    if start is not None:
+        condition &= nw.col("count_date") >= frames.as_day(_day(start, "start"))
+    if end is not None:
+        condition &= nw.col("count_date") <= frames.as_day(_day(end, "end"))
     if metric is not None:
-        rows = rows[rows["metric"] == metric]
+        condition &= (nw.col("metric") == metric).fill_null(False)
+    if isinstance(daily_counts, pd.DataFrame):
+        rows = daily_counts[frames.mask(daily_counts, condition)]
+    else:
+        rows = frames.as_processed(frames.collect(frames.frame(daily_counts).filter(condition)), schemas.DAILY_COUNTS)
     rows = rows.sort_values(["count_date", "metric", "raw_file", "raw_line"], kind="stable").reset_index(drop=True)
     return provenance.attach(rows, provenance.of_rows(rows, "count_date", "count_date", kind="Claims"), rows)

@@ -112,9 +112,9 @@ class LazyRows(provenance.Rows):
         return as_processed(collect(frame(self.table).filter(self.mask)))
 
 
-def as_processed(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows read through an engine, with the column types of the processed events table."""
-    types = schemas.empty_frame(schemas.PROCESSED_EVENTS).dtypes
+def as_processed(rows: pd.DataFrame, schema=schemas.PROCESSED_EVENTS) -> pd.DataFrame:
+    """Rows read through an engine, with the column types of a processed table (by default the events)."""
+    types = schemas.empty_frame(schema).dtypes
     return rows.astype({c: types[c] for c in rows.columns if c in types})
 
 
@@ -125,11 +125,11 @@ _SYNTHETIC, _FIRST, _LAST = "_synthetic", "_first", "_last"
 _FROM = {d: f"_from_{d}" for d in SOURCE_DATASETS}
 
 
-def provenance_columns(events, end: str = "event_end_date") -> dict[str, nw.Expr]:
+def provenance_columns(events, start: str = "event_date", end: str = "event_end_date") -> dict[str, nw.Expr]:
     """On a lazy table, the columns to add to the rows a metric aggregates (see :func:`provenance_aggregates`)."""
     if not is_lazy(events):
         return {}
-    return {_SYNTHETIC: nw.col("is_synthetic").fill_null(False).cast(nw.Int8), _FIRST: nw.col("event_date"),
+    return {_SYNTHETIC: nw.col("is_synthetic").fill_null(False).cast(nw.Int8), _FIRST: nw.col(start),
             _LAST: nw.col(end),
             **{name: (nw.col("source_dataset") == d).fill_null(False).cast(nw.Int8) for d, name in _FROM.items()}}
 
@@ -151,7 +151,8 @@ def split_provenance(groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame |
 
 
 def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame | None = None,
-           keep: np.ndarray | None = None, kind: str = "Events", evidence: nw.Expr | None = None) -> pd.DataFrame:
+           keep: np.ndarray | None = None, kind: str = "Events", evidence: nw.Expr | None = None,
+           start: str = "event_date", end: str = "event_end_date") -> pd.DataFrame:
     """Attach the provenance of the rows where ``condition`` holds, and a reference to the rows behind the
     numbers (those where ``evidence`` holds; by default the same rows).
 
@@ -171,8 +172,7 @@ def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame
     if not rows.any():
         return provenance.attach(result, provenance.Provenance((), None, None, False, kind), events, behind_rows)
     found = provenance.from_parts(events["source_dataset"][rows].dropna().unique(),
-                                  events["event_date"].to_numpy()[rows].min(),
-                                  events["event_end_date"].to_numpy()[rows].max(),
+                                  events[start].to_numpy()[rows].min(), events[end].to_numpy()[rows].max(),
                                   bool(events["is_synthetic"].to_numpy()[rows].any()), kind)
     return provenance.attach(result, found, events, behind_rows)
 

@@ -175,6 +175,13 @@ def scan_events(engine: str = "duckdb", scheduler: str | None = None, columns: l
                                                                  columns))
 
 
+def scan_daily_counts(engine: str = "duckdb", scheduler: str | None = None, *, processed_dir: Path | None = None,
+                      build: bool = True):
+    """The daily counts (air-force reports, claims) as a lazy table, as :func:`scan_events` gives the events."""
+    return _load(processed_dir, build, lambda data: engines.scan(data.path(config.DAILY_COUNTS_FILE), engine,
+                                                                 scheduler))
+
+
 def load_daily_counts(columns: list[str] | None = None, *, processed_dir: Path | None = None,
                       build: bool = True) -> pd.DataFrame:
     """Daily counts that are not events: air-force reports and official claims."""
