@@ -42,3 +42,21 @@ def test_without_build_a_missing_table_is_a_clear_error(dirs):
 def test_manifest_is_available(dirs):
     manifest = loaders.load_manifest()
     assert {e["path"] for e in manifest["inputs"]} == {p.name for p in dirs[0].iterdir()}
+
+
+def test_the_loaded_events_and_a_metric_result_save_to_parquet(seed_dirs, tmp_path):
+    # pandas writes attrs as JSON into the file's metadata: the coverage and the rows behind a result must not
+    # make to_parquet fail (they did: a Timestamp and a Rows object are not JSON)
+    import pandas as pd
+
+    import analysis
+    from analysis import metrics
+
+    events = analysis.load_events()
+    events.to_parquet(tmp_path / "events.parquet")
+    back = pd.read_parquet(tmp_path / "events.parquet")
+    assert metrics.coverage(back) == metrics.coverage(events) == (pd.Timestamp("2022-04-08"),
+                                                                  pd.Timestamp("2023-03-14"))
+    daily = metrics.attacks_per_day(metrics.events_in(events, city="Kramatorsk"), rolling=7)
+    daily.to_parquet(tmp_path / "daily.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "daily.parquet"), daily)

@@ -284,7 +284,7 @@ def test_coverage_of_an_empty_table_is_an_error_and_a_recorded_coverage_wins(eve
         metrics.coverage(events.iloc[0:0])
     assert metrics.coverage(events) == (D("2023-03-01"), D("2023-03-10"))
     recorded = metrics.with_coverage(events.copy())
-    assert recorded.attrs[metrics.COVERAGE_KEY] == (D("2023-03-01"), D("2023-03-10"))
+    assert recorded.attrs[metrics.COVERAGE_KEY] == ["2023-03-01", "2023-03-10"]
     late = recorded[recorded["event_date"] >= D("2023-03-06")]
     assert metrics.coverage(late) == (D("2023-03-01"), D("2023-03-10"))  # the view keeps the table's
     assert metrics.with_coverage(events.iloc[0:0].copy()).attrs.get(metrics.COVERAGE_KEY) is None

@@ -78,7 +78,9 @@ def with_coverage(table: pd.DataFrame, start: str = "event_date", end: str = "ev
     """
     if not table.empty:
         end = end if end in table else start
-        table.attrs[COVERAGE_KEY] = (pd.Timestamp(table[start].min()), pd.Timestamp(table[end].max()))
+        # ISO days, not Timestamps: pandas writes attrs as JSON into a Parquet file's metadata (to_parquet)
+        table.attrs[COVERAGE_KEY] = [f"{pd.Timestamp(table[start].min()):%Y-%m-%d}",
+                                     f"{pd.Timestamp(table[end].max()):%Y-%m-%d}"]
     return table
 
 
@@ -99,7 +101,7 @@ def coverage(events, start: str = "event_date", end: str = "event_end_date") -> 
         return found
     recorded = events.attrs.get(COVERAGE_KEY)
     if recorded is not None:
-        return recorded
+        return pd.Timestamp(recorded[0]), pd.Timestamp(recorded[1])
     if events.empty:
         raise ParameterError("there are no events to compute from (is data/raw empty, or the filter too narrow?)")
     end = end if end in events else start

@@ -90,11 +90,13 @@ def combine(*items: Provenance) -> Provenance:
                       any(p.is_synthetic for p in items), items[0].kind if len({p.kind for p in items}) == 1 else "Data")
 
 
-class Rows:
+class Rows(dict):
     """The rows of a processed table a result was computed from: the table and a boolean mask, never copied.
 
     pandas copies ``attrs`` (deeply) with every operation; this reference copies
     as itself, so carrying it costs nothing until :meth:`frame` is asked for.
+    It is an (empty) dict so that ``to_parquet``, which writes ``attrs`` as
+    JSON, writes it as ``{}`` instead of failing.
     """
 
     __slots__ = ("table", "mask")
