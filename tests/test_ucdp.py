@@ -456,3 +456,25 @@ def test_chunked_reading_gives_the_same_result(api_path, api_result):
     assert chunked.ledger.as_dict() == api_result.ledger.as_dict()
     pd.testing.assert_frame_equal(chunked.accepted, api_result.accepted)
     pd.testing.assert_frame_equal(chunked.warnings, api_result.warnings)
+
+
+# ---------------------------------------------------------------- coded columns, on a hand-written row
+UCDP_ROW = {"id": "1", "type_of_violence": "1", "side_a": "Government of Ukraine", "side_b": "Government of Russia",
+            "source_office": "Office", "source_headline": "Headline", "where_prec": "1",
+            "where_coordinates": "Kramatorsk town", "adm_1": "Donetsk oblast", "adm_2": "Kramatorsk raion",
+            "latitude": "48.72", "longitude": "37.55", "country": "Ukraine", "date_prec": "1",
+            "date_start": "2022-03-14", "date_end": "2022-03-14", "deaths_civilians": "0", "best": "1"}
+
+
+def test_each_unknown_code_is_rejected_on_its_own_column_naming_the_codes_allowed():
+    raw = pd.DataFrame([{**UCDP_ROW, "date_prec": "9"}, {**UCDP_ROW, "type_of_violence": "4"},
+                        {**UCDP_ROW, "where_prec": "8"}, {**UCDP_ROW, "date_prec": "2.0"}], dtype="str")
+    failures = base.Failures()
+    out = ucdp.parse(raw, failures)
+    rejected = failures.frame()[["row", "column", "value", "rule", "message"]]
+    assert [tuple(r) for r in rejected.itertuples(index=False)] == [
+        (0, "date_prec", "9", "unknown_code", "'date_prec' must be one of 1, 2, 3, 4, 5"),
+        (1, "type_of_violence", "4", "unknown_code", "'type_of_violence' must be one of 1, 2, 3"),
+        (2, "where_prec", "8", "unknown_code", "'where_prec' must be one of 1, 2, 3, 4, 5, 6, 7"),
+    ]
+    assert out["date_precision"].iloc[3] == "days"  # '2.0', as a float round-trip writes it, is code 2
