@@ -466,15 +466,33 @@ UCDP_ROW = {"id": "1", "type_of_violence": "1", "side_a": "Government of Ukraine
             "date_start": "2022-03-14", "date_end": "2022-03-14", "deaths_civilians": "0", "best": "1"}
 
 
-def test_each_unknown_code_is_rejected_on_its_own_column_naming_the_codes_allowed():
-    raw = pd.DataFrame([{**UCDP_ROW, "date_prec": "9"}, {**UCDP_ROW, "type_of_violence": "4"},
-                        {**UCDP_ROW, "where_prec": "8"}, {**UCDP_ROW, "date_prec": "2.0"}], dtype="str")
+def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
+    changes = [{"date_prec": "9"}, {"type_of_violence": "4"}, {"where_prec": "8"}, {"date_prec": "2.0"},
+               {"date_start": "2022-13-45"}, {"date_end": "14/03/2022"}, {"year": "2021"}, {"type_of_violence": ""},
+               {"latitude": "48,7", "longitude": "E37"}, {"id": "14799x"},
+               {"id": " "}]
+    raw = pd.DataFrame([{**UCDP_ROW, "year": "2022", **change} for change in changes], dtype="str")
     failures = base.Failures()
     out = ucdp.parse(raw, failures)
-    rejected = failures.frame()[["row", "column", "value", "rule", "message"]]
-    assert [tuple(r) for r in rejected.itertuples(index=False)] == [
-        (0, "date_prec", "9", "unknown_code", "'date_prec' must be one of 1, 2, 3, 4, 5"),
-        (1, "type_of_violence", "4", "unknown_code", "'type_of_violence' must be one of 1, 2, 3"),
-        (2, "where_prec", "8", "unknown_code", "'where_prec' must be one of 1, 2, 3, 4, 5, 6, 7"),
+    rejected = failures.frame()
+    assert [tuple(r) for r in rejected[["row", "column", "value", "rule"]].itertuples(index=False)] == [
+        (10, "id", " ", "required_value_missing"),  # only that: an empty id is not also 'not a whole number'
+        (0, "date_prec", "9", "unknown_code"),
+        (9, "id", "14799x", "id_not_a_whole_number"),
+        (4, "date_start", "2022-13-45", "unparseable_date"),
+        (5, "date_end", "14/03/2022", "unparseable_date"),  # day first, day > 12: not Excel's US style
+        (6, "year", "2021", "year_disagrees_with_date"),
+        (1, "type_of_violence", "4", "unknown_code"),
+        (7, "type_of_violence", "", "unknown_code"),  # required: UCDP always codes it
+        (8, "latitude", "48,7", "not_a_number"),
+        (8, "longitude", "E37", "not_a_number"),
+        (2, "where_prec", "8", "unknown_code"),
     ]
+    messages = dict(zip(rejected["column"], rejected["message"]))
+    assert messages["date_prec"] == "'date_prec' must be one of 1, 2, 3, 4, 5"
+    assert messages["type_of_violence"] == "'type_of_violence' must be one of 1, 2, 3"
+    assert messages["where_prec"] == "'where_prec' must be one of 1, 2, 3, 4, 5, 6, 7"
+    assert messages["year"] == "'year' differs from the year of 'date_start'"
+    assert dict(zip(rejected["rule"], rejected["message"]))["id_not_a_whole_number"] == (
+        "'id' must be a whole number (UCDP event id, e.g. 147997)")
     assert out["date_precision"].iloc[3] == "days"  # '2.0', as a float round-trip writes it, is code 2
