@@ -11,7 +11,8 @@ import pytest
 from analysis import config
 from analysis.build import build
 from analysis.build.ingest import ingest_file, open_file
-from analysis.sources import READERS, acled, air_force, base, claims, detect_headerless, gdelt, news, register, ucdp
+from analysis.sources import (READERS, acled, air_force, base, claims, detect, detect_headerless, gdelt, news,
+                              register, ucdp)
 from analysis.sources.base import Failures, Layout, Reader
 from analysis.tables import schemas
 
@@ -100,6 +101,21 @@ def test_a_headerless_layout_after_a_header_layout_of_the_same_reader_is_recogni
         assert detect_headerless(Path("raw/x.csv"), "a,b") is None
     finally:
         del READERS[TWO.name]
+
+
+WIDE_OR_NARROW = Reader("wide_or_narrow", "claims", (Layout("wide", required=("a", "b", "c")),
+                                                     Layout("narrow", required=("a", "b"))),
+                        lambda raw, failures: raw)
+
+
+def test_a_forced_format_of_several_layouts_reads_with_the_one_missing_fewest_columns():
+    register(WIDE_OR_NARROW)
+    try:
+        assert detect(Path("raw/x.csv"), ("a", "b"), "wide_or_narrow") == (WIDE_OR_NARROW, WIDE_OR_NARROW.layouts[1])
+        assert detect(Path("raw/x.csv"), ("a", "b", "c"), "wide_or_narrow") == (WIDE_OR_NARROW,
+                                                                                WIDE_OR_NARROW.layouts[0])
+    finally:
+        del READERS[WIDE_OR_NARROW.name]
 
 
 # ---------------------------------------------------------------- a new format: the reader and one registration line
