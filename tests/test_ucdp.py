@@ -470,8 +470,9 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
     changes = [{"date_prec": "9"}, {"type_of_violence": "4"}, {"where_prec": "8"}, {"date_prec": "2.0"},
                {"date_start": "2022-13-45"}, {"date_end": "14/03/2022"}, {"year": "2021"}, {"type_of_violence": ""},
                {"latitude": "48,7", "longitude": "E37"}, {"id": "14799x"},
-               {"id": " "}]
-    raw = pd.DataFrame([{**UCDP_ROW, "year": "2022", **change} for change in changes], dtype="str")
+               {"id": " "}, {"active_year": "0.0"}, {"active_year": "maybe"}]
+    raw = pd.DataFrame([{**UCDP_ROW, "year": "2022", "active_year": "1.0", **change} for change in changes],
+                       dtype="str")
     failures = base.Failures()
     out = ucdp.parse(raw, failures)
     rejected = failures.frame()
@@ -482,6 +483,7 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
         (4, "date_start", "2022-13-45", "unparseable_date"),
         (5, "date_end", "14/03/2022", "unparseable_date"),  # day first, day > 12: not Excel's US style
         (6, "year", "2021", "year_disagrees_with_date"),
+        (12, "active_year", "maybe", "not_a_boolean"),  # '1.0' and '0.0', as a float round-trip writes them, read
         (1, "type_of_violence", "4", "unknown_code"),
         (7, "type_of_violence", "", "unknown_code"),  # required: UCDP always codes it
         (8, "latitude", "48,7", "not_a_number"),
@@ -493,6 +495,7 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
     assert messages["type_of_violence"] == "'type_of_violence' must be one of 1, 2, 3"
     assert messages["where_prec"] == "'where_prec' must be one of 1, 2, 3, 4, 5, 6, 7"
     assert messages["year"] == "'year' differs from the year of 'date_start'"
+    assert messages["active_year"] == "'active_year' must be one of true, 1, 1.0 / false, 0, 0.0"
     assert dict(zip(rejected["rule"], rejected["message"]))["id_not_a_whole_number"] == (
         "'id' must be a whole number (UCDP event id, e.g. 147997)")
     assert out["date_precision"].iloc[3] == "days"  # '2.0', as a float round-trip writes it, is code 2
