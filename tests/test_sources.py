@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from analysis import config
 from analysis.build import build
 from analysis.build.ingest import ingest_file, open_file
-from analysis.sources import READERS, acled, air_force, base, claims, gdelt, news, register, ucdp
+from analysis.sources import (READERS, acled, air_force, base, claims, detect, detect_headerless, gdelt, news,
+                              register, ucdp)
 from analysis.sources.base import Failures, Layout, Reader
 from analysis.tables import schemas
 
@@ -70,6 +72,50 @@ def test_a_reader_declaration_is_checked():
     with pytest.raises(ValueError, match=r"^a reader named 'acled' is registered already$"):
         register(acled.READER)
     assert list(READERS) == ["acled", "ucdp_ged", "news", "reported_claim", "air_force", "gdelt"]
+
+
+# ---------------------------------------------------------------- files without a header (detect_headerless)
+GDELT_LINE = "1093123456\t20230314\t" + "\t".join([""] * 59)  # 61 tab-separated fields
+
+
+def test_a_headerless_file_is_recognised_by_its_name_or_first_line_unless_another_format_is_forced():
+    gdelt_found = (gdelt.READER, gdelt.LAYOUTS[0])
+    assert GDELT_LINE.count("\t") == 60
+    assert detect_headerless(Path("raw/20230314120000.export.CSV"), "x,y") == gdelt_found  # the published name
+    assert detect_headerless(Path("raw/events.tsv"), GDELT_LINE) == gdelt_found  # the first line
+    assert detect_headerless(Path("raw/acled.csv"), "event_id_cnty,event_date,year") is None  # a header: not here
+    assert detect_headerless(Path("raw/acled.csv"), "event_id_cnty,event_date,year", "gdelt") == gdelt_found
+    assert detect_headerless(Path("raw/20230314120000.export.CSV"), GDELT_LINE, "acled") is None  # forced wins
+
+
+TWO = Reader("two_layouts", "claims", (Layout("two_header", required=("a", "b")),
+                                       Layout("two_raw", required=("a", "b"), header=False, delimiter="|",
+                                              recognise=lambda name, line: name.endswith(".two"))),
+             lambda raw, failures: raw)
+
+
+def test_a_headerless_layout_after_a_header_layout_of_the_same_reader_is_recognised():
+    register(TWO)
+    try:
+        assert detect_headerless(Path("raw/x.two"), "1|2") == (TWO, TWO.layouts[1])
+        assert detect_headerless(Path("raw/x.csv"), "a,b") is None
+    finally:
+        del READERS[TWO.name]
+
+
+WIDE_OR_NARROW = Reader("wide_or_narrow", "claims", (Layout("wide", required=("a", "b", "c")),
+                                                     Layout("narrow", required=("a", "b"))),
+                        lambda raw, failures: raw)
+
+
+def test_a_forced_format_of_several_layouts_reads_with_the_one_missing_fewest_columns():
+    register(WIDE_OR_NARROW)
+    try:
+        assert detect(Path("raw/x.csv"), ("a", "b"), "wide_or_narrow") == (WIDE_OR_NARROW, WIDE_OR_NARROW.layouts[1])
+        assert detect(Path("raw/x.csv"), ("a", "b", "c"), "wide_or_narrow") == (WIDE_OR_NARROW,
+                                                                                WIDE_OR_NARROW.layouts[0])
+    finally:
+        del READERS[WIDE_OR_NARROW.name]
 
 
 # ---------------------------------------------------------------- a new format: the reader and one registration line

@@ -456,3 +456,46 @@ def test_chunked_reading_gives_the_same_result(api_path, api_result):
     assert chunked.ledger.as_dict() == api_result.ledger.as_dict()
     pd.testing.assert_frame_equal(chunked.accepted, api_result.accepted)
     pd.testing.assert_frame_equal(chunked.warnings, api_result.warnings)
+
+
+# ---------------------------------------------------------------- coded columns, on a hand-written row
+UCDP_ROW = {"id": "1", "type_of_violence": "1", "side_a": "Government of Ukraine", "side_b": "Government of Russia",
+            "source_office": "Office", "source_headline": "Headline", "where_prec": "1",
+            "where_coordinates": "Kramatorsk town", "adm_1": "Donetsk oblast", "adm_2": "Kramatorsk raion",
+            "latitude": "48.72", "longitude": "37.55", "country": "Ukraine", "date_prec": "1",
+            "date_start": "2022-03-14", "date_end": "2022-03-14", "deaths_civilians": "0", "best": "1"}
+
+
+def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
+    changes = [{"date_prec": "9"}, {"type_of_violence": "4"}, {"where_prec": "8"}, {"date_prec": "2.0"},
+               {"date_start": "2022-13-45"}, {"date_end": "14/03/2022"}, {"year": "2021"}, {"type_of_violence": ""},
+               {"latitude": "48,7", "longitude": "E37"}, {"id": "14799x"},
+               {"id": " "}, {"active_year": "0.0"}, {"active_year": "maybe"}]
+    raw = pd.DataFrame([{**UCDP_ROW, "year": "2022", "active_year": "1.0", **change} for change in changes],
+                       dtype="str")
+    failures = base.Failures()
+    out = ucdp.parse(raw, failures)
+    rejected = failures.frame()
+    assert [tuple(r) for r in rejected[["row", "column", "value", "rule"]].itertuples(index=False)] == [
+        (10, "id", " ", "required_value_missing"),  # only that: an empty id is not also 'not a whole number'
+        (0, "date_prec", "9", "unknown_code"),
+        (9, "id", "14799x", "id_not_a_whole_number"),
+        (4, "date_start", "2022-13-45", "unparseable_date"),
+        (5, "date_end", "14/03/2022", "unparseable_date"),  # day first, day > 12: not Excel's US style
+        (6, "year", "2021", "year_disagrees_with_date"),
+        (12, "active_year", "maybe", "not_a_boolean"),  # '1.0' and '0.0', as a float round-trip writes them, read
+        (1, "type_of_violence", "4", "unknown_code"),
+        (7, "type_of_violence", "", "unknown_code"),  # required: UCDP always codes it
+        (8, "latitude", "48,7", "not_a_number"),
+        (8, "longitude", "E37", "not_a_number"),
+        (2, "where_prec", "8", "unknown_code"),
+    ]
+    messages = dict(zip(rejected["column"], rejected["message"]))
+    assert messages["date_prec"] == "'date_prec' must be one of 1, 2, 3, 4, 5"
+    assert messages["type_of_violence"] == "'type_of_violence' must be one of 1, 2, 3"
+    assert messages["where_prec"] == "'where_prec' must be one of 1, 2, 3, 4, 5, 6, 7"
+    assert messages["year"] == "'year' differs from the year of 'date_start'"
+    assert messages["active_year"] == "'active_year' must be one of true, 1, 1.0 / false, 0, 0.0"
+    assert dict(zip(rejected["rule"], rejected["message"]))["id_not_a_whole_number"] == (
+        "'id' must be a whole number (UCDP event id, e.g. 147997)")
+    assert out["date_precision"].iloc[3] == "days"  # '2.0', as a float round-trip writes it, is code 2
