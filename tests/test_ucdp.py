@@ -472,7 +472,7 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
                {"date_start": "2022-13-45"}, {"date_end": "14/03/2022"}, {"year": "2021"}, {"type_of_violence": ""},
                {"latitude": "48,7", "longitude": "E37"}, {"id": "14799x"},
                {"id": " "}, {"active_year": "0.0"}, {"active_year": "maybe"}, {"deaths_b": "-1"}, {"best": "999"},
-               {"low": "", "high": ""}]
+               {"low": "", "high": ""}, {"deaths_unknown": ""}]
     raw = pd.DataFrame([{**UCDP_ROW, "year": "2022", "active_year": "1.0", **change} for change in changes],
                        dtype="str")
     failures = base.Failures()
@@ -501,7 +501,8 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
     assert messages["where_prec"] == "'where_prec' must be one of 1, 2, 3, 4, 5, 6, 7"
     assert messages["year"] == "'year' differs from the year of 'date_start'"
     assert messages["active_year"] == "'active_year' must be one of true, 1, 1.0 / false, 0, 0.0"
-    assert messages["deaths_b"] == "'deaths_b' must not be negative"  # row 15: empty low and high are unknown
+    assert messages["deaths_b"] == "'deaths_b' must not be negative"
+    # Rows 15 and 16 pass: empty low and high, or an empty deaths part, are unknown (not negative, no sum to compare).
     assert dict(zip(rejected["rule"], rejected["message"]))["id_not_a_whole_number"] == (
         "'id' must be a whole number (UCDP event id, e.g. 147997)")
     assert out["date_precision"].iloc[3] == "days"  # '2.0', as a float round-trip writes it, is code 2
