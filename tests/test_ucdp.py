@@ -502,7 +502,12 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
     assert messages["year"] == "'year' differs from the year of 'date_start'"
     assert messages["active_year"] == "'active_year' must be one of true, 1, 1.0 / false, 0, 0.0"
     assert messages["deaths_b"] == "'deaths_b' must not be negative"
+    assert messages["best"] == "'best' differs from deaths_a + deaths_b + deaths_civilians + deaths_unknown"
     # Rows 15 and 16 pass: empty low and high, or an empty deaths part, are unknown (not negative, no sum to compare).
     assert dict(zip(rejected["rule"], rejected["message"]))["id_not_a_whole_number"] == (
         "'id' must be a whole number (UCDP event id, e.g. 147997)")
     assert out["date_precision"].iloc[3] == "days"  # '2.0', as a float round-trip writes it, is code 2
+    without_high = pd.DataFrame([{c: v for c, v in UCDP_ROW.items() if c != "high"}], dtype="str")
+    failures = base.Failures()
+    assert ucdp.parse(without_high, failures)["fatalities"].tolist() == [1]  # low alone: no range to check
+    assert failures.frame().empty and failures.warnings_frame().empty
