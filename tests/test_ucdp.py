@@ -463,14 +463,16 @@ UCDP_ROW = {"id": "1", "type_of_violence": "1", "side_a": "Government of Ukraine
             "source_office": "Office", "source_headline": "Headline", "where_prec": "1",
             "where_coordinates": "Kramatorsk town", "adm_1": "Donetsk oblast", "adm_2": "Kramatorsk raion",
             "latitude": "48.72", "longitude": "37.55", "country": "Ukraine", "date_prec": "1",
-            "date_start": "2022-03-14", "date_end": "2022-03-14", "deaths_civilians": "0", "best": "1"}
+            "date_start": "2022-03-14", "date_end": "2022-03-14", "deaths_civilians": "0", "best": "1",
+            "deaths_a": "1", "deaths_b": "0", "deaths_unknown": "0", "low": "1", "high": "1"}
 
 
 def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
     changes = [{"date_prec": "9"}, {"type_of_violence": "4"}, {"where_prec": "8"}, {"date_prec": "2.0"},
                {"date_start": "2022-13-45"}, {"date_end": "14/03/2022"}, {"year": "2021"}, {"type_of_violence": ""},
                {"latitude": "48,7", "longitude": "E37"}, {"id": "14799x"},
-               {"id": " "}, {"active_year": "0.0"}, {"active_year": "maybe"}]
+               {"id": " "}, {"active_year": "0.0"}, {"active_year": "maybe"}, {"deaths_b": "-1"}, {"best": "999"},
+               {"low": "", "high": ""}, {"deaths_unknown": ""}]
     raw = pd.DataFrame([{**UCDP_ROW, "year": "2022", "active_year": "1.0", **change} for change in changes],
                        dtype="str")
     failures = base.Failures()
@@ -486,6 +488,9 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
         (12, "active_year", "maybe", "not_a_boolean"),  # '1.0' and '0.0', as a float round-trip writes them, read
         (1, "type_of_violence", "4", "unknown_code"),
         (7, "type_of_violence", "", "unknown_code"),  # required: UCDP always codes it
+        (13, "deaths_b", "-1", "negative_count"),  # its sum is not compared: one rejection per bad value
+        (14, "best", "best=999, deaths_a=1, deaths_b=0, deaths_civilians=0, deaths_unknown=0",
+         "best_not_sum_of_deaths"),
         (8, "latitude", "48,7", "not_a_number"),
         (8, "longitude", "E37", "not_a_number"),
         (2, "where_prec", "8", "unknown_code"),
@@ -496,6 +501,13 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
     assert messages["where_prec"] == "'where_prec' must be one of 1, 2, 3, 4, 5, 6, 7"
     assert messages["year"] == "'year' differs from the year of 'date_start'"
     assert messages["active_year"] == "'active_year' must be one of true, 1, 1.0 / false, 0, 0.0"
+    assert messages["deaths_b"] == "'deaths_b' must not be negative"
+    assert messages["best"] == "'best' differs from deaths_a + deaths_b + deaths_civilians + deaths_unknown"
+    # Rows 15 and 16 pass: empty low and high, or an empty deaths part, are unknown (not negative, no sum to compare).
     assert dict(zip(rejected["rule"], rejected["message"]))["id_not_a_whole_number"] == (
         "'id' must be a whole number (UCDP event id, e.g. 147997)")
     assert out["date_precision"].iloc[3] == "days"  # '2.0', as a float round-trip writes it, is code 2
+    without_high = pd.DataFrame([{c: v for c, v in UCDP_ROW.items() if c != "high"}], dtype="str")
+    failures = base.Failures()
+    assert ucdp.parse(without_high, failures)["fatalities"].tolist() == [1]  # low alone: no range to check
+    assert failures.frame().empty and failures.warnings_frame().empty
