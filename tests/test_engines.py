@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import analysis
 from analysis import cluster, metrics
 from analysis.errors import ParameterError
-from analysis.metrics import engines, provenance
+from analysis.metrics import engines, frames, provenance
 from conftest import events_frame
 
 D = pd.Timestamp
@@ -203,6 +203,35 @@ def test_a_lazy_place_filter_keeps_the_whole_coverage(tmp_path):
     assert metrics.coverage(kharkiv) == (D("2023-03-01"), D("2023-03-06"))
     # filtered by DuckDB itself, a relation is a new table with its own span
     assert metrics.coverage(relation.filter("event_date > '2023-03-01'")) == (D("2023-03-06"), D("2023-03-06"))
+
+
+@pytest.mark.parametrize("datasets, statistics, constants", [
+    (["acled", "acled", "acled"], True, {"source_dataset": "acled", "is_synthetic": False}),
+    (["acled", "acled", "news"], True, {"is_synthetic": False}),  # one row group acled, the other mixed
+    (["acled", "acled", "news", "news"], True, {"is_synthetic": False}),  # each row group one value, not the same
+    (["acled", "acled", "acled"], False, {}),  # no statistics: nothing is assumed, the coverage is a query
+])
+def test_single_valued_columns_come_from_the_parquet_statistics(tmp_path, datasets, statistics, constants):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"event_date": D("2023-03-01") + pd.Timedelta(days=2 * n), "source_dataset": d,
+             "event_end_date": D("2023-03-01") + pd.Timedelta(days=2 * n + (3 if n == 1 else 0))}
+            for n, d in enumerate(datasets)]
+    path = tmp_path / "events.parquet"
+    pq.write_table(pa.Table.from_pandas(events_frame(rows), preserve_index=False), path, row_group_size=2,
+                   write_statistics=statistics)
+    assert pq.read_metadata(path).num_row_groups == 2
+    relation = engines.scan(path, "duckdb")
+    assert frames.recorded_constants(relation) == constants
+    last = D("2023-03-07") if len(rows) == 4 else D("2023-03-06")  # the last row's day, else the second's end
+    assert frames.recorded_coverage(relation) == (D("2023-03-01"), last)
+    assert frames.recorded_constants(metrics.events_in(relation, city="Kramatorsk")) == constants
+    loaded = metrics.with_coverage(pd.read_parquet(path))
+    for function in (metrics.attacks_per_day, metrics.civilian_harm_by_city):
+        _same(function(loaded), function(relation))
+    names = {"acled": "ACLED", "news": "news reports (hand-coded)"}
+    assert provenance.get(metrics.attacks_per_day(relation)).sources == tuple(names[d] for d in sorted(set(datasets)))
 
 
 def test_a_metric_refuses_what_is_no_table():

@@ -154,9 +154,7 @@ def events_in(events, city: str | None = None, oblast: str | None = None):
         return events[frames.mask(events, condition) if conditions else np.ones(len(events), bool)]
     if not conditions:
         return events
-    recorded = frames.recorded_coverage(events)
-    selected = nw.to_native(frames.frame(events).filter(condition))
-    return selected if recorded is None else frames.record_coverage(selected, recorded)
+    return frames.keep_facts(events, nw.to_native(frames.frame(events).filter(condition)))
 
 
 def events_between(events, start, end) -> pd.DataFrame:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pandas as pd
+
 from analysis.cluster import client
 from analysis.errors import ParameterError
 from analysis.metrics import frames
@@ -35,16 +37,56 @@ def scan(path: Path, engine: str = "duckdb", scheduler: str | None = None, colum
     else:
         raise ParameterError(f"engine={engine!r}; choose one of: {', '.join(ENGINES)}")
     table = _select(table, columns) if columns else table
-    return _with_coverage(table)
+    return _with_facts(table, path)
 
 
-def _with_coverage(table):
-    """Record the table's coverage (first event day to last end day), as ``load_events()`` does."""
+# Columns whose single value makes provenance cheap (see frames.provenance_columns).
+_CONSTANT_CANDIDATES = ("source_dataset", "is_synthetic")
+
+
+def _with_facts(table, path: Path):
+    """Record the table's coverage (first event day to last end day), as ``load_events()`` does, and the
+    columns that hold one value in every row.
+
+    Both come from the Parquet file's statistics where every row group has
+    them; the coverage otherwise from a query.
+    """
     present = frames.names(table)
     if "event_date" not in present:
         return table
-    found = frames.span(table, "event_date", "event_end_date" if "event_end_date" in present else "event_date")
-    return table if found is None else frames.record_coverage(table, found)
+    end = "event_end_date" if "event_end_date" in present else "event_date"
+    stats = _statistics(path, {"event_date", end, *_CONSTANT_CANDIDATES} & set(present))
+    if stats.get("event_date") and stats.get(end):
+        found = (pd.Timestamp(stats["event_date"][0]), pd.Timestamp(stats[end][1]))
+    else:
+        found = frames.span(table, "event_date", end)
+    if found is None:
+        return table
+    constants = {c: stats[c][0] for c in _CONSTANT_CANDIDATES if stats.get(c) and stats[c][0] == stats[c][1]}
+    return frames.record_coverage(table, found, constants)
+
+
+def _statistics(path: Path, columns: set[str]) -> dict:
+    """Per column, (min, max) over the whole Parquet file from its row-group statistics: None for a column
+    with a missing value, or any row group without exact statistics (or an empty file)."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_metadata(path)
+    positions = {metadata.schema.column(i).path: i for i in range(metadata.num_columns)}
+    found = {}
+    for name in columns:
+        lows, highs = [], []
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(positions[name]).statistics
+            if (stats is None or not stats.has_min_max or stats.null_count != 0
+                    or not getattr(stats, "is_min_exact", True) or not getattr(stats, "is_max_exact", True)):
+                break
+            lows.append(stats.min)
+            highs.append(stats.max)
+        else:
+            if lows:
+                found[name] = (min(lows), max(highs))
+    return found
 
 
 def _select(table, columns: list[str]):

@@ -56,21 +56,35 @@ def as_day(value: pd.Timestamp):
     return pd.Timestamp(value).to_pydatetime()
 
 
-# The coverage recorded for lazy tables (they have no ``attrs``): id -> (first, last), dropped with the table.
-_coverage: dict[int, tuple[pd.Timestamp, pd.Timestamp]] = {}
+# What is known of a lazy table without reading its rows (it has no ``attrs``): id -> facts, dropped with it.
+#   "coverage": (first day, last day) of the whole table, kept by filtered views (see metrics.events_in);
+#   "constants": columns that hold one value in every row, from the Parquet statistics (see engines.scan).
+_facts: dict[int, dict] = {}
 
 
-def record_coverage(table, covered: tuple[pd.Timestamp, pd.Timestamp]):
-    """Record a lazy table's coverage, as ``with_coverage`` does in a DataFrame's ``attrs``; return the table."""
+def record_coverage(table, covered: tuple[pd.Timestamp, pd.Timestamp], constants: dict | None = None):
+    """Record a lazy table's coverage, as ``with_coverage`` does in a DataFrame's ``attrs``, and the columns
+    known to hold one value in every row; return the table."""
     key = id(table)
-    if key not in _coverage:
-        weakref.finalize(table, _coverage.pop, key, None)
-    _coverage[key] = covered
+    if key not in _facts:
+        weakref.finalize(table, _facts.pop, key, None)
+    _facts[key] = {"coverage": covered, "constants": dict(constants or {})}
     return table
 
 
 def recorded_coverage(table) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    return _coverage.get(id(table))
+    return _facts.get(id(table), {}).get("coverage")
+
+
+def recorded_constants(table) -> dict:
+    """The columns of a lazy table known to hold one value in every row (a subset of its rows holds it too)."""
+    return _facts.get(id(table), {}).get("constants", {})
+
+
+def keep_facts(table, selected):
+    """``selected``, rows of ``table``, with the facts recorded for ``table`` (its coverage and constants)."""
+    facts = _facts.get(id(table))
+    return selected if facts is None else record_coverage(selected, facts["coverage"], facts["constants"])
 
 
 def span(events, start: str, end: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -119,8 +133,10 @@ def as_processed(rows: pd.DataFrame, schema=schemas.PROCESSED_EVENTS) -> pd.Data
 
 
 # On a lazy table, provenance travels with the aggregation (per group: whether a row is synthetic, which
-# datasets gave rows, the last day), so a metric reads the data once.  On pandas, the rows' boolean mask
-# gives it directly, faster than the extra columns would.
+# datasets gave rows, the last day), so a metric reads the data once.  A column the Parquet statistics show
+# to hold one value (one dataset, all synthetic or none, as in a large single-source store) is not read at
+# all: reading a string per row is most of the cost.  On pandas, the rows' boolean mask gives provenance
+# directly, faster than the extra columns would.
 _SYNTHETIC, _FIRST, _LAST = "_synthetic", "_first", "_last"
 _FROM = {d: f"_from_{d}" for d in SOURCE_DATASETS}
 
@@ -129,24 +145,30 @@ def provenance_columns(events, start: str = "event_date", end: str = "event_end_
     """On a lazy table, the columns to add to the rows a metric aggregates (see :func:`provenance_aggregates`)."""
     if not is_lazy(events):
         return {}
-    return {_SYNTHETIC: nw.col("is_synthetic").fill_null(False).cast(nw.Int8), _FIRST: nw.col(start),
-            _LAST: nw.col(end),
-            **{name: (nw.col("source_dataset") == d).fill_null(False).cast(nw.Int8) for d, name in _FROM.items()}}
+    known = recorded_constants(events)
+    columns = {_FIRST: nw.col(start), _LAST: nw.col(end)}
+    if "is_synthetic" not in known:
+        columns[_SYNTHETIC] = nw.col("is_synthetic").fill_null(False).cast(nw.Int8)
+    if "source_dataset" not in known:
+        columns.update({name: (nw.col("source_dataset") == d).fill_null(False).cast(nw.Int8)
+                        for d, name in _FROM.items()})
+    return columns
 
 
 def provenance_aggregates(events) -> list[nw.Expr]:
-    """On a lazy table, per group: any synthetic row, the first and last day, whether each dataset gave a row."""
+    """On a lazy table, per group: the first and last day, any synthetic row, whether each dataset gave a row
+    (the last two unless known constants)."""
     if not is_lazy(events):
         return []
-    return [nw.col(_SYNTHETIC).max(), nw.col(_FIRST).min(), nw.col(_LAST).max(),
-            *(nw.col(name).max() for name in _FROM.values())]
+    return [nw.col(_FIRST).min(), nw.col(_LAST).max(),
+            *(nw.col(name).max() for name in provenance_columns(events) if name not in (_FIRST, _LAST))]
 
 
 def split_provenance(groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The aggregated groups without the provenance columns, and those columns (None on pandas)."""
-    columns = [_SYNTHETIC, _FIRST, _LAST, *_FROM.values()]
-    if _SYNTHETIC not in groups:
+    if _FIRST not in groups:
         return groups, None
+    columns = [c for c in (_FIRST, _LAST, _SYNTHETIC, *_FROM.values()) if c in groups]
     return groups.drop(columns=columns), groups[columns]
 
 
@@ -156,15 +178,16 @@ def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame
     """Attach the provenance of the rows where ``condition`` holds, and a reference to the rows behind the
     numbers (those where ``evidence`` holds; by default the same rows).
 
-    On a lazy table the provenance comes from the aggregated ``parts`` and the
-    rows are the table and the condition, read when a report records the
-    evidence behind a number.  On pandas both come from boolean masks over the
-    table (``keep``: the condition's, when already computed); nothing is copied.
+    On a lazy table the provenance comes from the aggregated ``parts`` (and
+    the table's known constants) and the rows are the table and the
+    condition, read when a report records the evidence behind a number.  On
+    pandas both come from boolean masks over the table (``keep``: the
+    condition's, when already computed); nothing is copied.
     """
     where = condition.fill_null(False)
     behind = where if evidence is None else evidence.fill_null(False)
     if parts is not None:
-        provenance.attach(result, _provenance_of_groups(parts, kind))
+        provenance.attach(result, _provenance_of_groups(parts, kind, recorded_constants(events)))
         result.attrs[provenance.ROWS_KEY] = LazyRows(events, behind)
         return result
     rows = mask(events, where) if keep is None else keep  # Arrow strings filter fast by a boolean mask
@@ -177,9 +200,15 @@ def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame
     return provenance.attach(result, found, events, behind_rows)
 
 
-def _provenance_of_groups(parts: pd.DataFrame, kind: str) -> provenance.Provenance:
+def _provenance_of_groups(parts: pd.DataFrame, kind: str, constants: dict) -> provenance.Provenance:
     if parts.empty:
         return provenance.Provenance((), None, None, False, kind)
-    datasets = [d for d, name in _FROM.items() if parts[name].fillna(0).astype(bool).any()]
-    return provenance.from_parts(datasets, parts[_FIRST].min(), parts[_LAST].max(),
-                                 bool(parts[_SYNTHETIC].fillna(0).astype(bool).any()), kind)
+    if "source_dataset" in constants:
+        datasets = [constants["source_dataset"]]
+    else:
+        datasets = [d for d, name in _FROM.items() if parts[name].fillna(0).astype(bool).any()]
+    if "is_synthetic" in constants:
+        synthetic = bool(constants["is_synthetic"])
+    else:
+        synthetic = bool(parts[_SYNTHETIC].fillna(0).astype(bool).any())
+    return provenance.from_parts(datasets, parts[_FIRST].min(), parts[_LAST].max(), synthetic, kind)
