@@ -132,3 +132,21 @@ def test_regenerated_demo_merges_quietly_with_itself_and_never_with_another_seed
     other = ingest_file(write_synthetic_acled(tmp_path / "o.csv", rows=750, seed=2024, start="2023-01-01",
                                               end="2023-06-30"), "o.csv", registry)
     assert (other.ledger.accepted, other.ledger.merged) == (750, 0)
+
+
+def test_a_large_file_is_written_in_parts_with_one_header_and_distinct_ids(tmp_path):
+    # 10 rows in parts of at most 4: parts of 4, 3 and 3 rows, each with its own ids; every row accepted
+    path = write_synthetic_acled(tmp_path / "parts.csv", rows=10, seed=5, part_rows=4)
+    again = write_synthetic_acled(tmp_path / "again.csv", rows=10, seed=5, part_rows=4)
+    assert path.read_bytes() == again.read_bytes()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 11 and lines[0].startswith("event_id_cnty,") and sum(line == lines[0] for line in lines) == 1
+    frame = pd.read_csv(path, dtype=str)
+    assert frame["event_id_cnty"].is_unique
+    assert frame["event_id_cnty"].str.extract(r"-p(\d)-")[0].value_counts().sort_index().tolist() == [4, 3, 3]
+    result = ingest_file(path, "parts.csv")
+    assert result.ledger.accepted == 10 and result.ledger.rejected == 0
+    # at or under the part size the file is one part, as before
+    whole = write_synthetic_acled(tmp_path / "whole.csv", rows=10, seed=5, part_rows=10)
+    assert whole.read_bytes() == (write_synthetic_acled(tmp_path / "w2.csv", rows=10, seed=5)).read_bytes()
+    assert "-p0-" not in whole.read_text()

@@ -67,20 +67,38 @@ def file_tag(seed: int, start: str, end: str, rows: int | None = None) -> str:
 
 def synthetic_acled(rows: int, seed: int = 0, start: str = "2022-02-24", end: str = "2023-12-31") -> pd.DataFrame:
     """A frame of ``rows`` synthetic events in ACLED's current layout (strings), plus is_synthetic."""
-    rng = np.random.default_rng(seed)
+    return _synthetic(rows, np.random.default_rng(seed), start, end, f"UKR-{file_tag(seed, start, end, rows)}-")
+
+
+def _synthetic(rows: int, rng: np.random.Generator, start: str, end: str, id_prefix: str) -> pd.DataFrame:
     dates = _dates(rng, rows, pd.Timestamp(start), pd.Timestamp(end))
     places = _places(rng, rows)
     mix = _event_mix(rng, rows)
     fatalities = _fatalities(rng, mix)
-    frame = _assemble(rng, dates, places, mix, fatalities, f"UKR-{file_tag(seed, start, end, rows)}-")
+    frame = _assemble(rng, dates, places, mix, fatalities, id_prefix)
     return frame.sort_values(["event_date", "event_id_cnty"], kind="stable").reset_index(drop=True)
 
 
 def write_synthetic_acled(path: Path, rows: int, seed: int = 0, start: str = "2022-02-24",
-                          end: str = "2023-12-31") -> Path:
-    """Write :func:`synthetic_acled` to ``path`` atomically and return the path."""
-    frame = synthetic_acled(rows, seed, start, end)
-    storage.write_csv(Path(path), frame)
+                          end: str = "2023-12-31", part_rows: int = 2_500_000) -> Path:
+    """Write :func:`synthetic_acled` to ``path`` atomically and return the path.
+
+    More than ``part_rows`` rows are generated and appended in parts of at
+    most that many (each sorted by date, with its own random stream and ids
+    ``...-p<part>-...``), so that memory stays that of one part: 25 million
+    rows in one frame do not fit in 24 GiB.
+    """
+    if rows <= part_rows:
+        storage.write_csv(Path(path), synthetic_acled(rows, seed, start, end))
+        return Path(path)
+    parts = -(-rows // part_rows)
+    with storage.atomic_path(Path(path)) as tmp:
+        for part in range(parts):
+            size = rows // parts + (1 if part < rows % parts else 0)
+            frame = _synthetic(size, np.random.default_rng([seed, part]), start, end,
+                               f"UKR-{file_tag(seed, start, end, rows)}-p{part}-")
+            storage.neutralise_formulas(frame).to_csv(tmp, mode="a", header=part == 0, index=False,
+                                                      lineterminator="\n", encoding="utf-8")
     return Path(path)
 
 
