@@ -304,6 +304,22 @@ def test_the_build_command_takes_a_scheduler(seed_dirs, cli):
     assert code == 2 and "give 'local' or a Dask scheduler address tcp://host:port" in err
 
 
+def test_a_scheduler_that_cannot_be_reached_is_a_clear_error(seed_dirs, cli, local_cluster, monkeypatch):
+    import socket
+
+    from analysis import config
+
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{free.getsockname()[1]}"
+    monkeypatch.setattr(config, "SCHEDULER_TIMEOUT_S", 1)
+    with pytest.raises(ParameterError, match=f"cannot reach the Dask scheduler at {address}: Timed out"):
+        analysis.scan_events("dask", scheduler=address)
+    code, out, err = cli("build", "--force", "--scheduler", address)
+    assert code == 2 and f"cannot reach the Dask scheduler at {address}" in err and "Traceback" not in err
+    assert cluster.client("local") is local_cluster  # the local cluster in use was left running
+
+
 def test_air_attacks_agree_on_every_engine(tmp_path, monkeypatch, local_cluster):
     from conftest import point_config_at
 

@@ -30,10 +30,11 @@ def client(scheduler: str | None = None):
     with _lock:
         if _dask_client is not None and _dask_client[0] == key and _dask_client[1].status == "running":
             return _dask_client[1]
+        connected = _connect(key)  # a scheduler that cannot be reached leaves the current client as it was
         if _dask_client is not None:
             close()
-        _dask_client = (key, _connect(key))
-        return _dask_client[1]
+        _dask_client = (key, connected)
+        return connected
 
 
 def _connect(key: str):
@@ -46,8 +47,10 @@ def _connect(key: str):
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         return Client(cluster, set_as_default=True)
+    from analysis import config
+
     try:
-        return Client(key, timeout="10s", set_as_default=True)
+        return Client(key, timeout=f"{config.SCHEDULER_TIMEOUT_S}s", set_as_default=True)
     except (OSError, TimeoutError) as error:
         raise ParameterError(f"cannot reach the Dask scheduler at {key}: {error}") from None
 

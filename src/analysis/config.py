@@ -196,6 +196,7 @@ SCHEMA_VERSION = "1.1.0"  # 1.1: ids ucdp_ged:... (was ucdp:...) and air_force:.
 # ---------------------------------------------------------------- parsing
 LAZY_EVENTS_ROWS = 5_000_000  # events tables with more rows are read through DuckDB by load_events(lazy="auto")
 LAZY_EVENTS_ENV = "ANALYSIS_LAZY_EVENTS_ROWS"  # overrides LAZY_EVENTS_ROWS (a whole number of rows)
+SCHEDULER_TIMEOUT_S = 10  # how long to try reaching a Dask scheduler (tcp://host:port) before giving up
 CSV_CHUNK_ROWS = 100_000  # rows parsed per chunk: bounds memory on large files
 MAX_FIELD_CHARS = 20_000  # longer fields are rejected (usually a broken quote)
 SNIFF_BYTES = 64 * 1024  # bytes read to detect binary files and delimiters
