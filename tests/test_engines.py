@@ -234,6 +234,20 @@ def test_single_valued_columns_come_from_the_parquet_statistics(tmp_path, datase
     assert provenance.get(metrics.attacks_per_day(relation)).sources == tuple(names[d] for d in sorted(set(datasets)))
 
 
+def test_provenance_and_coverage_gaps_of_a_whole_table_agree_on_every_engine(seed_dirs, local_cluster):
+    from analysis.metrics import quality
+
+    events, counts = analysis.load_events(), analysis.load_daily_counts()
+    expected_gaps = quality.coverage_gaps(events, counts, min_days=2)
+    assert len(expected_gaps) > 0  # the bundled data have gaps, so the comparison says something
+    for engine in ("duckdb", "dask"):
+        lazy = analysis.scan_events(engine)
+        assert metrics.provenance_of(lazy) == provenance.of_rows(events)
+        assert metrics.provenance_of(lazy).sources == provenance.of_rows(events).sources != ()
+        pd.testing.assert_frame_equal(quality.coverage_gaps(lazy, counts, min_days=2), expected_gaps)
+    assert metrics.provenance_of(events) == provenance.of_rows(events)
+
+
 def test_a_metric_refuses_what_is_no_table():
     with pytest.raises(ParameterError, match="not list"):
         metrics.attacks_per_day([1, 2, 3])
@@ -250,7 +264,7 @@ def test_reports_on_the_lazy_path_write_the_same_files(bundled_reports, tmp_path
     _, on_pandas = bundled_reports
     monkeypatch.setenv("ANALYSIS_LAZY_EVENTS_ROWS", "0")
     point_config_at(monkeypatch, tmp_path)
-    notebooks = ["01-daily-briefing", "02-city-profile", "03-period-summary"]
+    notebooks = ["01-daily-briefing", "02-city-profile", "03-period-summary", "05-data-quality"]
     results = reports.run_many([(reports.resolve_notebook(n), {}) for n in notebooks], jobs=2, progress=False)
     for result in results:
         assert result.ok, result.error
@@ -259,7 +273,8 @@ def test_reports_on_the_lazy_path_write_the_same_files(bundled_reports, tmp_path
                        if p.is_file() and p.name not in ("run.json", ".build") and p.suffix != ".ipynb")
         assert files == sorted(p.relative_to(result.report_dir) for p in result.report_dir.rglob("*")
                                if p.is_file() and p.name not in ("run.json", ".build") and p.suffix != ".ipynb")
-        assert "numbers.json" in map(str, files) and any(str(f).startswith("figures") for f in files)
+        assert "numbers.json" in map(str, files) and "evidence.parquet" in map(str, files)
+        assert any(str(f).startswith("figures") for f in files) == (result.notebook != "05-data-quality")
         for name in files:
             assert (result.report_dir / name).read_bytes() == (expected_dir / name).read_bytes(), name
 

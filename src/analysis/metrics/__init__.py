@@ -37,6 +37,7 @@ import pandas as pd
 import narwhals as nw
 
 from analysis.metrics import frames, provenance
+from analysis.metrics.frames import provenance_of  # noqa: F401  (provenance of a whole table, any engine)
 from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.errors import ParameterError

@@ -200,6 +200,23 @@ def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame
     return provenance.attach(result, found, events, behind_rows)
 
 
+def provenance_of(table, start: str = "event_date", end: str = "event_end_date",
+                  kind: str = "Events") -> provenance.Provenance:
+    """Provenance of all the rows of a processed table (events, daily counts), whatever holds it.
+
+    On a lazy table it is one small aggregation per dataset, nothing is loaded.
+    """
+    if not is_lazy(table):
+        return provenance.of_rows(table, start, end, kind)
+    end = end if end in names(table) else start
+    parts = collect(frame(table).group_by("source_dataset", "is_synthetic", drop_null_keys=False).agg(
+        nw.col(start).min().alias(_FIRST), nw.col(end).max().alias(_LAST)))
+    if parts.empty:
+        return provenance.Provenance((), None, None, False, kind)
+    return provenance.from_parts(parts["source_dataset"].dropna(), parts[_FIRST].min(), parts[_LAST].max(),
+                                 bool(parts["is_synthetic"].fillna(False).astype(bool).any()), kind)
+
+
 def _provenance_of_groups(parts: pd.DataFrame, kind: str, constants: dict) -> provenance.Provenance:
     if parts.empty:
         return provenance.Provenance((), None, None, False, kind)

@@ -7,7 +7,10 @@ report shows exactly what the build did.
 
 from __future__ import annotations
 
+import narwhals as nw
 import pandas as pd
+
+from analysis.metrics import frames
 
 
 def ledger_table(manifest: dict) -> pd.DataFrame:
@@ -32,17 +35,19 @@ def rejects_by_rule(rejects: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["problems", "raw_file", "rule"], ascending=[False, True, True], kind="stable")
 
 
-def coverage_gaps(events: pd.DataFrame, daily_counts: pd.DataFrame | None = None, min_days: int = 1) -> pd.DataFrame:
+def coverage_gaps(events, daily_counts=None, min_days: int = 1) -> pd.DataFrame:
     """Runs of consecutive days without any row, per source, inside that source's own coverage.
 
     A gap is a stretch of ``min_days`` or more days between the first and last
     date of a source with no event (or report) from it.  Gaps are where a chart
-    would show zeros that may be missing data rather than quiet days.
+    would show zeros that may be missing data rather than quiet days.  The
+    tables are pandas DataFrames or lazy tables (``analysis.scan_events()``):
+    only the days each source has rows on are read.
     """
-    frames = [events[["source_dataset", "is_synthetic", "event_date"]].rename(columns={"event_date": "day"})]
-    if daily_counts is not None and not daily_counts.empty:
-        frames.append(daily_counts[["source_dataset", "is_synthetic", "count_date"]].rename(columns={"count_date": "day"}))
-    days = pd.concat(frames, ignore_index=True).drop_duplicates()
+    tables = [_days_with_rows(events, "event_date")]
+    if daily_counts is not None:
+        tables.append(_days_with_rows(daily_counts, "count_date"))
+    days = pd.concat(tables, ignore_index=True).drop_duplicates()
     gaps = []
     for (source, synthetic), group in days.groupby(["source_dataset", "is_synthetic"]):  # a handful of sources
         present = pd.DatetimeIndex(group["day"].sort_values().unique())
@@ -55,6 +60,12 @@ def coverage_gaps(events: pd.DataFrame, daily_counts: pd.DataFrame | None = None
     table = pd.DataFrame(gaps, columns=columns)
     return table.sort_values(["days", "source_dataset", "first_missing_date"], ascending=[False, True, True],
                              kind="stable").reset_index(drop=True)
+
+
+def _days_with_rows(table, date: str) -> pd.DataFrame:
+    """The distinct (source_dataset, is_synthetic, day) of a table's rows, computed where the table is."""
+    distinct = frames.frame(table).select("source_dataset", "is_synthetic", nw.col(date).alias("day")).unique()
+    return frames.collect(distinct).astype({"day": "datetime64[ms]"})
 
 
 def coverage_table(manifest: dict) -> pd.DataFrame:
