@@ -482,6 +482,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dask", action="store_true",
                         help="also both metrics through Dask on a local cluster, checked against pandas (slow start)")
     parser.add_argument("--repeats", type=int, default=3, help="fresh runs per measurement (median)")
+    parser.add_argument("--large-repeats", type=int, default=None,
+                        help="fresh runs per measurement at 10M rows and more (default: --repeats)")
     parser.add_argument("--no-reports", action="store_true", help="skip the report and batch measurements")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
     parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md", help="Markdown table to write")
@@ -491,7 +493,13 @@ def main(argv=None) -> int:
     unknown = [label for label in labels if label.removeprefix(GDELT) not in SIZES]
     if unknown or not labels:
         parser.error(f"sizes {unknown or 'none'}: give sizes from {', '.join(SIZES)}")
-    sizes = {label: bench_size(label, SIZES[label.removeprefix(GDELT)], args.repeats, args.dask) for label in labels}
+    def repeats(rows: int) -> int:
+        return args.repeats if args.large_repeats is None or rows < 10_000_000 else args.large_repeats
+
+    sizes = {}
+    for label in labels:
+        rows = SIZES[label.removeprefix(GDELT)]
+        sizes[label] = bench_size(label, rows, repeats(rows), args.dask)
     acled = [label for label in labels if not label.startswith(GDELT)]
     reports = None if args.no_reports or not acled else bench_reports(acled[0], args.repeats)
     report = {"machine": machine(), "sizes": sizes, "reports": reports}
