@@ -207,3 +207,41 @@ def test_a_report_reads_the_build_its_run_json_records_even_if_a_build_switches_
     assert len(run["inputs"]) == 2 and numbers == {"inputs": 2, "events": 7}  # the seed build, as run.json says
     assert not (result.report_dir / loaders.PIN_FILE).exists()
     assert len(loaders.load_events()) == 10  # outside the report: the new build
+
+
+def test_a_distributed_build_killed_after_its_reads_leaves_the_old_build_and_no_worker(raws, tmp_path):
+    # the Dask workers read every file, then the build is killed: readers still see the old build, the
+    # local cluster's worker processes go with the build, and the next distributed build succeeds with the
+    # same outputs as the in-process build
+    psutil = pytest.importorskip("psutil")  # comes with Dask's distributed
+    old_raw, new_raw = raws
+    out = tmp_path / "processed"
+    old = build(old_raw, out).manifest
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", "build", "--force", "--quiet", "--raw-dir",
+                             str(new_raw), "--processed-dir", str(out), "--scheduler", "local"],
+                            env={k: v for k, v in os.environ.items() if not k.startswith("ANALYSIS_TEST_")}
+                            | {"ANALYSIS_TEST_PAUSE_AT": "read"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _paused(proc, "read")
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert sum("dask" in " ".join(w.cmdline()) or "dask" in w.name() for w in workers) >= 1
+    finally:
+        proc.kill()
+        proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=60)  # Dask's nannies notice that their parent is gone
+    for process in alive:
+        process.kill()
+    assert not alive, f"worker processes outlived the killed build: {alive}"
+    assert _inputs(_consistent_build(out)) == _inputs(old)
+    assert is_up_to_date(old_raw, out)
+    from analysis import cluster
+
+    try:
+        on_cluster = build(new_raw, out, scheduler="local")
+    finally:
+        cluster.close()  # the local cluster this process started
+    assert on_cluster.ok and _inputs(_consistent_build(out)) == ["acled_small.csv", *_inputs(old)]
+    _no_leftovers(out)
+    in_process = build(new_raw, tmp_path / "in-process")
+    assert on_cluster.manifest["outputs"] == in_process.manifest["outputs"]
