@@ -248,6 +248,19 @@ def test_provenance_and_coverage_gaps_of_a_whole_table_agree_on_every_engine(see
     assert metrics.provenance_of(events) == provenance.of_rows(events)
 
 
+def test_a_file_scanned_again_gives_the_same_relation_until_it_is_replaced(tmp_path):
+    path = _stored([{"event_date": D("2023-03-01")}], tmp_path)
+    first = engines.scan(path, "duckdb")
+    assert engines.scan(path, "duckdb") is first
+    assert engines.scan(path, "duckdb", columns=["event_id", "event_date"]) is not first
+    replaced = tmp_path / "new.parquet"
+    events_frame([{"event_date": D("2023-03-01")}, {"event_date": D("2023-03-09")}]).to_parquet(replaced, index=False)
+    replaced.replace(path)  # as a new build's file: another inode, another time
+    again = engines.scan(path, "duckdb")
+    assert again is not first and len(again.fetchall()) == 2
+    assert frames.recorded_coverage(again) == (D("2023-03-01"), D("2023-03-09"))
+
+
 def test_a_metric_refuses_what_is_no_table():
     with pytest.raises(ParameterError, match="not list"):
         metrics.attacks_per_day([1, 2, 3])

@@ -26,8 +26,8 @@ def scan(path: Path, engine: str = "duckdb", scheduler: str | None = None, colum
     if engine == "duckdb":
         if scheduler is not None:
             raise ParameterError("a scheduler is for engine='dask'; DuckDB runs in this process")
-        table = _duckdb().read_parquet(str(path))
-    elif engine == "dask":
+        return _duckdb_scan(path, tuple(columns) if columns else None)
+    if engine == "dask":
         try:
             import dask.dataframe as dd
         except ImportError:
@@ -38,6 +38,29 @@ def scan(path: Path, engine: str = "duckdb", scheduler: str | None = None, colum
         raise ParameterError(f"engine={engine!r}; choose one of: {', '.join(ENGINES)}")
     table = _select(table, columns) if columns else table
     return _with_facts(table, path)
+
+
+# DuckDB relations by file (path, inode, modification time, size) and columns: a relation only describes a
+# query, and a build never rewrites a file in place (it writes a new generation), so a notebook that scans
+# the same store again gets the same relation without binding it again.
+_relations: dict[tuple, object] = {}
+_KEPT_RELATIONS = 16
+
+
+def _duckdb_scan(path: Path, columns: tuple[str, ...] | None):
+    status = Path(path).stat()
+    key = (str(path), status.st_ino, status.st_mtime_ns, status.st_size, columns)
+    with _lock:
+        found = _relations.get(key)
+    if found is not None:
+        return found
+    table = _duckdb().read_parquet(str(path))
+    table = _with_facts(_select(table, list(columns)) if columns else table, path)
+    with _lock:
+        _relations[key] = table
+        while len(_relations) > _KEPT_RELATIONS:
+            _relations.pop(next(iter(_relations)))
+    return table
 
 
 # Columns whose single value makes provenance cheap (see frames.provenance_columns).
