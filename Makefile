@@ -30,7 +30,7 @@ clean-venv:
 
 # Benchmarks (not part of the test suite): see benchmarks/run.py and benchmarks/RESULTS.md
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(ARGS)
 
 # The test suite and the main job, 3 times each, while busy loops keep every core busy (scripts/under-load.sh)
 under-load: $(STAMP)
