@@ -414,3 +414,15 @@ def test_reported_claims_filter_by_day_and_metric():
     assert (prov.sources, prov.first_date, prov.last_date, prov.kind) == \
         (("official statements (hand-coded)",), "2023-03-14", "2023-03-15", "Claims")
 
+
+def test_reported_claims_name_the_bad_date_in_their_refusal():
+    # the parameter named is the one that is wrong (third mutation run: reported_claims 9, 12, 13, 19, 22, 23)
+    from test_air_metrics import _counts
+
+    counts = _counts([{"is_reported_claim": True, "source_dataset": "reported_claim", "claimant": "General Staff",
+                       "source_name": "RFE/RL", "count_date": D("2023-03-14"), "metric": "attacks_repelled",
+                       "value": 102, "raw_line": 2}])
+    with pytest.raises(ParameterError, match=r"^start='March' is not a date; write it as YYYY-MM-DD$"):
+        metrics.reported_claims(counts, start="March")
+    with pytest.raises(ParameterError, match=r"^end='2023-02-30' is not a date; write it as YYYY-MM-DD$"):
+        metrics.reported_claims(counts, end="2023-02-30")
