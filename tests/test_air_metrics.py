@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from analysis import config, metrics
 from analysis.build import build
 from analysis.errors import ParameterError
+from analysis.tables.rowchecks import ContractError
 from conftest import MISSILE_SAMPLE
 
 D = pd.Timestamp
@@ -58,6 +60,25 @@ def test_all_categories_together(counts):
     daily = metrics.air_attacks_per_day(counts, by=None)
     assert daily["weapon_category"].unique().tolist() == ["all"]
     assert daily["launched"].tolist() == [26, 0, 10] and daily["destroyed"].tolist() == [21, 0, 9]
+
+
+def test_air_attacks_per_day_gives_no_warning(counts):
+    # e.g. no deprecated pandas alias (freq "d" warns on pandas 3 and fails on pandas 4; third mutation run: 119)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        daily = metrics.air_attacks_per_day(counts)
+    assert daily["count_date"].tolist() == [D("2024-05-01"), D("2024-05-02"), D("2024-05-03")] * 2
+
+
+def test_a_day_with_more_destroyed_than_launched_is_refused_by_that_rule_alone():
+    # A build cannot give it (the reader's schema refuses destroyed > launched in a row).  Handed one, the metric
+    # refuses the day by that rule only: share_destroyed is empty, not infinite, where nothing was launched
+    # (third mutation run: air_attacks_per_day 153, launched > 0 read as >= 0).
+    counts = _counts([{"count_date": D("2024-05-01"), "metric": metric, "value": value, "weapon_model": "X",
+                       "weapon_category": "drone", "raw_line": 2} for metric, value in (("launched", 0),
+                                                                                      ("destroyed", 2))])
+    with pytest.raises(ContractError, match=r"^air_attacks_per_day: breaks destroyed_exceeds_launched$"):
+        metrics.air_attacks_per_day(counts)
 
 
 def test_outside_the_reports_coverage_is_an_error(counts):

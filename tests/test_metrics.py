@@ -136,6 +136,14 @@ def test_week_on_week_and_month_on_year():
         metrics.month_on_year(events, "March")
 
 
+@pytest.mark.parametrize("month", ["2023-13", "2023-00", "0000-01"])
+def test_a_month_that_does_not_exist_is_refused_as_not_a_month(month):
+    # shaped YYYY-MM but no month: refused like "March", not with pandas' own error
+    events = events_frame([{"event_date": "2023-03-01"}])
+    with pytest.raises(ParameterError, match=rf"^month='{month}' is not a month; write it as YYYY-MM$"):
+        metrics.month_on_year(events, month)
+
+
 def test_monthly_summary_by_type_and_oblast(events):
     summary = metrics.summarise_events(events, freq="month", by=("event_type", "admin1"))
     by = summary.set_index(["event_type", "admin1"])
@@ -405,3 +413,16 @@ def test_reported_claims_filter_by_day_and_metric():
     prov = provenance.get(every)
     assert (prov.sources, prov.first_date, prov.last_date, prov.kind) == \
         (("official statements (hand-coded)",), "2023-03-14", "2023-03-15", "Claims")
+
+
+def test_reported_claims_name_the_bad_date_in_their_refusal():
+    # the parameter named is the one that is wrong (third mutation run: reported_claims 9, 12, 13, 19, 22, 23)
+    from test_air_metrics import _counts
+
+    counts = _counts([{"is_reported_claim": True, "source_dataset": "reported_claim", "claimant": "General Staff",
+                       "source_name": "RFE/RL", "count_date": D("2023-03-14"), "metric": "attacks_repelled",
+                       "value": 102, "raw_line": 2}])
+    with pytest.raises(ParameterError, match=r"^start='March' is not a date; write it as YYYY-MM-DD$"):
+        metrics.reported_claims(counts, start="March")
+    with pytest.raises(ParameterError, match=r"^end='2023-02-30' is not a date; write it as YYYY-MM-DD$"):
+        metrics.reported_claims(counts, end="2023-02-30")

@@ -458,9 +458,13 @@ def month_on_year(events: pd.DataFrame, month: str, metric: str = "attacks", by:
     """A calendar month (``"2023-03"``) against the same month a year earlier."""
     import re
 
+    refusal = ParameterError(f"month={month!r} is not a month; write it as YYYY-MM")
     if not re.fullmatch(r"\d{4}-\d{2}", str(month).strip()):
-        raise ParameterError(f"month={month!r} is not a month; write it as YYYY-MM")
-    period = pd.Period(str(month).strip(), freq="M")
+        raise refusal
+    try:  # shaped YYYY-MM is not enough: '2023-13', '2023-00' and '0000-01' are no months
+        period = pd.Period(str(month).strip(), freq="M")
+    except ValueError:
+        raise refusal from None
     last_year = period - 12
     return compare_periods(events, (period.start_time, period.end_time.normalize()),
                            (last_year.start_time, last_year.end_time.normalize()), metric, by)
