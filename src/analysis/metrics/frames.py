@@ -110,11 +110,22 @@ def rows_where(events, condition: nw.Expr, **columns: nw.Expr) -> tuple[nw.DataF
     millions of events).
     """
     table = frame(events)
-    where = condition.fill_null(False)
     if isinstance(table, nw.LazyFrame):  # filtered first, so that the engine pushes the filter into its scan
-        return table.filter(where).select(**columns), None
-    keep = mask(events, where)
+        return table.filter(where_true(table, condition)).select(**columns), None
+    keep = mask(events, condition.fill_null(False))
     return nw.from_native(nw.to_native(table.select(**columns))[keep]), keep
+
+
+def where_true(table: nw.LazyFrame, condition: nw.Expr) -> nw.Expr:
+    """``condition`` as a filter that keeps the rows where it is true (missing counts as false).
+
+    SQL's WHERE already drops a missing result; on DuckDB the condition goes
+    in as it is, so that DuckDB can push it into its Parquet scan (a COALESCE
+    around it would hide it).  Other engines get the missing values filled.
+    """
+    if table.implementation is nw.Implementation.DUCKDB:
+        return condition
+    return condition.fill_null(False)
 
 
 class LazyRows(provenance.Rows):
