@@ -196,6 +196,31 @@ def read_file(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile]
         return _read_into(cp1252, raw_file, new_sink, chunk_rows)
 
 
+def read_records(path: Path, raw_file: str) -> tuple[OpenedFile, list[csvfile.RawChunk], Ledger]:
+    """Open a (small) file and read all its records as strings, not validated yet (:func:`ingest_pieces` does
+    that, together with other files'); its ledger, hash set, counts nothing yet.  As :func:`read_file`, a file
+    that proves not to be UTF-8 is read again as Windows-1252."""
+    opened = open_file(path)
+    try:
+        chunks = _all_records(opened)
+    except csvfile.EncodingChanged:
+        opened = open_file(path, encoding="cp1252")
+        chunks = _all_records(opened)
+    ledger = new_ledger(opened, raw_file)
+    ledger.sha256 = opened.scan.result().sha256
+    return opened, chunks, ledger
+
+
+def _all_records(opened: OpenedFile) -> list[csvfile.RawChunk]:
+    storage.prefer_jemalloc()
+    with reading_errors_as_input_errors(opened.path):
+        chunks = list(csvfile.iter_records(opened.path, opened.header, opened.encoding))
+        scan = opened.scan.result()
+    if opened.encoding.startswith("utf") and not scan.is_utf8:
+        raise csvfile.EncodingChanged("bytes that are not UTF-8 after the first megabytes")
+    return chunks
+
+
 def _read_into(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile], ChunkSink],
                chunk_rows: int | None) -> tuple[Ledger, ChunkSink]:
     ledger = new_ledger(opened, raw_file)
@@ -430,6 +455,8 @@ def _reject_nul_bytes(raw: pd.DataFrame, failures: Failures) -> None:
 
 
 def _holds_nul(array) -> bool:
+    if hasattr(array, "chunks"):  # the column of several files' records, concatenated
+        return any(_holds_nul(chunk) for chunk in array.chunks)
     data = array.buffers()[-1]  # the characters of every value (of a slice: perhaps more)
     return data is not None and data.size > 0 and np.frombuffer(data, dtype=np.uint8).min() == 0
 

@@ -36,7 +36,8 @@ from analysis.gazetteer_files import GazetteerFileError
 from analysis.fingerprint import dist_version
 from analysis.build.generations import BuildReport
 from analysis.hooks import checkpoint
-from analysis.build.ingest import ChunkResult, Ledger, open_file, read_file, schema_failures, settle
+from analysis.build.ingest import (ChunkResult, Ledger, OpenedFile, Piece, ingest_pieces, open_file, read_file,
+                                   read_records, schema_failures, settle)
 from analysis.build.inputs import raw_files, skipped_raw_entries
 from analysis.progress import file_progress
 from analysis.sources import READERS
@@ -107,9 +108,10 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
 # ---------------------------------------------------------------- reading
 def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Path, progress_mode: str,
               scheduler: str | None = None) -> _Collected:
-    """The loose raw files (by name), then the snapshot pages (per source, base first, in page order).
+    """The loose raw files (by name, small ones in groups: :func:`_groups`), then the snapshot pages (per source,
+    base first, in page order).
 
-    With a ``scheduler`` the loose files are read as Dask tasks (:func:`_read_on_cluster`).
+    With a ``scheduler`` the groups of loose files are read as Dask tasks (:func:`_read_on_cluster`).
     """
     collected = _Collected()
     threading.Thread(target=_prepare_places, name="gazetteer", daemon=True).start()
@@ -117,16 +119,12 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
     with file_progress(progress_mode) as progress:
         if scheduler is not None and files:
             _read_on_cluster(files, work, collected, progress, scheduler)
-        for number, path in enumerate(files if scheduler is None else []):
-            try:
-                _read_file(path, number, work, collected, progress)
-            except GazetteerFileError:  # the project's gazetteer file, not this raw file: the build stops
-                raise
-            except InputError as exc:
-                collected.file_errors.append({"path": path.name, "line": exc.line, "error": exc.reason})
+        for group in (_groups(files) if scheduler is None else []):
+            paths = [files[n] for n in group]
+            _collect_group(collected, paths, *_read_group(paths, group[0], work, progress))
         for number, page in enumerate(page_files, start=len(files)):
             try:
-                ledger, part = pages.read_page(page, lambda opened: _Part(opened, work, number, progress))
+                ledger, part = pages.read_page(page, lambda opened: _file_part(opened, work, number, progress))
                 _collect(collected, ledger, part.read(), page)
             except GazetteerFileError:
                 raise
@@ -135,40 +133,164 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
     return collected
 
 
+def _groups(files: list[Path]) -> list[list[int]]:
+    """The files' numbers in the groups they are read in: consecutive files of at most ``config.BATCH_FILE_BYTES``
+    together, up to ``config.BATCH_BYTES`` a group; a larger file (or one that cannot be measured) alone.
+
+    Only names and sizes decide, so a Dask build reads the same groups into the same parts.
+    """
+    groups: list[list[int]] = []
+    small, total = [], 0
+
+    def close() -> None:
+        nonlocal small, total
+        if small:
+            groups.append(small)
+        small, total = [], 0
+
+    for number, path in enumerate(files):
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = None
+        if size is None or size > config.BATCH_FILE_BYTES:
+            close()
+            groups.append([number])
+            continue
+        if small and total + size > config.BATCH_BYTES:
+            close()
+        small.append(number)
+        total += size
+    close()
+    return groups
+
+
+def _read_group(paths: list[Path], number: int, work: Path, progress) -> tuple[list[tuple], list[_Read]]:
+    """Read a group of files (``number``: the first one's); return each file's outcome, in order (``("read",
+    ledger)`` or ``("input", line, reason)``: the file could not be read, and nothing of it is kept), and the
+    parts read.  A group of one file is streamed chunk by chunk (:func:`read_file`); a group of several small
+    ones is validated in batches (:func:`_read_batches`)."""
+    if len(paths) > 1:
+        return _read_batches(paths, number, work, progress)
+    try:
+        ledger, part = read_file(open_file(paths[0]), paths[0].name,
+                                 lambda opened: _file_part(opened, work, number, progress))
+    except GazetteerFileError:  # the project's gazetteer file, not this raw file: the build stops
+        raise
+    except InputError as exc:
+        return [("input", exc.line, exc.reason)], []
+    return [("read", ledger)], [part.read()]
+
+
+def _collect_group(collected: _Collected, paths: list[Path], outcomes: list[tuple], reads: list[_Read]) -> None:
+    for path, (kind, *rest) in zip(paths, outcomes):
+        if kind == "input":
+            collected.file_errors.append({"path": path.name, "line": rest[0], "error": rest[1]})
+        else:
+            collected.ledgers.append(rest[0])
+    for read in reads:
+        _collect(collected, None, read, None)
+
+
+@dataclass
+class _Records:
+    """One small file's records, read in full, waiting to be validated with others."""
+
+    opened: OpenedFile
+    chunks: list
+    ledger: Ledger
+
+    @property
+    def rows(self) -> int:
+        return sum(len(chunk.frame) + len(chunk.malformed) for chunk in self.chunks)
+
+    def key(self) -> tuple:
+        """Files are validated together only if read by the same reader with the same columns."""
+        return self.opened.reader.name, self.opened.layout.name, tuple(self.opened.header.names)
+
+
+def _read_batches(paths: list[Path], number: int, work: Path, progress) -> tuple[list[tuple], list[_Read]]:
+    """Small files read one by one (an unreadable one is reported and left out), validated in batches of files
+    of one reader and up to ``config.CSV_CHUNK_ROWS`` records, each batch into one part."""
+    outcomes, reads, batch, first = [], [], [], 0
+    for offset, path in enumerate(paths):
+        try:
+            opened, chunks, ledger = read_records(path, path.name)
+        except InputError as exc:
+            outcomes.append(("input", exc.line, exc.reason))
+            continue
+        records = _Records(opened, chunks, ledger)
+        if batch and (records.key() != batch[0].key()
+                      or sum(r.rows for r in batch) + records.rows > config.CSV_CHUNK_ROWS):
+            reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
+            batch = []
+        if not batch:
+            first = offset
+        batch.append(records)
+        outcomes.append(("read", ledger))
+    if batch:
+        reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
+    return outcomes, reads
+
+
+def _ingest_batch(batch: list[_Records], stem: Path, progress) -> _Read:
+    """Validate the records of a batch of files together, up to ``config.CSV_CHUNK_ROWS`` records at a time."""
+    opened = batch[0].opened
+    target = opened.reader.target
+    pieces = [Piece(chunk, records.ledger.path, records.ledger, first=index == 0)
+              for records in batch for index, chunk in enumerate(records.chunks)]
+    name = batch[0].ledger.path if len(batch) == 1 else \
+        f"{batch[0].ledger.path} .. {batch[-1].ledger.path} ({len(batch)} files)"
+    with _Part(target, stem.with_name(f"{stem.name}-{target}.parquet"), progress, name,
+               sum(r.rows for r in batch)) as part:
+        run, rows = [], 0
+        for piece in pieces:
+            size = len(piece.chunk.frame) + len(piece.chunk.malformed)
+            if run and rows + size > config.CSV_CHUNK_ROWS:
+                part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
+                run, rows = [], 0
+            run.append(piece)
+            rows += size
+        if run:
+            part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
+    for records in batch:
+        if records.ledger.rows == 0:
+            records.ledger.warnings.append("the file has a header but no data rows")
+    return part.read()
+
+
 def _read_on_cluster(files: list[Path], work: Path, collected: _Collected, progress, scheduler: str) -> None:
-    """Each raw file read by a Dask worker into the same part as in this process (the work folder must be
-    shared); the results are collected in file order, so the outputs are the same bytes as a local build."""
+    """Each group of raw files (:func:`_groups`) read by a Dask worker into the same parts as in this process
+    (the work folder must be shared); the results are collected in file order, so the outputs are the same
+    bytes as a local build."""
     dask = cluster.client(scheduler)  # first: without Dask installed it says how to install it
 
     from distributed import as_completed
 
-    futures = dask.map(read_file_task, [str(p) for p in files], range(len(files)), work=str(work), pure=False)
+    groups = _groups(files)
+    futures = dask.map(read_group_task, [[str(files[n]) for n in group] for group in groups],
+                       [group[0] for group in groups], work=str(work), pure=False)
     task = progress.start(f"{len(files)} raw files on the Dask cluster", expected_rows=len(files))
-    for _ in as_completed(futures):
-        progress.advance(task, 1)
+    sizes = {future.key: len(group) for future, group in zip(futures, groups)}
+    for future in as_completed(futures):
+        progress.advance(task, sizes[future.key])
     progress.finish(task)
-    for path, outcome in zip(files, dask.gather(futures)):
+    for group, outcome in zip(groups, dask.gather(futures)):
         kind, *rest = outcome
         if kind == "gazetteer":
             raise GazetteerFileError(*rest[:2], line=rest[2])
-        if kind == "input":
-            collected.file_errors.append({"path": path.name, "line": rest[0], "error": rest[1]})
-        else:
-            _collect(collected, *rest, None)
+        _collect_group(collected, [files[n] for n in group], *rest)
 
 
-def read_file_task(path: str, number: int, work: str) -> tuple:
-    """On a Dask worker: :func:`_read_file`'s reading of one file, its errors returned as data (they carry
-    file, line and reason, and pickle as plain values)."""
+def read_group_task(paths: list[str], number: int, work: str) -> tuple:
+    """On a Dask worker: :func:`_read_group`'s reading of a group of files, a gazetteer error returned as data
+    (file errors are data already: they carry file, line and reason, and pickle as plain values)."""
     try:
         with file_progress("off") as quiet:
-            ledger, part = read_file(open_file(Path(path)), Path(path).name,
-                                     lambda opened: _Part(opened, Path(work), number, quiet))
+            outcomes, reads = _read_group([Path(p) for p in paths], number, Path(work), quiet)
     except GazetteerFileError as exc:
         return "gazetteer", exc.path, exc.reason, exc.line
-    except InputError as exc:
-        return "input", exc.line, exc.reason
-    return "read", ledger, part.read()
+    return "read", outcomes, reads
 
 
 def _prepare_places() -> None:
@@ -183,12 +305,6 @@ def _prepare_places() -> None:
         pass
 
 
-def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
-    """Stream one file into its own Parquet part; an unreadable file leaves nothing behind."""
-    ledger, part = read_file(open_file(path), path.name, lambda opened: _Part(opened, work, number, progress))
-    _collect(collected, ledger, part.read(), None)
-
-
 @dataclass
 class _Read:
     """What reading one file left: its table, its part (None if no row was accepted), rejects and warnings."""
@@ -199,11 +315,12 @@ class _Read:
     warnings: list[pd.DataFrame]
 
 
-def _collect(collected: _Collected, ledger: Ledger, read: _Read, origin: snapshots.PageFile | None) -> None:
+def _collect(collected: _Collected, ledger: Ledger | None, read: _Read, origin: snapshots.PageFile | None) -> None:
     if read.path is not None:
         collected.parts[read.target].append(read.path)
         collected.origins[read.target].append(origin)
-    collected.ledgers.append(ledger)
+    if ledger is not None:
+        collected.ledgers.append(ledger)
     collected.rejects.extend(read.rejects)
     collected.warnings.extend(read.warnings)
 
@@ -215,14 +332,14 @@ class _Part:
     error (or to read the file again as Windows-1252) it removes its part.
     """
 
-    def __init__(self, opened, work: Path, number: int, progress) -> None:
-        self.target = opened.reader.target
-        self.path = work / f"{number:05d}-{self.target}.parquet"
+    def __init__(self, target: str, path: Path, progress, name: str, expected_rows: int) -> None:
+        self.target = target
+        self.path = path
         self.rejects: list[pd.DataFrame] = []
         self.warnings: list[pd.DataFrame] = []
         self._writer: pq.ParquetWriter | None = None
         self._progress = progress
-        self._task = progress.start(opened.path.name, expected_rows=max(opened.sniff.estimated_rows, 0))
+        self._task = progress.start(name, expected_rows=max(expected_rows, 0))
         self._behind = WriteBehind(name="parquet-write")
 
     @property
@@ -254,6 +371,13 @@ class _Part:
                 self._writer.close()
         finally:
             self._progress.finish(self._task)
+
+
+def _file_part(opened, work: Path, number: int, progress) -> _Part:
+    """The part of one file streamed on its own."""
+    target = opened.reader.target
+    return _Part(target, work / f"{number:05d}-{target}.parquet", progress, opened.path.name,
+                 opened.sniff.estimated_rows)
 
 
 def _finish(target: str, item: ChunkResult) -> pd.DataFrame:
