@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 import pyarrow.parquet as pq
 
 from analysis import cluster, config, countries, gazetteer_files, places, storage
@@ -499,7 +500,11 @@ def _write_daily_counts(generation: Path) -> dict:
 
 
 def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
-    """Concatenate Parquet parts into one file (or write an empty table)."""
+    """Concatenate Parquet parts into one file (or write an empty table), in row groups of
+    ``config.CSV_CHUNK_ROWS`` rows however small the parts (many small files make many small parts).
+
+    The parts are read a row group at a time: memory stays bounded by about two row groups.
+    """
     rows = 0
     if len(parts) == 1:  # one input file: its part already is the table
         os.replace(parts[0], target)
@@ -509,11 +514,22 @@ def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
             pq.write_table(storage.arrow_table(schemas.empty_frame(schema)), tmp, **storage.PARQUET_OPTIONS)
         else:
             arrow_schema = pq.read_schema(parts[0])
+            size = config.CSV_CHUNK_ROWS
             with pq.ParquetWriter(tmp, arrow_schema, **storage.PARQUET_OPTIONS) as writer:
+                held: list[pyarrow.Table] = []
                 for part in parts:
-                    table = pq.read_table(part)
-                    rows += table.num_rows
-                    writer.write_table(table, row_group_size=config.CSV_CHUNK_ROWS)
+                    source = pq.ParquetFile(part)
+                    for group in range(source.num_row_groups):
+                        table = source.read_row_group(group).replace_schema_metadata(arrow_schema.metadata)
+                        rows += table.num_rows
+                        held.append(table)
+                        if sum(t.num_rows for t in held) >= size:
+                            whole = pyarrow.concat_tables(held)
+                            full = whole.num_rows // size * size
+                            writer.write_table(whole.slice(0, full).combine_chunks(), row_group_size=size)
+                            held = [whole.slice(full)] if whole.num_rows > full else []
+                if held:
+                    writer.write_table(pyarrow.concat_tables(held).combine_chunks(), row_group_size=size)
     return _describe(target, rows)
 
 
