@@ -113,3 +113,32 @@ def test_many_small_parts_make_full_row_groups(tmp_path, monkeypatch):
     sizes = [events.metadata.row_group(i).num_rows for i in range(events.num_row_groups)]
     assert report.manifest["outputs"]["events.parquet"]["rows"] == sum(sizes) == 500
     assert sizes == [60] * 8 + [20]
+
+
+def test_unmatched_places_and_coverage_read_a_row_group_at_a_time_are_those_of_the_whole_table(tmp_path,
+                                                                                               monkeypatch):
+    from analysis import places
+    from analysis.build.synth import write_synthetic_acled
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_synthetic_acled(raw / "synthetic.csv", rows=300, seed=3)
+    rows = acled_rows(40)
+    for number, row in enumerate(rows):
+        row["location"] = ["Nowhereville", "Elsewhere", "Nowhereville"][number % 3]
+        row["admin1"] = ["Donetsk", "Kharkiv", ""][number % 3]
+    (raw / "unmatched.csv").write_text(to_csv_text(rows), encoding="utf-8")
+    monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 50)  # row groups of 50 rows
+    report = build(raw, tmp_path / "processed", quiet=True)
+    events = pd.read_parquet(tmp_path / "processed" / "events.parquet")
+    assert pq.ParquetFile(tmp_path / "processed" / "events.parquet").num_row_groups > 5
+    expected = places.unmatched_summary(events)
+    assert len(expected) >= 3 and expected["rows"].sum() >= 40
+    written = pd.read_csv(tmp_path / "processed" / "unmatched_places.csv", keep_default_na=False)
+    assert written.astype(str).values.tolist() == expected.fillna("").astype(str).values.tolist()
+    coverage = {(c["source_dataset"], c["is_synthetic"]): c for c in report.manifest["coverage"]}
+    for (source, synthetic), group in events.groupby(["source_dataset", "is_synthetic"]):
+        entry = coverage[(source, bool(synthetic))]
+        assert entry["rows"] == len(group)
+        assert entry["first_date"] == group["event_date"].min().strftime("%Y-%m-%d")
+        assert entry["last_date"] == group["event_end_date"].max().strftime("%Y-%m-%d")

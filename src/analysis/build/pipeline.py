@@ -17,6 +17,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -480,13 +481,29 @@ def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
         checkpoint("output_written")
     outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(generation)
     checkpoint("output_written")
-    events = pd.read_parquet(generation / config.EVENTS_FILE, columns=["country", "admin1", "location",
-                                                                       "place_match", "is_place_matched"])
-    unmatched = places.unmatched_summary(events)
+    unmatched = _unmatched_places(generation / config.EVENTS_FILE)
     storage.write_csv(generation / config.UNMATCHED_PLACES_FILE, unmatched)
     outputs[config.UNMATCHED_PLACES_FILE] = _describe(generation / config.UNMATCHED_PLACES_FILE, len(unmatched))
     checkpoint("output_written")
     return outputs
+
+
+def _row_groups(path: Path, columns: list[str]) -> Iterator[pd.DataFrame]:
+    """The columns of a Parquet table, a row group at a time (at least one, perhaps empty, frame)."""
+    source = pq.ParquetFile(path)
+    if not source.num_row_groups:
+        yield source.schema_arrow.empty_table().select(columns).to_pandas()
+    for group in range(source.num_row_groups):
+        yield source.read_row_group(group, columns=columns).to_pandas()
+
+
+def _unmatched_places(events: Path) -> pd.DataFrame:
+    """The unmatched places of the events table (:func:`places.unmatched_summary`), read a row group at a time,
+    so that memory does not grow with the table."""
+    from analysis.places.match import combine_unmatched
+
+    return combine_unmatched([places.unmatched_summary(rows)
+                              for rows in _row_groups(events, ["location", "admin1", "place_match"])])
 
 
 def _write_daily_counts(generation: Path) -> dict:
@@ -592,11 +609,12 @@ def _coverage_summary(generation: Path) -> list[dict]:
     frames = []
     for table, name in OUTPUT_FILES.items():
         start, end = _DATES[table]
-        frame = pd.read_parquet(generation / name, columns=list(dict.fromkeys(
-            ["source_dataset", "is_synthetic", start, end])))
-        frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
-            rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))
-    cov = pd.concat(frames, ignore_index=True)
+        columns = list(dict.fromkeys(["source_dataset", "is_synthetic", start, end]))
+        for frame in _row_groups(generation / name, columns):  # a row group at a time: memory stays bounded
+            frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
+                rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))
+    cov = pd.concat(frames, ignore_index=True).groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
+        rows=("rows", "sum"), first_date=("first_date", "min"), last_date=("last_date", "max"))
     if cov.empty:
         return []
     cov["first_date"] = cov["first_date"].dt.strftime("%Y-%m-%d")
