@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
+import pyarrow
 import pyarrow.parquet as pq
 import pytest
 
@@ -142,3 +144,18 @@ def test_unmatched_places_and_coverage_read_a_row_group_at_a_time_are_those_of_t
         assert entry["rows"] == len(group)
         assert entry["first_date"] == group["event_date"].min().strftime("%Y-%m-%d")
         assert entry["last_date"] == group["event_end_date"].max().strftime("%Y-%m-%d")
+
+
+def test_only_rows_whose_id_hash_repeats_go_to_the_registry_and_a_shared_hash_changes_nothing(tmp_path,
+                                                                                              monkeypatch):
+    for name, ids in {"a.parquet": ["x", "y", "z"], "b.parquet": ["w", "x", "v", "z"]}.items():
+        pq.write_table(pyarrow.table({"event_id": ids}), tmp_path / name)
+    parts = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    assert [list(c) for c in pipeline._repeat_candidates(parts, "event_id")] == [[0, 2], [1, 3]]
+    raw = _mixed_raw(tmp_path / "raw")
+    build(raw, tmp_path / "distinct", quiet=True)
+    monkeypatch.setattr(pipeline, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))  # all collide
+    build(raw, tmp_path / "colliding", quiet=True)
+    first, second = _outputs(tmp_path / "distinct"), _outputs(tmp_path / "colliding")
+    assert first[0]["inputs"] == second[0]["inputs"] and first[0]["outputs"] == second[0]["outputs"]
+    assert first[2] == second[2] and any(e["merged"] for e in first[0]["inputs"])
