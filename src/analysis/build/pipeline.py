@@ -1,9 +1,12 @@
 """The heavy half of ``analysis build``: ingest every raw file, normalise, write atomically.
 
-Each raw file is streamed chunk by chunk into its own temporary Parquet part,
+Each large raw file is streamed chunk by chunk into its own temporary Parquet part,
 so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
-others.  The parts are then concatenated into the output tables of a new
+others.  Small files (GDELT's one every 15 minutes) are read whole, in groups,
+and validated in batches of one reader, each batch into one part (:func:`_groups`,
+:func:`_read_batches`), with the same ledgers and rows as if read one by one.
+The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
 last, and ``current`` is switched to the folder in one step (see analysis.build.generations).
 """
