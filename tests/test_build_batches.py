@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis import config
-from analysis.build import build, pipeline
+from analysis.build import build, parts, pipeline
 from analysis.build.gdelt_synth import write_gdelt_files
 from analysis.build.ingest import Piece, ingest_pieces, read_records
 from analysis.tables import schemas
@@ -56,8 +56,8 @@ def test_small_files_in_batches_give_the_ledger_rows_and_bytes_of_files_read_alo
     raw = _mixed_raw(tmp_path / "raw")
     monkeypatch.setattr(config, "CSV_CHUNK_ROWS", chunk_rows)
     batches = []
-    real = pipeline.ingest_pieces
-    monkeypatch.setattr(pipeline, "ingest_pieces", lambda pieces, *a: batches.append(
+    real = parts.ingest_pieces
+    monkeypatch.setattr(parts, "ingest_pieces", lambda pieces, *a: batches.append(
         sorted({p.raw_file for p in pieces})) or real(pieces, *a))
     batched = build(raw, tmp_path / "batched", quiet=True)
     if chunk_rows > 100:  # the GDELT files in one batch, the ACLED ones of the same columns in another
@@ -150,8 +150,8 @@ def test_only_rows_whose_id_hash_repeats_go_to_the_registry_and_a_shared_hash_ch
                                                                                               monkeypatch):
     for name, ids in {"a.parquet": ["x", "y", "z"], "b.parquet": ["w", "x", "v", "z"]}.items():
         pq.write_table(pyarrow.table({"event_id": ids}), tmp_path / name)
-    parts = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
-    assert [list(c) for c in pipeline._repeat_candidates(parts, "event_id")] == [[0, 2], [1, 3]]
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    assert [list(c) for c in pipeline._repeat_candidates(files, "event_id")] == [[0, 2], [1, 3]]
     raw = _mixed_raw(tmp_path / "raw")
     build(raw, tmp_path / "distinct", quiet=True)
     monkeypatch.setattr(pipeline, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))  # all collide

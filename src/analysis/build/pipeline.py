@@ -4,8 +4,8 @@ Each large raw file is streamed chunk by chunk into its own temporary Parquet pa
 so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
 others.  Small files (GDELT's one every 15 minutes) are read whole, in groups,
-and validated in batches of one reader, each batch into one part (:func:`_groups`,
-:func:`_read_batches`), with the same ledgers and rows as if read one by one.
+and validated in batches of one reader, each batch into one part (:mod:`analysis.build.parts`),
+with the same ledgers and rows as if read one by one.
 The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
 last, and ``current`` is switched to the folder in one step (see analysis.build.generations).
@@ -24,7 +24,6 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow
 import pyarrow.parquet as pq
 
@@ -33,7 +32,6 @@ from analysis.build import dailycounts
 from analysis.build import generations
 from analysis.build import pages
 from analysis.build import snapshots
-from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, conflict_warnings, described
 from analysis.errors import InputError
@@ -41,13 +39,11 @@ from analysis.gazetteer_files import GazetteerFileError
 from analysis.fingerprint import dist_version
 from analysis.build.generations import BuildReport
 from analysis.hooks import checkpoint
-from analysis.build.ingest import (ChunkResult, Ledger, OpenedFile, Piece, ingest_pieces, open_file, read_file,
-                                   read_records, schema_failures, settle)
+from analysis.build.ingest import Ledger, settle
+from analysis.build.parts import Read, file_part, group_files, read_group
 from analysis.build.inputs import raw_files, skipped_raw_entries
 from analysis.progress import file_progress
 from analysis.sources import READERS
-from analysis.sources.csvfile import EncodingChanged
-from analysis.threads import WriteBehind
 
 OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": config.CLAIMS_FILE, "air_attacks": config.AIR_ATTACKS_FILE}
 PACKAGE = "conflict-analysis"
@@ -113,8 +109,8 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
 # ---------------------------------------------------------------- reading
 def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Path, progress_mode: str,
               scheduler: str | None = None) -> _Collected:
-    """The loose raw files (by name, small ones in groups: :func:`_groups`), then the snapshot pages (per source,
-    base first, in page order).
+    """The loose raw files (by name, small ones in groups: :func:`group_files`), then the snapshot pages
+    (per source, base first, in page order).
 
     With a ``scheduler`` the groups of loose files are read as Dask tasks (:func:`_read_on_cluster`).
     """
@@ -124,12 +120,12 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
     with file_progress(progress_mode) as progress:
         if scheduler is not None and files:
             _read_on_cluster(files, work, collected, progress, scheduler)
-        for group in (_groups(files) if scheduler is None else []):
+        for group in (group_files(files) if scheduler is None else []):
             paths = [files[n] for n in group]
-            _collect_group(collected, paths, *_read_group(paths, group[0], work, progress))
+            _collect_group(collected, paths, *read_group(paths, group[0], work, progress))
         for number, page in enumerate(page_files, start=len(files)):
             try:
-                ledger, part = pages.read_page(page, lambda opened: _file_part(opened, work, number, progress))
+                ledger, part = pages.read_page(page, lambda opened: file_part(opened, work, number, progress))
                 _collect(collected, ledger, part.read(), page)
             except GazetteerFileError:
                 raise
@@ -138,56 +134,7 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
     return collected
 
 
-def _groups(files: list[Path]) -> list[list[int]]:
-    """The files' numbers in the groups they are read in: consecutive files of at most ``config.BATCH_FILE_BYTES``
-    together, up to ``config.BATCH_BYTES`` a group; a larger file (or one that cannot be measured) alone.
-
-    Only names and sizes decide, so a Dask build reads the same groups into the same parts.
-    """
-    groups: list[list[int]] = []
-    small, total = [], 0
-
-    def close() -> None:
-        nonlocal small, total
-        if small:
-            groups.append(small)
-        small, total = [], 0
-
-    for number, path in enumerate(files):
-        try:
-            size = path.stat().st_size
-        except OSError:
-            size = None
-        if size is None or size > config.BATCH_FILE_BYTES:
-            close()
-            groups.append([number])
-            continue
-        if small and total + size > config.BATCH_BYTES:
-            close()
-        small.append(number)
-        total += size
-    close()
-    return groups
-
-
-def _read_group(paths: list[Path], number: int, work: Path, progress) -> tuple[list[tuple], list[_Read]]:
-    """Read a group of files (``number``: the first one's); return each file's outcome, in order (``("read",
-    ledger)`` or ``("input", line, reason)``: the file could not be read, and nothing of it is kept), and the
-    parts read.  A group of one file is streamed chunk by chunk (:func:`read_file`); a group of several small
-    ones is validated in batches (:func:`_read_batches`)."""
-    if len(paths) > 1:
-        return _read_batches(paths, number, work, progress)
-    try:
-        ledger, part = read_file(open_file(paths[0]), paths[0].name,
-                                 lambda opened: _file_part(opened, work, number, progress))
-    except GazetteerFileError:  # the project's gazetteer file, not this raw file: the build stops
-        raise
-    except InputError as exc:
-        return [("input", exc.line, exc.reason)], []
-    return [("read", ledger)], [part.read()]
-
-
-def _collect_group(collected: _Collected, paths: list[Path], outcomes: list[tuple], reads: list[_Read]) -> None:
+def _collect_group(collected: _Collected, paths: list[Path], outcomes: list[tuple], reads: list[Read]) -> None:
     for path, (kind, *rest) in zip(paths, outcomes):
         if kind == "input":
             collected.file_errors.append({"path": path.name, "line": rest[0], "error": rest[1]})
@@ -197,82 +144,15 @@ def _collect_group(collected: _Collected, paths: list[Path], outcomes: list[tupl
         _collect(collected, None, read, None)
 
 
-@dataclass
-class _Records:
-    """One small file's records, read in full, waiting to be validated with others."""
-
-    opened: OpenedFile
-    chunks: list
-    ledger: Ledger
-
-    @property
-    def rows(self) -> int:
-        return sum(len(chunk.frame) + len(chunk.malformed) for chunk in self.chunks)
-
-    def key(self) -> tuple:
-        """Files are validated together only if read by the same reader with the same columns."""
-        return self.opened.reader.name, self.opened.layout.name, tuple(self.opened.header.names)
-
-
-def _read_batches(paths: list[Path], number: int, work: Path, progress) -> tuple[list[tuple], list[_Read]]:
-    """Small files read one by one (an unreadable one is reported and left out), validated in batches of files
-    of one reader and up to ``config.CSV_CHUNK_ROWS`` records, each batch into one part."""
-    outcomes, reads, batch, first = [], [], [], 0
-    for offset, path in enumerate(paths):
-        try:
-            opened, chunks, ledger = read_records(path, path.name)
-        except InputError as exc:
-            outcomes.append(("input", exc.line, exc.reason))
-            continue
-        records = _Records(opened, chunks, ledger)
-        if batch and (records.key() != batch[0].key()
-                      or sum(r.rows for r in batch) + records.rows > config.CSV_CHUNK_ROWS):
-            reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
-            batch = []
-        if not batch:
-            first = offset
-        batch.append(records)
-        outcomes.append(("read", ledger))
-    if batch:
-        reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
-    return outcomes, reads
-
-
-def _ingest_batch(batch: list[_Records], stem: Path, progress) -> _Read:
-    """Validate the records of a batch of files together, up to ``config.CSV_CHUNK_ROWS`` records at a time."""
-    opened = batch[0].opened
-    target = opened.reader.target
-    pieces = [Piece(chunk, records.ledger.path, records.ledger, first=index == 0)
-              for records in batch for index, chunk in enumerate(records.chunks)]
-    name = batch[0].ledger.path if len(batch) == 1 else \
-        f"{batch[0].ledger.path} .. {batch[-1].ledger.path} ({len(batch)} files)"
-    with _Part(target, stem.with_name(f"{stem.name}-{target}.parquet"), progress, name,
-               sum(r.rows for r in batch)) as part:
-        run, rows = [], 0
-        for piece in pieces:
-            size = len(piece.chunk.frame) + len(piece.chunk.malformed)
-            if run and rows + size > config.CSV_CHUNK_ROWS:
-                part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
-                run, rows = [], 0
-            run.append(piece)
-            rows += size
-        if run:
-            part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
-    for records in batch:
-        if records.ledger.rows == 0:
-            records.ledger.warnings.append("the file has a header but no data rows")
-    return part.read()
-
-
 def _read_on_cluster(files: list[Path], work: Path, collected: _Collected, progress, scheduler: str) -> None:
-    """Each group of raw files (:func:`_groups`) read by a Dask worker into the same parts as in this process
+    """Each group of raw files (:func:`group_files`) read by a Dask worker into the same parts as in this process
     (the work folder must be shared); the results are collected in file order, so the outputs are the same
     bytes as a local build."""
     dask = cluster.client(scheduler)  # first: without Dask installed it says how to install it
 
     from distributed import as_completed
 
-    groups = _groups(files)
+    groups = group_files(files)
     futures = dask.map(read_group_task, [[str(files[n]) for n in group] for group in groups],
                        [group[0] for group in groups], work=str(work), pure=False)
     task = progress.start(f"{len(files)} raw files on the Dask cluster", expected_rows=len(files))
@@ -288,11 +168,11 @@ def _read_on_cluster(files: list[Path], work: Path, collected: _Collected, progr
 
 
 def read_group_task(paths: list[str], number: int, work: str) -> tuple:
-    """On a Dask worker: :func:`_read_group`'s reading of a group of files, a gazetteer error returned as data
+    """On a Dask worker: :func:`read_group`'s reading of a group of files, a gazetteer error returned as data
     (file errors are data already: they carry file, line and reason, and pickle as plain values)."""
     try:
         with file_progress("off") as quiet:
-            outcomes, reads = _read_group([Path(p) for p in paths], number, Path(work), quiet)
+            outcomes, reads = read_group([Path(p) for p in paths], number, Path(work), quiet)
     except GazetteerFileError as exc:
         return "gazetteer", exc.path, exc.reason, exc.line
     return "read", outcomes, reads
@@ -310,17 +190,7 @@ def _prepare_places() -> None:
         pass
 
 
-@dataclass
-class _Read:
-    """What reading one file left: its table, its part (None if no row was accepted), rejects and warnings."""
-
-    target: str
-    path: Path | None
-    rejects: list[pd.DataFrame]
-    warnings: list[pd.DataFrame]
-
-
-def _collect(collected: _Collected, ledger: Ledger | None, read: _Read, origin: snapshots.PageFile | None) -> None:
+def _collect(collected: _Collected, ledger: Ledger | None, read: Read, origin: snapshots.PageFile | None) -> None:
     if read.path is not None:
         collected.parts[read.target].append(read.path)
         collected.origins[read.target].append(origin)
@@ -328,77 +198,6 @@ def _collect(collected: _Collected, ledger: Ledger | None, read: _Read, origin: 
         collected.ledgers.append(ledger)
     collected.rejects.extend(read.rejects)
     collected.warnings.extend(read.warnings)
-
-
-class _Part:
-    """The sink of one file's chunks: accepted rows into a Parquet part, rejects and warnings kept.
-
-    Row groups are encoded while the next chunk is parsed.  Left with an input
-    error (or to read the file again as Windows-1252) it removes its part.
-    """
-
-    def __init__(self, target: str, path: Path, progress, name: str, expected_rows: int) -> None:
-        self.target = target
-        self.path = path
-        self.rejects: list[pd.DataFrame] = []
-        self.warnings: list[pd.DataFrame] = []
-        self._writer: pq.ParquetWriter | None = None
-        self._progress = progress
-        self._task = progress.start(name, expected_rows=max(expected_rows, 0))
-        self._behind = WriteBehind(name="parquet-write")
-
-    @property
-    def written(self) -> bool:
-        return self._writer is not None
-
-    def read(self) -> _Read:
-        return _Read(self.target, self.path if self.written else None, self.rejects, self.warnings)
-
-    def __enter__(self) -> _Part:
-        return self
-
-    def add(self, item: ChunkResult) -> None:
-        table = storage.arrow_table(_finish(self.target, item))
-        self.rejects.append(item.rejects)
-        self.warnings.append(item.warnings)
-        self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, **storage.PARQUET_OPTIONS)
-        self._behind.submit(self._writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
-        self._progress.advance(self._task, len(item.accepted) + item.rejects["raw_line"].nunique())
-
-    def __exit__(self, kind, exc, tb) -> None:
-        try:
-            self._behind.__exit__(kind, exc, tb)
-            if kind is not None and issubclass(kind, (InputError, EncodingChanged)):
-                if self._writer:
-                    self._writer.close()
-                self.path.unlink(missing_ok=True)
-            elif kind is None and self._writer:
-                self._writer.close()
-        finally:
-            self._progress.finish(self._task)
-
-
-def _file_part(opened, work: Path, number: int, progress) -> _Part:
-    """The part of one file streamed on its own."""
-    target = opened.reader.target
-    return _Part(target, work / f"{number:05d}-{target}.parquet", progress, opened.path.name,
-                 opened.sniff.estimated_rows)
-
-
-def _finish(target: str, item: ChunkResult) -> pd.DataFrame:
-    """Per-table finishing of accepted rows (events: place normalisation)."""
-    if target != "events":
-        return item.accepted
-    accepted = places.match_places(item.accepted)
-    broken = schema_failures(accepted[list(_PLACE_SCHEMA.columns)], _PLACE_SCHEMA)  # the same checks as on ingest
-    if len(broken):
-        raise rowchecks.SchemaMismatch(f"place matching broke its schema:\n{broken.head().to_string()}")
-    return accepted
-
-
-# The columns place normalisation adds or changes; the rest was validated on ingest.
-_PLACE_SCHEMA = pa.DataFrameSchema({name: schemas.PROCESSED_EVENTS.columns[name] for name in (
-    "admin1", "settlement", "geonameid", "place_match", "is_place_matched", "place_distance_km")})
 
 
 # ---------------------------------------------------------------- duplicate ids, across all files
@@ -530,9 +329,7 @@ def _row_groups(path: Path, columns: list[str]) -> Iterator[pd.DataFrame]:
 def _unmatched_places(events: Path) -> pd.DataFrame:
     """The unmatched places of the events table (:func:`places.unmatched_summary`), read a row group at a time,
     so that memory does not grow with the table."""
-    from analysis.places.match import combine_unmatched
-
-    return combine_unmatched([places.unmatched_summary(rows)
+    return places.combine_unmatched([places.unmatched_summary(rows)
                               for rows in _row_groups(events, ["location", "admin1", "place_match"])])
 
 
