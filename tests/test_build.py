@@ -176,14 +176,14 @@ class _InlineWrites:
 def test_reading_ahead_and_writing_behind_give_the_same_bytes_as_plain_sequential_steps(
         raw_dir, tmp_path, monkeypatch):
     from analysis.build import ingest
-    from analysis.build import pipeline
+    from analysis.build import parts
     from analysis.build.synth import write_synthetic_acled
 
     monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 700)  # many chunks, so the threads overlap
     write_synthetic_acled(raw_dir / "synthetic.csv", rows=6_000, seed=3)
     build(raw_dir, tmp_path / "threaded")
     monkeypatch.setattr(ingest, "read_ahead", lambda items, name="": items)
-    monkeypatch.setattr(pipeline, "WriteBehind", _InlineWrites)
+    monkeypatch.setattr(parts, "WriteBehind", _InlineWrites)
     build(raw_dir, tmp_path / "sequential")
     for name in ("events.parquet", "claims.parquet", "rejects.csv", "merged.csv", "warnings.csv",
                  "unmatched_places.csv"):

@@ -198,6 +198,10 @@ LAZY_EVENTS_ROWS = 5_000_000  # events tables with more rows are read through Du
 LAZY_EVENTS_ENV = "ANALYSIS_LAZY_EVENTS_ROWS"  # overrides LAZY_EVENTS_ROWS (a whole number of rows)
 SCHEDULER_TIMEOUT_S = 10  # how long to try reaching a Dask scheduler (tcp://host:port) before giving up
 CSV_CHUNK_ROWS = 100_000  # rows parsed per chunk: bounds memory on large files
+# Raw files of at most BATCH_FILE_BYTES (GDELT publishes one every 15 minutes) are read in groups of up to
+# BATCH_BYTES, and those of one reader validated together, CSV_CHUNK_ROWS rows at a time (see build.pipeline)
+BATCH_FILE_BYTES = 4 << 20
+BATCH_BYTES = 64 << 20
 MAX_FIELD_CHARS = 20_000  # longer fields are rejected (usually a broken quote)
 SNIFF_BYTES = 64 * 1024  # bytes read to detect binary files and delimiters
 ROWS_IN_ERROR_PREVIEW = 10  # rejections printed per file by `validate`

@@ -196,6 +196,31 @@ def read_file(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile]
         return _read_into(cp1252, raw_file, new_sink, chunk_rows)
 
 
+def read_records(path: Path, raw_file: str) -> tuple[OpenedFile, list[csvfile.RawChunk], Ledger]:
+    """Open a (small) file and read all its records as strings, not validated yet (:func:`ingest_pieces` does
+    that, together with other files'); its ledger, hash set, counts nothing yet.  As :func:`read_file`, a file
+    that proves not to be UTF-8 is read again as Windows-1252."""
+    opened = open_file(path)
+    try:
+        chunks = _all_records(opened)
+    except csvfile.EncodingChanged:
+        opened = open_file(path, encoding="cp1252")
+        chunks = _all_records(opened)
+    ledger = new_ledger(opened, raw_file)
+    ledger.sha256 = opened.scan.result().sha256
+    return opened, chunks, ledger
+
+
+def _all_records(opened: OpenedFile) -> list[csvfile.RawChunk]:
+    storage.prefer_jemalloc()
+    with reading_errors_as_input_errors(opened.path):
+        chunks = list(csvfile.iter_records(opened.path, opened.header, opened.encoding))
+        scan = opened.scan.result()
+    if opened.encoding.startswith("utf") and not scan.is_utf8:
+        raise csvfile.EncodingChanged("bytes that are not UTF-8 after the first megabytes")
+    return chunks
+
+
 def _read_into(opened: OpenedFile, raw_file: str, new_sink: Callable[[OpenedFile], ChunkSink],
                chunk_rows: int | None) -> tuple[Ledger, ChunkSink]:
     ledger = new_ledger(opened, raw_file)
@@ -242,21 +267,53 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None, chu
 def ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table: schemas.Table,
                  raw_file: str, ledger: Ledger, first: bool) -> ChunkResult:
     """Steps 1-4 of the module docstring on one chunk of string records (a CSV chunk or a snapshot page)."""
-    raw, lines = chunk.frame, chunk.lines
+    return ingest_pieces([Piece(chunk, raw_file, ledger, first)], reader, layout, table)
+
+
+@dataclass
+class Piece:
+    """A chunk of one file's records, with the file's name and ledger; ``first``: the chunk starts the file."""
+
+    chunk: csvfile.RawChunk
+    raw_file: str
+    ledger: Ledger
+    first: bool
+
+
+def ingest_pieces(pieces: list[Piece], reader: Reader, layout: Layout, table: schemas.Table) -> ChunkResult:
+    """Steps 1-4 on the chunks of one or more files read by the same reader and layout, validated as one.
+
+    Many small files (GDELT publishes one every 15 minutes) cost one vectorised
+    pass instead of one each; every row keeps its own file and line, and each
+    file's ledger counts its own rows, as if its chunks had been ingested alone.
+    """
+    frames = [piece.chunk.frame for piece in pieces]
+    raw = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    lines = np.concatenate([piece.chunk.lines for piece in pieces]).astype("int64")
+    owner = np.repeat(np.arange(len(pieces)), [len(frame) for frame in frames])  # the piece of each record
+    n = len(pieces)
     blank = raw.eq("").all(axis=1).to_numpy()
     hxl = np.zeros(len(raw), dtype=bool)
-    if first and len(raw):
-        hxl[0] = _is_hxl_row(raw.iloc[0])
+    starts = np.cumsum([0] + [len(frame) for frame in frames])
+    for number, piece in enumerate(pieces):  # per file, not per row
+        if piece.first and len(frames[number]):
+            hxl[starts[number]] = _is_hxl_row(raw.iloc[starts[number]])
     keep = ~(blank | hxl)
-    empty = [m for m in chunk.malformed if not _BLANK_RECORD.sub("", m[2])]  # e.g. '""': every field empty
-    ledger.blank_rows += int(blank.sum()) + len(empty)
-    ledger.hxl_rows += int(hxl.sum())
-    raw, lines = raw[keep].reset_index(drop=True), lines[keep]
-    bad = [m for m in chunk.malformed if _BLANK_RECORD.sub("", m[2])]
-    ledger.rows += len(raw) + len(bad)
-    ledger.rejected += len(bad)
+    blank_rows, hxl_rows = np.bincount(owner[blank], minlength=n), np.bincount(owner[hxl], minlength=n)
+    raw, lines, owner = raw[keep].reset_index(drop=True), lines[keep], owner[keep]
+    data_rows = np.bincount(owner, minlength=n)
     expected = "the header" if layout.header else f"the {layout.name} format"  # a headerless file: its columns
-    malformed = _malformed_rejects(bad, len(raw.columns), raw_file, expected)
+    malformed = []
+    for number, piece in enumerate(pieces):
+        empty = [m for m in piece.chunk.malformed if not _BLANK_RECORD.sub("", m[2])]  # e.g. '""': every field empty
+        bad = [m for m in piece.chunk.malformed if _BLANK_RECORD.sub("", m[2])]
+        piece.ledger.blank_rows += int(blank_rows[number]) + len(empty)
+        piece.ledger.hxl_rows += int(hxl_rows[number])
+        piece.ledger.rows += int(data_rows[number]) + len(bad)
+        piece.ledger.rejected += len(bad)
+        if bad:
+            malformed.append(_malformed_rejects(bad, len(raw.columns), piece.raw_file, expected))
+    malformed = pd.concat(malformed, ignore_index=True) if malformed else schemas.empty_frame(schemas.REJECTS)
 
     failures = Failures()
     _reject_long_fields(raw, failures)
@@ -268,21 +325,27 @@ def ingest_chunk(chunk: csvfile.RawChunk, reader: Reader, layout: Layout, table:
     typed = reader.parse(known, failures)
     if table.name == "events":  # at sea or just abroad: kept with a warning (places.off_land)
         places.warn_off_land(typed, failures, reader.source_columns)
-    typed = typed.assign(raw_file=raw_file, raw_line=lines.astype("int64"))[list(table.schema.columns)]
+    names = np.array([piece.raw_file for piece in pieces], dtype=object)
+    raw_files = pieces[0].raw_file if n == 1 else pd.Series(names[owner], dtype="str")
+    typed = typed.assign(raw_file=raw_files, raw_line=lines)[list(table.schema.columns)]
     parse_failed = failures.frame()
     ok = ~np.isin(np.arange(len(raw)), parse_failed["row"].to_numpy())
     schema_failed = _validate(typed[ok], table.chunk_schema, known, reader.source_columns)
     all_failed = pd.concat([parse_failed, schema_failed], ignore_index=True)
-    accepted = typed[~np.isin(np.arange(len(raw)), all_failed["row"].to_numpy())]
+    kept = ~np.isin(np.arange(len(raw)), all_failed["row"].to_numpy())
+    accepted = typed[kept]
 
-    rejects = pd.concat([malformed, _rejects_frame(all_failed, lines, raw_file)], ignore_index=True)
+    rejects = pd.concat([malformed, _rejects_frame(all_failed, lines, names[owner])], ignore_index=True)
     warned = failures.warnings_frame()
-    warned = warned[np.isin(lines[warned["row"].to_numpy()], accepted["raw_line"].to_numpy())]  # accepted rows only
-    ledger.accepted += len(accepted)
-    ledger.rejected += int(all_failed["row"].nunique())
-    ledger.warned += int(warned["row"].nunique())
+    warned = warned[kept[warned["row"].to_numpy(dtype="int64")]]  # accepted rows only
+    counts = {"accepted": np.bincount(owner[kept], minlength=n),
+              "rejected": np.bincount(owner[np.unique(all_failed["row"].to_numpy(dtype="int64"))], minlength=n),
+              "warned": np.bincount(owner[np.unique(warned["row"].to_numpy(dtype="int64"))], minlength=n)}
+    for number, piece in enumerate(pieces):
+        for key, count in counts.items():
+            setattr(piece.ledger, key, getattr(piece.ledger, key) + int(count[number]))
     return ChunkResult(accepted=accepted.reset_index(drop=True), rejects=rejects,
-                       warnings=_rejects_frame(warned, lines, raw_file))
+                       warnings=_rejects_frame(warned, lines, names[owner]))
 
 
 def _validate(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame,
@@ -392,14 +455,18 @@ def _reject_nul_bytes(raw: pd.DataFrame, failures: Failures) -> None:
 
 
 def _holds_nul(array) -> bool:
+    if hasattr(array, "chunks"):  # the column of several files' records, concatenated
+        return any(_holds_nul(chunk) for chunk in array.chunks)
     data = array.buffers()[-1]  # the characters of every value (of a slice: perhaps more)
     return data is not None and data.size > 0 and np.frombuffer(data, dtype=np.uint8).min() == 0
 
 
-def _rejects_frame(failed: pd.DataFrame, lines: np.ndarray, raw_file: str) -> pd.DataFrame:
+def _rejects_frame(failed: pd.DataFrame, lines: np.ndarray, raw_files: np.ndarray) -> pd.DataFrame:
+    """Failures as rejects (or warnings) rows; ``raw_files``: the file of each row of the chunk."""
+    rows = failed["row"].to_numpy()
     out = pd.DataFrame({
-        "raw_file": raw_file,
-        "raw_line": lines[failed["row"].to_numpy()].astype("int64"),
+        "raw_file": raw_files[rows],
+        "raw_line": lines[rows].astype("int64"),
         "column": failed["column"].to_numpy(),
         "value": failed["value"].str.replace("\x00", "\\x00", regex=False).str.slice(0, base.MAX_VALUE_CHARS)
                                 .to_numpy(),

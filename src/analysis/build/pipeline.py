@@ -1,9 +1,12 @@
 """The heavy half of ``analysis build``: ingest every raw file, normalise, write atomically.
 
-Each raw file is streamed chunk by chunk into its own temporary Parquet part,
+Each large raw file is streamed chunk by chunk into its own temporary Parquet part,
 so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
-others.  The parts are then concatenated into the output tables of a new
+others.  Small files (GDELT's one every 15 minutes) are read whole, in groups,
+and validated in batches of one reader, each batch into one part (:mod:`analysis.build.parts`),
+with the same ledgers and rows as if read one by one.
+The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
 last, and ``current`` is switched to the folder in one step (see analysis.build.generations).
 """
@@ -17,10 +20,11 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pyarrow
 import pyarrow.parquet as pq
 
 from analysis import cluster, config, countries, gazetteer_files, places, storage
@@ -28,7 +32,6 @@ from analysis.build import dailycounts
 from analysis.build import generations
 from analysis.build import pages
 from analysis.build import snapshots
-from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, conflict_warnings, described
 from analysis.errors import InputError
@@ -36,12 +39,11 @@ from analysis.gazetteer_files import GazetteerFileError
 from analysis.fingerprint import dist_version
 from analysis.build.generations import BuildReport
 from analysis.hooks import checkpoint
-from analysis.build.ingest import ChunkResult, Ledger, open_file, read_file, schema_failures, settle
+from analysis.build.ingest import Ledger, settle
+from analysis.build.parts import Read, file_part, group_files, read_group
 from analysis.build.inputs import raw_files, skipped_raw_entries
 from analysis.progress import file_progress
 from analysis.sources import READERS
-from analysis.sources.csvfile import EncodingChanged
-from analysis.threads import WriteBehind
 
 OUTPUT_FILES = {"events": config.EVENTS_FILE, "claims": config.CLAIMS_FILE, "air_attacks": config.AIR_ATTACKS_FILE}
 PACKAGE = "conflict-analysis"
@@ -107,9 +109,10 @@ def run_build(raw_dir: Path, processed_dir: Path, fingerprint: str, progress: st
 # ---------------------------------------------------------------- reading
 def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Path, progress_mode: str,
               scheduler: str | None = None) -> _Collected:
-    """The loose raw files (by name), then the snapshot pages (per source, base first, in page order).
+    """The loose raw files (by name, small ones in groups: :func:`group_files`), then the snapshot pages
+    (per source, base first, in page order).
 
-    With a ``scheduler`` the loose files are read as Dask tasks (:func:`_read_on_cluster`).
+    With a ``scheduler`` the groups of loose files are read as Dask tasks (:func:`_read_on_cluster`).
     """
     collected = _Collected()
     threading.Thread(target=_prepare_places, name="gazetteer", daemon=True).start()
@@ -117,16 +120,12 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
     with file_progress(progress_mode) as progress:
         if scheduler is not None and files:
             _read_on_cluster(files, work, collected, progress, scheduler)
-        for number, path in enumerate(files if scheduler is None else []):
-            try:
-                _read_file(path, number, work, collected, progress)
-            except GazetteerFileError:  # the project's gazetteer file, not this raw file: the build stops
-                raise
-            except InputError as exc:
-                collected.file_errors.append({"path": path.name, "line": exc.line, "error": exc.reason})
+        for group in (group_files(files) if scheduler is None else []):
+            paths = [files[n] for n in group]
+            _collect_group(collected, paths, *read_group(paths, group[0], work, progress))
         for number, page in enumerate(page_files, start=len(files)):
             try:
-                ledger, part = pages.read_page(page, lambda opened: _Part(opened, work, number, progress))
+                ledger, part = pages.read_page(page, lambda opened: file_part(opened, work, number, progress))
                 _collect(collected, ledger, part.read(), page)
             except GazetteerFileError:
                 raise
@@ -135,40 +134,48 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
     return collected
 
 
+def _collect_group(collected: _Collected, paths: list[Path], outcomes: list[tuple], reads: list[Read]) -> None:
+    for path, (kind, *rest) in zip(paths, outcomes):
+        if kind == "input":
+            collected.file_errors.append({"path": path.name, "line": rest[0], "error": rest[1]})
+        else:
+            collected.ledgers.append(rest[0])
+    for read in reads:
+        _collect(collected, None, read, None)
+
+
 def _read_on_cluster(files: list[Path], work: Path, collected: _Collected, progress, scheduler: str) -> None:
-    """Each raw file read by a Dask worker into the same part as in this process (the work folder must be
-    shared); the results are collected in file order, so the outputs are the same bytes as a local build."""
+    """Each group of raw files (:func:`group_files`) read by a Dask worker into the same parts as in this process
+    (the work folder must be shared); the results are collected in file order, so the outputs are the same
+    bytes as a local build."""
     dask = cluster.client(scheduler)  # first: without Dask installed it says how to install it
 
     from distributed import as_completed
 
-    futures = dask.map(read_file_task, [str(p) for p in files], range(len(files)), work=str(work), pure=False)
+    groups = group_files(files)
+    futures = dask.map(read_group_task, [[str(files[n]) for n in group] for group in groups],
+                       [group[0] for group in groups], work=str(work), pure=False)
     task = progress.start(f"{len(files)} raw files on the Dask cluster", expected_rows=len(files))
-    for _ in as_completed(futures):
-        progress.advance(task, 1)
+    sizes = {future.key: len(group) for future, group in zip(futures, groups)}
+    for future in as_completed(futures):
+        progress.advance(task, sizes[future.key])
     progress.finish(task)
-    for path, outcome in zip(files, dask.gather(futures)):
+    for group, outcome in zip(groups, dask.gather(futures)):
         kind, *rest = outcome
         if kind == "gazetteer":
             raise GazetteerFileError(*rest[:2], line=rest[2])
-        if kind == "input":
-            collected.file_errors.append({"path": path.name, "line": rest[0], "error": rest[1]})
-        else:
-            _collect(collected, *rest, None)
+        _collect_group(collected, [files[n] for n in group], *rest)
 
 
-def read_file_task(path: str, number: int, work: str) -> tuple:
-    """On a Dask worker: :func:`_read_file`'s reading of one file, its errors returned as data (they carry
-    file, line and reason, and pickle as plain values)."""
+def read_group_task(paths: list[str], number: int, work: str) -> tuple:
+    """On a Dask worker: :func:`read_group`'s reading of a group of files, a gazetteer error returned as data
+    (file errors are data already: they carry file, line and reason, and pickle as plain values)."""
     try:
         with file_progress("off") as quiet:
-            ledger, part = read_file(open_file(Path(path)), Path(path).name,
-                                     lambda opened: _Part(opened, Path(work), number, quiet))
+            outcomes, reads = read_group([Path(p) for p in paths], number, Path(work), quiet)
     except GazetteerFileError as exc:
         return "gazetteer", exc.path, exc.reason, exc.line
-    except InputError as exc:
-        return "input", exc.line, exc.reason
-    return "read", ledger, part.read()
+    return "read", outcomes, reads
 
 
 def _prepare_places() -> None:
@@ -183,93 +190,14 @@ def _prepare_places() -> None:
         pass
 
 
-def _read_file(path: Path, number: int, work: Path, collected: _Collected, progress) -> None:
-    """Stream one file into its own Parquet part; an unreadable file leaves nothing behind."""
-    ledger, part = read_file(open_file(path), path.name, lambda opened: _Part(opened, work, number, progress))
-    _collect(collected, ledger, part.read(), None)
-
-
-@dataclass
-class _Read:
-    """What reading one file left: its table, its part (None if no row was accepted), rejects and warnings."""
-
-    target: str
-    path: Path | None
-    rejects: list[pd.DataFrame]
-    warnings: list[pd.DataFrame]
-
-
-def _collect(collected: _Collected, ledger: Ledger, read: _Read, origin: snapshots.PageFile | None) -> None:
+def _collect(collected: _Collected, ledger: Ledger | None, read: Read, origin: snapshots.PageFile | None) -> None:
     if read.path is not None:
         collected.parts[read.target].append(read.path)
         collected.origins[read.target].append(origin)
-    collected.ledgers.append(ledger)
+    if ledger is not None:
+        collected.ledgers.append(ledger)
     collected.rejects.extend(read.rejects)
     collected.warnings.extend(read.warnings)
-
-
-class _Part:
-    """The sink of one file's chunks: accepted rows into a Parquet part, rejects and warnings kept.
-
-    Row groups are encoded while the next chunk is parsed.  Left with an input
-    error (or to read the file again as Windows-1252) it removes its part.
-    """
-
-    def __init__(self, opened, work: Path, number: int, progress) -> None:
-        self.target = opened.reader.target
-        self.path = work / f"{number:05d}-{self.target}.parquet"
-        self.rejects: list[pd.DataFrame] = []
-        self.warnings: list[pd.DataFrame] = []
-        self._writer: pq.ParquetWriter | None = None
-        self._progress = progress
-        self._task = progress.start(opened.path.name, expected_rows=max(opened.sniff.estimated_rows, 0))
-        self._behind = WriteBehind(name="parquet-write")
-
-    @property
-    def written(self) -> bool:
-        return self._writer is not None
-
-    def read(self) -> _Read:
-        return _Read(self.target, self.path if self.written else None, self.rejects, self.warnings)
-
-    def __enter__(self) -> _Part:
-        return self
-
-    def add(self, item: ChunkResult) -> None:
-        table = storage.arrow_table(_finish(self.target, item))
-        self.rejects.append(item.rejects)
-        self.warnings.append(item.warnings)
-        self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, **storage.PARQUET_OPTIONS)
-        self._behind.submit(self._writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
-        self._progress.advance(self._task, len(item.accepted) + item.rejects["raw_line"].nunique())
-
-    def __exit__(self, kind, exc, tb) -> None:
-        try:
-            self._behind.__exit__(kind, exc, tb)
-            if kind is not None and issubclass(kind, (InputError, EncodingChanged)):
-                if self._writer:
-                    self._writer.close()
-                self.path.unlink(missing_ok=True)
-            elif kind is None and self._writer:
-                self._writer.close()
-        finally:
-            self._progress.finish(self._task)
-
-
-def _finish(target: str, item: ChunkResult) -> pd.DataFrame:
-    """Per-table finishing of accepted rows (events: place normalisation)."""
-    if target != "events":
-        return item.accepted
-    accepted = places.match_places(item.accepted)
-    broken = schema_failures(accepted[list(_PLACE_SCHEMA.columns)], _PLACE_SCHEMA)  # the same checks as on ingest
-    if len(broken):
-        raise rowchecks.SchemaMismatch(f"place matching broke its schema:\n{broken.head().to_string()}")
-    return accepted
-
-
-# The columns place normalisation adds or changes; the rest was validated on ingest.
-_PLACE_SCHEMA = pa.DataFrameSchema({name: schemas.PROCESSED_EVENTS.columns[name] for name in (
-    "admin1", "settlement", "geonameid", "place_match", "is_place_matched", "place_distance_km")})
 
 
 # ---------------------------------------------------------------- duplicate ids, across all files
@@ -284,12 +212,15 @@ def _resolve_duplicates(collected: _Collected) -> None:
         if parts:
             id_column = schemas.TABLES[table].id_column
             order = pages.registry_order(collected.origins[table])  # newer snapshots' versions kept
-            repeats, merged_here = registry.merge(table, *(_part_batch(parts[n], id_column) for n in order))
+            candidates = _repeat_candidates([parts[n] for n in order], id_column)
+            repeats, merged_here = registry.merge(table, *(_part_batch(parts[n], id_column, rows)
+                                                           for n, rows in zip(order, candidates)))
             merged.append(merged_here)
-            for part, repeat in zip([parts[n] for n in order], repeats):
+            for part, rows, repeat in zip([parts[n] for n in order], candidates, repeats):
                 if repeat.any():
-                    rows = pq.read_table(part).take(np.flatnonzero(~repeat))
-                    pq.write_table(rows, part, row_group_size=config.CSV_CHUNK_ROWS, **storage.PARQUET_OPTIONS)
+                    repeat = np.isin(np.arange(pq.read_metadata(part).num_rows), rows[repeat])
+                    kept = pq.read_table(part).take(np.flatnonzero(~repeat))
+                    pq.write_table(kept, part, row_group_size=config.CSV_CHUNK_ROWS, **storage.PARQUET_OPTIONS)
     merged = _concat(merged, schemas.empty_frame(schemas.MERGED))
     collected.merged.append(merged)
     warnings = settle(collected.ledgers, merged, _concat(collected.warnings, schemas.empty_frame(schemas.REJECTS)))
@@ -328,10 +259,34 @@ def _apply_deletions(collected: _Collected) -> None:
         ledger.check()
 
 
-def _part_batch(part: Path, id_column: str) -> Batch:
-    """A Parquet part as the registry sees it: its ids, and any of its rows read back on demand."""
-    return Batch(pq.read_table(part, columns=[id_column]).column(0).to_pandas(),
-                 lambda positions: described(pq.read_table(part).take(positions).to_pandas(), id_column))
+def _repeat_candidates(parts: list[Path], id_column: str) -> list[np.ndarray]:
+    """Per part, the positions of the rows whose id may occur more than once in all the parts: the rows whose
+    id's 64-bit hash does (a hash shared by two different ids only adds rows the registry finds distinct).
+
+    Only these rows go to the registry, so memory grows by 8 bytes a row, not by every id as a string
+    (at 25 million rows: 200 MB of hashes instead of gigabytes of strings).
+    """
+    sizes = [pq.read_metadata(part).num_rows for part in parts]
+    hashes = np.empty(sum(sizes), dtype=np.uint64)
+    bounds = np.cumsum([0] + sizes)
+    for part, start, end in zip(parts, bounds[:-1], bounds[1:]):
+        ids = pq.read_table(part, columns=[id_column]).column(0).to_pandas()
+        hashes[start:end] = _id_hashes(ids)
+    ordered = np.sort(hashes)
+    shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    return [np.flatnonzero(np.isin(hashes[start:end], shared)) for start, end in zip(bounds[:-1], bounds[1:])]
+
+
+def _id_hashes(ids: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+
+
+def _part_batch(part: Path, id_column: str, rows: np.ndarray) -> Batch:
+    """The rows of a Parquet part at positions ``rows`` as the registry sees them: their ids, and their
+    descriptions read back on demand."""
+    ids = pq.read_table(part, columns=[id_column]).column(0).take(rows).to_pandas()
+    return Batch(ids, lambda positions: described(pq.read_table(part).take(rows[positions]).to_pandas(), id_column))
 
 
 # ---------------------------------------------------------------- writing
@@ -355,13 +310,27 @@ def _write_outputs(collected: _Collected, work: Path, generation: Path) -> dict:
         checkpoint("output_written")
     outputs[config.DAILY_COUNTS_FILE] = _write_daily_counts(generation)
     checkpoint("output_written")
-    events = pd.read_parquet(generation / config.EVENTS_FILE, columns=["country", "admin1", "location",
-                                                                       "place_match", "is_place_matched"])
-    unmatched = places.unmatched_summary(events)
+    unmatched = _unmatched_places(generation / config.EVENTS_FILE)
     storage.write_csv(generation / config.UNMATCHED_PLACES_FILE, unmatched)
     outputs[config.UNMATCHED_PLACES_FILE] = _describe(generation / config.UNMATCHED_PLACES_FILE, len(unmatched))
     checkpoint("output_written")
     return outputs
+
+
+def _row_groups(path: Path, columns: list[str]) -> Iterator[pd.DataFrame]:
+    """The columns of a Parquet table, a row group at a time (at least one, perhaps empty, frame)."""
+    source = pq.ParquetFile(path)
+    if not source.num_row_groups:
+        yield source.schema_arrow.empty_table().select(columns).to_pandas()
+    for group in range(source.num_row_groups):
+        yield source.read_row_group(group, columns=columns).to_pandas()
+
+
+def _unmatched_places(events: Path) -> pd.DataFrame:
+    """The unmatched places of the events table (:func:`places.unmatched_summary`), read a row group at a time,
+    so that memory does not grow with the table."""
+    return places.combine_unmatched([places.unmatched_summary(rows)
+                              for rows in _row_groups(events, ["location", "admin1", "place_match"])])
 
 
 def _write_daily_counts(generation: Path) -> dict:
@@ -375,7 +344,11 @@ def _write_daily_counts(generation: Path) -> dict:
 
 
 def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
-    """Concatenate Parquet parts into one file (or write an empty table)."""
+    """Concatenate Parquet parts into one file (or write an empty table), in row groups of
+    ``config.CSV_CHUNK_ROWS`` rows however small the parts (many small files make many small parts).
+
+    The parts are read a row group at a time: memory stays bounded by about two row groups.
+    """
     rows = 0
     if len(parts) == 1:  # one input file: its part already is the table
         os.replace(parts[0], target)
@@ -385,11 +358,22 @@ def _concat_parts(parts: list[Path], schema, target: Path) -> dict:
             pq.write_table(storage.arrow_table(schemas.empty_frame(schema)), tmp, **storage.PARQUET_OPTIONS)
         else:
             arrow_schema = pq.read_schema(parts[0])
+            size = config.CSV_CHUNK_ROWS
             with pq.ParquetWriter(tmp, arrow_schema, **storage.PARQUET_OPTIONS) as writer:
+                held: list[pyarrow.Table] = []
                 for part in parts:
-                    table = pq.read_table(part)
-                    rows += table.num_rows
-                    writer.write_table(table, row_group_size=config.CSV_CHUNK_ROWS)
+                    source = pq.ParquetFile(part)
+                    for group in range(source.num_row_groups):
+                        table = source.read_row_group(group).replace_schema_metadata(arrow_schema.metadata)
+                        rows += table.num_rows
+                        held.append(table)
+                        if sum(t.num_rows for t in held) >= size:
+                            whole = pyarrow.concat_tables(held)
+                            full = whole.num_rows // size * size
+                            writer.write_table(whole.slice(0, full).combine_chunks(), row_group_size=size)
+                            held = [whole.slice(full)] if whole.num_rows > full else []
+                if held:
+                    writer.write_table(pyarrow.concat_tables(held).combine_chunks(), row_group_size=size)
     return _describe(target, rows)
 
 
@@ -452,11 +436,12 @@ def _coverage_summary(generation: Path) -> list[dict]:
     frames = []
     for table, name in OUTPUT_FILES.items():
         start, end = _DATES[table]
-        frame = pd.read_parquet(generation / name, columns=list(dict.fromkeys(
-            ["source_dataset", "is_synthetic", start, end])))
-        frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
-            rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))
-    cov = pd.concat(frames, ignore_index=True)
+        columns = list(dict.fromkeys(["source_dataset", "is_synthetic", start, end]))
+        for frame in _row_groups(generation / name, columns):  # a row group at a time: memory stays bounded
+            frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
+                rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))
+    cov = pd.concat(frames, ignore_index=True).groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
+        rows=("rows", "sum"), first_date=("first_date", "min"), last_date=("last_date", "max"))
     if cov.empty:
         return []
     cov["first_date"] = cov["first_date"].dt.strftime("%Y-%m-%d")

@@ -26,6 +26,7 @@ Public API
 ``haversine_km``          great-circle distance in km (the package's one distance function).
 ``resolve_place``         the ranked candidate settlements of one name (notebooks).
 ``unmatched_summary``     unmatched locations with row counts (build summary).
+``combine_unmatched``     the summary of a table from those of its parts (row groups).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ from __future__ import annotations
 from analysis.places.gazetteer import load_gazetteer
 from analysis.places.geo import (EARTH_RADIUS_KM, WARN_OUTSIDE_LAND, WARN_WATER_LOCATION, haversine_km,
                                  is_water_location, off_land, warn_off_land)
-from analysis.places.match import match_places, prepare, resolve_place, unmatched_summary
+from analysis.places.match import combine_unmatched, match_places, prepare, resolve_place, unmatched_summary
 from analysis.places.regions import normalise_admin1, region_keys, region_names, region_phrase
 
 __all__ = [
     "region_names", "region_keys", "region_phrase", "normalise_admin1", "load_gazetteer", "prepare", "match_places", "off_land", "warn_off_land",
     "is_water_location", "WARN_OUTSIDE_LAND", "WARN_WATER_LOCATION", "haversine_km", "EARTH_RADIUS_KM",
-    "resolve_place", "unmatched_summary",
+    "resolve_place", "unmatched_summary", "combine_unmatched",
 ]

@@ -452,7 +452,16 @@ def unmatched_summary(events: pd.DataFrame) -> pd.DataFrame:
     "unmatched" by definition); rows without a location do not.
     """
     unmatched = events.loc[events["place_match"] == "unmatched", ["location", "admin1"]]
-    counts = unmatched.groupby(["location", "admin1"], dropna=False, sort=False).size()
+    return _ranked(unmatched.groupby(["location", "admin1"], dropna=False, sort=False).size())
+
+
+def combine_unmatched(summaries: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`unmatched_summary` of a table from the summaries of its parts (row groups read one at a time)."""
+    whole = pd.concat(summaries, ignore_index=True)
+    return _ranked(whole.groupby(["location", "admin1"], dropna=False, sort=False)["rows"].sum())
+
+
+def _ranked(counts: pd.Series) -> pd.DataFrame:
     summary = counts.rename("rows").reset_index()
     summary["rows"] = summary["rows"].astype("int64")
     summary = summary.sort_values(["rows", "location", "admin1"], ascending=[False, True, True], na_position="last")

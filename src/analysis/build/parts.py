@@ -1,0 +1,223 @@
+"""Reading raw files into temporary Parquet parts: a large file streamed on its own, small ones in groups.
+
+A part holds the accepted rows of one file (:func:`file_part`, chunk by chunk) or of a batch of small files
+of one reader validated together (GDELT publishes one file every 15 minutes): :func:`group_files` decides
+from names and sizes alone which files are read together, so that a Dask build reads the same groups into
+the same parts; :func:`read_group` reads one group.  Every row keeps its own file and line, every file its
+own ledger, and an unreadable file is left out alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow.parquet as pq
+
+from analysis import config, places, storage
+from analysis.build.ingest import (ChunkResult, Ledger, OpenedFile, Piece, ingest_pieces, open_file, read_file,
+                                   read_records, schema_failures)
+from analysis.errors import InputError
+from analysis.gazetteer_files import GazetteerFileError
+from analysis.sources.csvfile import EncodingChanged
+from analysis.tables import rowchecks, schemas
+from analysis.threads import WriteBehind
+
+
+def group_files(files: list[Path]) -> list[list[int]]:
+    """The files' numbers in the groups they are read in: consecutive files of at most ``config.BATCH_FILE_BYTES``
+    together, up to ``config.BATCH_BYTES`` a group; a larger file (or one that cannot be measured) alone.
+
+    Only names and sizes decide, so a Dask build reads the same groups into the same parts.
+    """
+    groups: list[list[int]] = []
+    small, total = [], 0
+
+    def close() -> None:
+        nonlocal small, total
+        if small:
+            groups.append(small)
+        small, total = [], 0
+
+    for number, path in enumerate(files):
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = None
+        if size is None or size > config.BATCH_FILE_BYTES:
+            close()
+            groups.append([number])
+            continue
+        if small and total + size > config.BATCH_BYTES:
+            close()
+        small.append(number)
+        total += size
+    close()
+    return groups
+
+
+@dataclass
+class _Records:
+    """One small file's records, read in full, waiting to be validated with others."""
+
+    opened: OpenedFile
+    chunks: list
+    ledger: Ledger
+
+    @property
+    def rows(self) -> int:
+        return sum(len(chunk.frame) + len(chunk.malformed) for chunk in self.chunks)
+
+    def key(self) -> tuple:
+        """Files are validated together only if read by the same reader with the same columns."""
+        return self.opened.reader.name, self.opened.layout.name, tuple(self.opened.header.names)
+
+
+def _read_batches(paths: list[Path], number: int, work: Path, progress) -> tuple[list[tuple], list[Read]]:
+    """Small files read one by one (an unreadable one is reported and left out), validated in batches of files
+    of one reader and up to ``config.CSV_CHUNK_ROWS`` records, each batch into one part."""
+    outcomes, reads, batch, first = [], [], [], 0
+    for offset, path in enumerate(paths):
+        try:
+            opened, chunks, ledger = read_records(path, path.name)
+        except InputError as exc:
+            outcomes.append(("input", exc.line, exc.reason))
+            continue
+        records = _Records(opened, chunks, ledger)
+        if batch and (records.key() != batch[0].key()
+                      or sum(r.rows for r in batch) + records.rows > config.CSV_CHUNK_ROWS):
+            reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
+            batch = []
+        if not batch:
+            first = offset
+        batch.append(records)
+        outcomes.append(("read", ledger))
+    if batch:
+        reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
+    return outcomes, reads
+
+
+def _ingest_batch(batch: list[_Records], stem: Path, progress) -> Read:
+    """Validate the records of a batch of files together, up to ``config.CSV_CHUNK_ROWS`` records at a time."""
+    opened = batch[0].opened
+    target = opened.reader.target
+    pieces = [Piece(chunk, records.ledger.path, records.ledger, first=index == 0)
+              for records in batch for index, chunk in enumerate(records.chunks)]
+    name = batch[0].ledger.path if len(batch) == 1 else \
+        f"{batch[0].ledger.path} .. {batch[-1].ledger.path} ({len(batch)} files)"
+    with Part(target, stem.with_name(f"{stem.name}-{target}.parquet"), progress, name,
+               sum(r.rows for r in batch)) as part:
+        run, rows = [], 0
+        for piece in pieces:
+            size = len(piece.chunk.frame) + len(piece.chunk.malformed)
+            if run and rows + size > config.CSV_CHUNK_ROWS:
+                part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
+                run, rows = [], 0
+            run.append(piece)
+            rows += size
+        if run:
+            part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
+    for records in batch:
+        if records.ledger.rows == 0:
+            records.ledger.warnings.append("the file has a header but no data rows")
+    return part.read()
+
+
+@dataclass
+class Read:
+    """What reading one file left: its table, its part (None if no row was accepted), rejects and warnings."""
+
+    target: str
+    path: Path | None
+    rejects: list[pd.DataFrame]
+    warnings: list[pd.DataFrame]
+
+
+class Part:
+    """The sink of one file's chunks: accepted rows into a Parquet part, rejects and warnings kept.
+
+    Row groups are encoded while the next chunk is parsed.  Left with an input
+    error (or to read the file again as Windows-1252) it removes its part.
+    """
+
+    def __init__(self, target: str, path: Path, progress, name: str, expected_rows: int) -> None:
+        self.target = target
+        self.path = path
+        self.rejects: list[pd.DataFrame] = []
+        self.warnings: list[pd.DataFrame] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._progress = progress
+        self._task = progress.start(name, expected_rows=max(expected_rows, 0))
+        self._behind = WriteBehind(name="parquet-write")
+
+    @property
+    def written(self) -> bool:
+        return self._writer is not None
+
+    def read(self) -> Read:
+        return Read(self.target, self.path if self.written else None, self.rejects, self.warnings)
+
+    def __enter__(self) -> Part:
+        return self
+
+    def add(self, item: ChunkResult) -> None:
+        table = storage.arrow_table(finish(self.target, item))
+        self.rejects.append(item.rejects)
+        self.warnings.append(item.warnings)
+        self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, **storage.PARQUET_OPTIONS)
+        self._behind.submit(self._writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
+        self._progress.advance(self._task, len(item.accepted) + item.rejects["raw_line"].nunique())
+
+    def __exit__(self, kind, exc, tb) -> None:
+        try:
+            self._behind.__exit__(kind, exc, tb)
+            if kind is not None and issubclass(kind, (InputError, EncodingChanged)):
+                if self._writer:
+                    self._writer.close()
+                self.path.unlink(missing_ok=True)
+            elif kind is None and self._writer:
+                self._writer.close()
+        finally:
+            self._progress.finish(self._task)
+
+
+def file_part(opened, work: Path, number: int, progress) -> Part:
+    """The part of one file streamed on its own."""
+    target = opened.reader.target
+    return Part(target, work / f"{number:05d}-{target}.parquet", progress, opened.path.name,
+                 opened.sniff.estimated_rows)
+
+
+def finish(target: str, item: ChunkResult) -> pd.DataFrame:
+    """Per-table finishing of accepted rows (events: place normalisation)."""
+    if target != "events":
+        return item.accepted
+    accepted = places.match_places(item.accepted)
+    broken = schema_failures(accepted[list(_PLACE_SCHEMA.columns)], _PLACE_SCHEMA)  # the same checks as on ingest
+    if len(broken):
+        raise rowchecks.SchemaMismatch(f"place matching broke its schema:\n{broken.head().to_string()}")
+    return accepted
+
+
+# The columns place normalisation adds or changes; the rest was validated on ingest.
+_PLACE_SCHEMA = pa.DataFrameSchema({name: schemas.PROCESSED_EVENTS.columns[name] for name in (
+    "admin1", "settlement", "geonameid", "place_match", "is_place_matched", "place_distance_km")})
+
+
+def read_group(paths: list[Path], number: int, work: Path, progress) -> tuple[list[tuple], list[Read]]:
+    """Read a group of files (``number``: the first one's); return each file's outcome, in order (``("read",
+    ledger)`` or ``("input", line, reason)``: the file could not be read, and nothing of it is kept), and the
+    parts read.  A group of one file is streamed chunk by chunk (:func:`read_file`); a group of several small
+    ones is validated in batches (:func:`_read_batches`)."""
+    if len(paths) > 1:
+        return _read_batches(paths, number, work, progress)
+    try:
+        ledger, part = read_file(open_file(paths[0]), paths[0].name,
+                                 lambda opened: file_part(opened, work, number, progress))
+    except GazetteerFileError:  # the project's gazetteer file, not this raw file: the build stops
+        raise
+    except InputError as exc:
+        return [("input", exc.line, exc.reason)], []
+    return [("read", ledger)], [part.read()]
