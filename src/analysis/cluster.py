@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 
+from analysis import config
 from analysis.errors import ParameterError
 
 LOCAL = "local"
@@ -47,8 +48,6 @@ def _connect(key: str):
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         return Client(cluster, set_as_default=True)
-    from analysis import config
-
     try:
         return Client(key, timeout=f"{config.SCHEDULER_TIMEOUT_S}s", set_as_default=True)
     except (OSError, TimeoutError) as error:
