@@ -198,6 +198,9 @@ LAZY_EVENTS_ROWS = 5_000_000  # events tables with more rows are read through Du
 LAZY_EVENTS_ENV = "ANALYSIS_LAZY_EVENTS_ROWS"  # overrides LAZY_EVENTS_ROWS (a whole number of rows)
 SCHEDULER_TIMEOUT_S = 10  # how long to try reaching a Dask scheduler (tcp://host:port) before giving up
 CSV_CHUNK_ROWS = 100_000  # rows parsed per chunk: bounds memory on large files
+# bytes pyarrow reads at a time; it reads up to 32 blocks ahead of the parse, so 4 MiB keeps that to 128 MiB
+# (40 MiB blocks held 1.3 GB, and parsed slower); the blocks are gathered into chunks of CSV_CHUNK_ROWS rows
+CSV_READ_BLOCK_BYTES = 4 << 20
 # Raw files of at most BATCH_FILE_BYTES (GDELT publishes one every 15 minutes) are read in groups of up to
 # BATCH_BYTES, and those of one reader validated together, CSV_CHUNK_ROWS rows at a time (see build.pipeline)
 BATCH_FILE_BYTES = 4 << 20

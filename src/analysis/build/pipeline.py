@@ -31,6 +31,7 @@ from analysis import cluster, config, countries, gazetteer_files, places, storag
 from analysis.build import dailycounts
 from analysis.build import generations
 from analysis.build import pages
+from analysis.build import partrows
 from analysis.build import snapshots
 from analysis.tables import schemas
 from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, conflict_warnings, described
@@ -218,9 +219,7 @@ def _resolve_duplicates(collected: _Collected) -> None:
             merged.append(merged_here)
             for part, rows, repeat in zip([parts[n] for n in order], candidates, repeats):
                 if repeat.any():
-                    repeat = np.isin(np.arange(pq.read_metadata(part).num_rows), rows[repeat])
-                    kept = pq.read_table(part).take(np.flatnonzero(~repeat))
-                    pq.write_table(kept, part, row_group_size=config.CSV_CHUNK_ROWS, **storage.PARQUET_OPTIONS)
+                    partrows.rewrite_without(part, rows[repeat])
     merged = _concat(merged, schemas.empty_frame(schemas.MERGED))
     collected.merged.append(merged)
     warnings = settle(collected.ledgers, merged, _concat(collected.warnings, schemas.empty_frame(schemas.REJECTS)))
@@ -239,14 +238,13 @@ def _apply_deletions(collected: _Collected) -> None:
     for part, page in zip(collected.parts["events"], collected.origins["events"]):
         if page is None:
             continue
-        rows = pq.read_table(part)
-        drop = pages.deleted_rows(rows.column(id_column).to_pandas(), page, collected.deleted)
-        if drop.any():
-            gone.append(rows.select(LINEAGE).take(np.flatnonzero(drop)).to_pandas())
-            pq.write_table(rows.take(np.flatnonzero(~drop)), part, row_group_size=config.CSV_CHUNK_ROWS,
-                           **storage.PARQUET_OPTIONS)
-            ledgers[page.raw_file].accepted -= int(drop.sum())
-            ledgers[page.raw_file].deleted += int(drop.sum())
+        ids = pq.read_table(part, columns=[id_column]).column(0).to_pandas()  # a page: small
+        drop = np.flatnonzero(pages.deleted_rows(ids, page, collected.deleted))
+        if len(drop):
+            gone.append(partrows.rows_at(part, drop, LINEAGE).to_pandas())
+            partrows.rewrite_without(part, drop)
+            ledgers[page.raw_file].accepted -= len(drop)
+            ledgers[page.raw_file].deleted += len(drop)
     if not gone:
         return
     gone = pd.concat(gone, ignore_index=True)
@@ -267,26 +265,24 @@ def _repeat_candidates(parts: list[Path], id_column: str) -> list[np.ndarray]:
     (at 25 million rows: 200 MB of hashes instead of gigabytes of strings).
     """
     sizes = [pq.read_metadata(part).num_rows for part in parts]
-    hashes = np.empty(sum(sizes), dtype=np.uint64)
+    hashes = np.concatenate([np.empty(0, dtype=np.uint64)]
+                            + [partrows.column_map(part, id_column, _id_hashes, np.uint64) for part in parts])
     bounds = np.cumsum([0] + sizes)
-    for part, start, end in zip(parts, bounds[:-1], bounds[1:]):
-        ids = pq.read_table(part, columns=[id_column]).column(0).to_pandas()
-        hashes[start:end] = _id_hashes(ids)
     ordered = np.sort(hashes)
     shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     del ordered
     return [np.flatnonzero(np.isin(hashes[start:end], shared)) for start, end in zip(bounds[:-1], bounds[1:])]
 
 
-def _id_hashes(ids: pd.Series) -> np.ndarray:
-    return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+def _id_hashes(ids: pyarrow.ChunkedArray) -> np.ndarray:
+    return pd.util.hash_pandas_object(ids.to_pandas(), index=False).to_numpy()
 
 
 def _part_batch(part: Path, id_column: str, rows: np.ndarray) -> Batch:
     """The rows of a Parquet part at positions ``rows`` as the registry sees them: their ids, and their
     descriptions read back on demand."""
-    ids = pq.read_table(part, columns=[id_column]).column(0).take(rows).to_pandas()
-    return Batch(ids, lambda positions: described(pq.read_table(part).take(rows[positions]).to_pandas(), id_column))
+    ids = partrows.rows_at(part, rows, [id_column]).column(0).to_pandas()
+    return Batch(ids, lambda positions: described(partrows.rows_at(part, rows[positions]).to_pandas(), id_column))
 
 
 # ---------------------------------------------------------------- writing

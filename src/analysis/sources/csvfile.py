@@ -238,42 +238,81 @@ def iter_records(
     with more or fewer fields than the header are set aside, with their line and
     text, in ``RawChunk.malformed`` so that the caller can reject them.  It runs
     single-threaded so that it can number those records.
+
+    pyarrow reads up to 32 blocks ahead of the parse, so blocks are small
+    (``config.CSV_READ_BLOCK_BYTES``) and gathered here into chunks of about
+    ``chunk_rows`` records.  A record longer than a block stops pyarrow; the
+    file is then parsed again in larger blocks, and the records already yielded
+    are skipped, so the caller sees each record once, in order.
     """
+    import pyarrow as pa
+
+    chunk_rows = chunk_rows or config.CSV_CHUNK_ROWS  # read at call time: tests change it
+    chunk_bytes = _block_size(chunk_rows)
+    block = min(chunk_bytes, config.CSV_READ_BLOCK_BYTES)
+    numbering = _Numbering(first_line=header.lines + 1, first_record=2 if header.lines else 1)
+    while True:
+        try:
+            yield from _parse(path, header, encoding, block, chunk_rows, chunk_bytes, numbering)
+            return
+        except pa.ArrowInvalid as exc:
+            if "utf8" in str(exc).lower().replace("-", "") and encoding.startswith("utf"):
+                raise EncodingChanged(str(exc)) from None
+            if "straddl" not in str(exc) or block >= _LARGEST_BLOCK:
+                raise InputError(path, _explain_parser_error(exc)) from None
+            block = min(block * 8, _LARGEST_BLOCK)
+
+
+_LARGEST_BLOCK = 256 << 20  # a record longer than this cannot be read (a quote never closed, most likely)
+
+
+def _parse(path: Path, header: CsvHeader, encoding: str, block: int, chunk_rows: int, chunk_bytes: int,
+           numbering: _Numbering) -> Iterator[RawChunk]:
+    """Parse the file in blocks of ``block`` bytes, skipping the records ``numbering`` has numbered already."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     names = [n or f"__unnamed_{i}" for i, n in enumerate(header.names)]
+    resume, skip = numbering.record, numbering.valid  # where an earlier parse stopped
     malformed: list = []
 
     def on_invalid(row) -> str:
-        malformed.append((row.number, row.actual_columns, row.text))
+        if row.number >= resume:
+            malformed.append((row.number, row.actual_columns, row.text))
         return "skip"
 
-    block_size = _block_size(chunk_rows or config.CSV_CHUNK_ROWS)  # read at call time: tests change it
     reader_options = pacsv.ReadOptions(column_names=names, skip_rows=header.lines, use_threads=False,
-                                       block_size=block_size, encoding=_arrow_encoding(encoding))
+                                       block_size=block, encoding=_arrow_encoding(encoding))
     parse_options = pacsv.ParseOptions(delimiter=header.delimiter, quote_char='"' if header.quoting else False,
                                        newlines_in_values=header.quoting, ignore_empty_lines=False,
                                        invalid_row_handler=on_invalid)
     convert_options = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                            strings_can_be_null=False, quoted_strings_can_be_null=False)
-    numbering = _Numbering(first_line=header.lines + 1, first_record=2 if header.lines else 1)
-    try:
-        batches = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
-                                 convert_options=convert_options)
-        for batch in batches:
-            frame = batch.to_pandas(types_mapper=lambda t: _STR if t == pa.string() else None)
-            yield _checked(path, numbering.chunk(frame, malformed, _embedded_newlines(batch)), header.quoting)
-        if malformed:  # malformed records after the last valid one
-            empty = pd.DataFrame({n: pd.Series(dtype="str") for n in names})
-            yield _checked(path, numbering.chunk(empty, malformed, np.zeros(0, dtype=np.int64)), header.quoting)
-    except pa.ArrowInvalid as exc:
-        if "utf8" in str(exc).lower().replace("-", "") and encoding.startswith("utf"):
-            raise EncodingChanged(str(exc)) from None
-        raise InputError(path, _explain_parser_error(exc)) from None
+    batches = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options,
+                             convert_options=convert_options)
+    held: list = []
+    for batch in batches:
+        if skip:
+            batch, skip = batch.slice(min(skip, batch.num_rows)), max(0, skip - batch.num_rows)
+        held.append(batch)
+        if sum(b.num_rows for b in held) >= chunk_rows or sum(b.nbytes for b in held) >= chunk_bytes:
+            yield _checked(path, numbering.chunk(*_frame(pa.concat_batches(held)), malformed), header.quoting)
+            held = []
+    if held:
+        yield _checked(path, numbering.chunk(*_frame(pa.concat_batches(held)), malformed), header.quoting)
+    if malformed:  # malformed records after the last valid one
+        empty = pd.DataFrame({n: pd.Series(dtype="str") for n in names})
+        yield _checked(path, numbering.chunk(empty, np.zeros(0, dtype=np.int64), malformed), header.quoting)
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+
+
+def _frame(batch) -> tuple[pd.DataFrame, np.ndarray]:
+    """An Arrow batch of string columns as a frame, with the newlines inside each record's quoted fields."""
+    import pyarrow as pa
+
+    return batch.to_pandas(types_mapper=lambda t: _STR if t == pa.string() else None), _embedded_newlines(batch)
 
 
 def _checked(path: Path, chunk: RawChunk, quoting: bool = True) -> RawChunk:
@@ -286,7 +325,7 @@ def _checked(path: Path, chunk: RawChunk, quoting: bool = True) -> RawChunk:
 
 
 def _block_size(chunk_rows: int) -> int:
-    """Bytes per pyarrow block for about ``chunk_rows`` records of a typical event file."""
+    """The most bytes gathered into one chunk: about ``chunk_rows`` records of a typical event file."""
     return max(1 << 16, min(chunk_rows * 400, 256 << 20))
 
 
@@ -300,8 +339,9 @@ class _Numbering:
     def __init__(self, first_line: int, first_record: int) -> None:
         self.line = first_line  # line where the next record starts
         self.record = first_record  # number of the next record (the header is record 1)
+        self.valid = 0  # valid records numbered so far
 
-    def chunk(self, frame: pd.DataFrame, malformed: list, newlines: np.ndarray) -> RawChunk:
+    def chunk(self, frame: pd.DataFrame, newlines: np.ndarray, malformed: list) -> RawChunk:
         """Number this chunk's valid records and the malformed records interleaved with them.
 
         ``malformed`` holds (record number, fields, text) reported by the parser so
@@ -323,6 +363,7 @@ class _Numbering:
         starts = self.line + np.concatenate(([0], np.cumsum(spans)[:-1])).astype(np.int64)
         self.line += int(spans.sum())
         self.record += total
+        self.valid += valid
         bad = [(int(starts[pos]), fields, text) for pos, (_, fields, text) in zip(bad_pos, mine)]
         return RawChunk(frame=frame, lines=starts[~is_bad], malformed=bad)
 
