@@ -90,8 +90,8 @@ def _with_facts(table, path: Path):
 
 
 def _statistics(path: Path, columns: set[str]) -> dict:
-    """Per column, (min, max) over the whole Parquet file from its row-group statistics: None for a column
-    with a missing value, or any row group without exact statistics (or an empty file)."""
+    """Per column, (min, max) over the whole Parquet file from its row-group statistics.  A column with a
+    missing value, or a row group without exact statistics (or an empty file), is left out: nothing is assumed."""
     import pyarrow.parquet as pq
 
     metadata = pq.read_metadata(path)
