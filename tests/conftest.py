@@ -178,3 +178,10 @@ def point_config_at(patch, root: Path) -> None:
     patch.setattr(config, "RAW_DIR", config.PROJECT_DIR / "data" / "raw")
     patch.setattr(config, "PROCESSED_DIR", root / "processed")
     patch.setattr(config, "REPORTS_DIR", root / "reports")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that start a local Dask cluster are marked ``cluster`` (``make mutate`` leaves them out)."""
+    for item in items:
+        if "local_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cluster)

@@ -26,3 +26,14 @@ def test_the_score_counts_killed_and_timeout_over_what_ran_in_the_selected_mutan
         "analysis.sources.base: 50.0% (1 caught of 2 run; survived 0, no tests 1, not run 0)",
         "mutation score: 60.0% (3 caught of 5 run; survived 1, no tests 1, not run 1)",  # ingest is not selected
     ]
+
+
+def test_mutation_runs_leave_out_tests_that_start_a_dask_cluster():
+    """A local Dask cluster started in mutmut's forked test process never answers: every mutant reaching such a
+    test timed out (and counted as killed).  conftest marks them ``cluster``; the mutation run deselects them."""
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    args = config["tool"]["mutmut"]["pytest_add_cli_args"]
+    assert "not cluster" in args[args.index("-m") + 1]
+    assert any(m.startswith("cluster:") for m in config["tool"]["pytest"]["ini_options"]["markers"])
