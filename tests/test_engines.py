@@ -364,3 +364,27 @@ def test_air_attacks_agree_on_every_engine(tmp_path, monkeypatch, local_cluster)
         assert provenance.get(metrics.reported_claims(lazy, start="2023-03-01")) == provenance.get(claims)
         with pytest.raises(ParameterError, match="lies outside the air-force reports' coverage"):
             metrics.air_attacks_per_day(lazy, start="1990-01-01")
+
+
+def test_provenance_of_a_whole_table_by_hand_in_pandas_and_on_duckdb(tmp_path):
+    """Hand-computed: the datasets present (in their fixed order), the first start and the last end, synthetic if
+    any row is; without an end column the last start; an empty table has none.  No Dask cluster, so that the
+    mutation run (which leaves cluster tests out) still checks provenance_of."""
+    rows = [{"event_date": D("2023-03-01"), "event_end_date": D("2023-03-04"), "source_dataset": "news"},
+            {"event_date": D("2023-02-27"), "source_dataset": "ucdp_ged", "is_synthetic": True},
+            {"event_date": D("2023-03-02"), "event_end_date": D("2023-03-10")}]  # acled
+    expected = provenance.Provenance(("ACLED", "UCDP GED", "news reports (hand-coded)"), "2023-02-27", "2023-03-10",
+                                     True, "Events")
+    (tmp_path / "mixed").mkdir()
+    lazy = engines.scan(_stored(rows, tmp_path / "mixed"), "duckdb")
+    for table in (events_frame(rows), lazy):
+        assert metrics.provenance_of(table) == expected
+        assert metrics.provenance_of(table, end="no_such_column", kind="Reports") == provenance.Provenance(
+            expected.sources, "2023-02-27", "2023-03-02", True, "Reports")
+    one = [{"event_date": D("2023-05-01")}, {"event_date": D("2023-04-30"), "event_end_date": D("2023-05-03")}]
+    (tmp_path / "one").mkdir()
+    for table in (events_frame(one), engines.scan(_stored(one, tmp_path / "one"), "duckdb")):
+        assert metrics.provenance_of(table) == provenance.Provenance(("ACLED",), "2023-04-30", "2023-05-03", False)
+    (tmp_path / "empty").mkdir()
+    for table in (events_frame([]), engines.scan(_stored([], tmp_path / "empty"), "duckdb")):
+        assert metrics.provenance_of(table) == provenance.Provenance((), None, None, False, "Events")
