@@ -388,3 +388,28 @@ def test_provenance_of_a_whole_table_by_hand_in_pandas_and_on_duckdb(tmp_path):
     (tmp_path / "empty").mkdir()
     for table in (events_frame([]), engines.scan(_stored([], tmp_path / "empty"), "duckdb")):
         assert metrics.provenance_of(table) == provenance.Provenance((), None, None, False, "Events")
+
+
+def test_a_forked_process_queries_duckdb_on_its_own_connection(tmp_path):
+    """DuckDB's threads do not survive fork: a child using the parent's connection waited forever (mutmut forks
+    its test processes; so do fork-based process pools).  The child opens its own and gets the same result."""
+    import multiprocessing
+
+    path = _stored([{"event_date": D("2023-03-01")}, {"event_date": D("2023-03-02")},
+                    {"event_date": D("2023-03-02"), "is_attack": False}], tmp_path)
+    expected = metrics.attacks_per_day(engines.scan(path, "duckdb"))  # the parent's connection is in use
+    assert expected["attacks"].tolist() == [1, 1]
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        result = pool.apply_async(_attacks_on_duckdb, (str(path),))
+        frame, source = result.get(timeout=120)
+    expected_values = expected.copy()
+    expected_values.attrs = {}
+    pd.testing.assert_frame_equal(frame, expected_values)
+    assert source == expected.attrs["provenance"]
+
+
+def _attacks_on_duckdb(path: str) -> tuple[pd.DataFrame, dict]:
+    result = metrics.attacks_per_day(engines.scan(Path(path), "duckdb"))
+    source = result.attrs["provenance"]
+    result.attrs = {}  # provenance_rows holds the child's relation, which does not pickle
+    return result, source

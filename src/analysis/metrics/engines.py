@@ -7,6 +7,7 @@ here reads the table into pandas.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -120,6 +121,18 @@ def _select(table, columns: list[str]):
     if missing:
         raise ParameterError(f"no column {', '.join(map(repr, missing))} in the events table")
     return nw.to_native(frames.frame(table).select(list(columns)))
+
+
+def _forget_in_child() -> None:
+    """A forked child cannot use its parent's DuckDB connection (DuckDB's threads are not copied by fork, so a
+    query waits for them forever), nor a lock a parent's thread held: it opens its own connection."""
+    global _lock, _duckdb_connection
+    _lock = threading.Lock()
+    _duckdb_connection = None
+    _relations.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _duckdb():
