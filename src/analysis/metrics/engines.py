@@ -7,6 +7,7 @@ here reads the table into pandas.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from pathlib import Path
@@ -123,11 +124,17 @@ def _select(table, columns: list[str]):
     return nw.to_native(frames.frame(table).select(list(columns)))
 
 
+_inherited: list = []  # a forked child's references to its parent's DuckDB objects: never released
+
+
 def _forget_in_child() -> None:
     """A forked child cannot use its parent's DuckDB connection (DuckDB's threads are not copied by fork, so a
-    query waits for them forever), nor a lock a parent's thread held: it opens its own connection."""
+    query waits for them forever), nor a lock a parent's thread held: it opens its own connection.  The parent's
+    connection and relations are kept, not released: their destructors crash (segfault) in the child."""
     global _lock, _duckdb_connection
     _lock = threading.Lock()
+    _inherited.append((_duckdb_connection, dict(_relations)))
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_inherited))  # not even when the interpreter shuts down
     _duckdb_connection = None
     _relations.clear()
 
