@@ -29,8 +29,8 @@ def test_the_score_counts_killed_and_timeout_over_what_ran_in_the_selected_mutan
 
 
 def test_mutation_runs_leave_out_tests_that_start_a_dask_cluster():
-    """A local Dask cluster started in mutmut's forked test process never answers: every mutant reaching such a
-    test timed out (and counted as killed).  conftest marks them ``cluster``; the mutation run deselects them."""
+    """Every mutant reaching a test that starts a local Dask cluster timed out in mutmut's forked test process (and
+    counted as killed).  conftest marks such tests ``cluster``; the mutation run deselects them."""
     import tomllib
 
     config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
