@@ -116,6 +116,15 @@ def local_cluster():
     cluster.close()
 
 
+@pytest.fixture(params=["duckdb", pytest.param("dask", marks=pytest.mark.cluster)])
+def engine(request):
+    """Each lazy engine in turn; Dask on the local cluster.  DuckDB needs no cluster, so the mutation run (which
+    leaves out cluster tests) still compares it with pandas."""
+    if request.param == "dask":
+        request.getfixturevalue("local_cluster")
+    return request.param
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(records(), min_size=1, max_size=25), st.lists(calls(), min_size=1, max_size=2))
 def test_dask_on_a_local_cluster_gives_the_pandas_results(local_cluster, rows, calls_):
@@ -123,17 +132,16 @@ def test_dask_on_a_local_cluster_gives_the_pandas_results(local_cluster, rows, c
         _on_every_engine(rows, calls_, ["dask", "duckdb"], Path(folder))
 
 
-def test_the_bundled_data_give_the_same_numbers_on_every_engine(seed_dirs, local_cluster):
+def test_the_bundled_data_give_the_same_numbers_on_every_engine(seed_dirs, engine):
     events = analysis.load_events()
-    for engine in ("duckdb", "dask"):
-        lazy = analysis.scan_events(engine)
-        _same(metrics.attacks_per_day(events, by="event_type", rolling=7),
-              metrics.attacks_per_day(lazy, by="event_type", rolling=7))
-        _same(metrics.civilian_harm_by_city(events), metrics.civilian_harm_by_city(lazy))
-        _same(metrics.week_on_week(events, "2023-03-14", "fatalities", by="admin1"),
-              metrics.week_on_week(lazy, "2023-03-14", "fatalities", by="admin1"))
-        _same(metrics.summarise_events(events, "week", by=("event_type", "admin1")),
-              metrics.summarise_events(lazy, "week", by=("event_type", "admin1")))
+    lazy = analysis.scan_events(engine)
+    _same(metrics.attacks_per_day(events, by="event_type", rolling=7),
+          metrics.attacks_per_day(lazy, by="event_type", rolling=7))
+    _same(metrics.civilian_harm_by_city(events), metrics.civilian_harm_by_city(lazy))
+    _same(metrics.week_on_week(events, "2023-03-14", "fatalities", by="admin1"),
+          metrics.week_on_week(lazy, "2023-03-14", "fatalities", by="admin1"))
+    _same(metrics.summarise_events(events, "week", by=("event_type", "admin1")),
+          metrics.summarise_events(lazy, "week", by=("event_type", "admin1")))
 
 
 def test_hand_computed_counts_on_duckdb(tmp_path):
@@ -177,17 +185,16 @@ def test_scan_events_refuses_what_it_cannot_do(seed_dirs, kwargs, message):
         analysis.scan_events(**kwargs)
 
 
-def test_incidents_and_place_filters_agree_on_every_engine(seed_dirs, local_cluster):
+def test_incidents_and_place_filters_agree_on_every_engine(seed_dirs, engine):
     events = analysis.load_events()
-    for engine in ("duckdb", "dask"):
-        lazy = analysis.scan_events(engine)
-        incidents, lazy_incidents = (metrics.civilian_harm_incidents(e, start="2023-03-01", end="2023-03-14")
-                                     for e in (events, lazy))
-        pd.testing.assert_frame_equal(lazy_incidents, incidents)
-        assert provenance.get(lazy_incidents) == provenance.get(incidents) and len(incidents) > 0
-        for place in ({"city": "Kramatorsk"}, {"oblast": "Donetsk"}, {"city": "Kramatorsk", "oblast": "Kharkiv"}):
-            _same(metrics.attacks_per_day(metrics.events_in(events, **place)),
-                  metrics.attacks_per_day(metrics.events_in(lazy, **place)))
+    lazy = analysis.scan_events(engine)
+    incidents, lazy_incidents = (metrics.civilian_harm_incidents(e, start="2023-03-01", end="2023-03-14")
+                                 for e in (events, lazy))
+    pd.testing.assert_frame_equal(lazy_incidents, incidents)
+    assert provenance.get(lazy_incidents) == provenance.get(incidents) and len(incidents) > 0
+    for place in ({"city": "Kramatorsk"}, {"oblast": "Donetsk"}, {"city": "Kramatorsk", "oblast": "Kharkiv"}):
+        _same(metrics.attacks_per_day(metrics.events_in(events, **place)),
+              metrics.attacks_per_day(metrics.events_in(lazy, **place)))
 
 
 def test_a_lazy_place_filter_keeps_the_whole_coverage(tmp_path):
@@ -234,17 +241,16 @@ def test_single_valued_columns_come_from_the_parquet_statistics(tmp_path, datase
     assert provenance.get(metrics.attacks_per_day(relation)).sources == tuple(names[d] for d in sorted(set(datasets)))
 
 
-def test_provenance_and_coverage_gaps_of_a_whole_table_agree_on_every_engine(seed_dirs, local_cluster):
+def test_provenance_and_coverage_gaps_of_a_whole_table_agree_on_every_engine(seed_dirs, engine):
     from analysis.metrics import quality
 
     events, counts = analysis.load_events(), analysis.load_daily_counts()
     expected_gaps = quality.coverage_gaps(events, counts, min_days=2)
     assert len(expected_gaps) > 0  # the bundled data have gaps, so the comparison says something
-    for engine in ("duckdb", "dask"):
-        lazy = analysis.scan_events(engine)
-        assert metrics.provenance_of(lazy) == provenance.of_rows(events)
-        assert metrics.provenance_of(lazy).sources == provenance.of_rows(events).sources != ()
-        pd.testing.assert_frame_equal(quality.coverage_gaps(lazy, counts, min_days=2), expected_gaps)
+    lazy = analysis.scan_events(engine)
+    assert metrics.provenance_of(lazy) == provenance.of_rows(events)
+    assert metrics.provenance_of(lazy).sources == provenance.of_rows(events).sources != ()
+    pd.testing.assert_frame_equal(quality.coverage_gaps(lazy, counts, min_days=2), expected_gaps)
     assert metrics.provenance_of(events) == provenance.of_rows(events)
 
 
@@ -348,22 +354,21 @@ def test_a_scheduler_that_cannot_be_reached_is_a_clear_error(seed_dirs, cli, loc
     assert cluster.client("local") is local_cluster  # the local cluster in use was left running
 
 
-def test_air_attacks_agree_on_every_engine(tmp_path, monkeypatch, local_cluster):
+def test_air_attacks_agree_on_every_engine(tmp_path, monkeypatch, engine):
     from conftest import point_config_at
 
     point_config_at(monkeypatch, tmp_path)  # the bundled data/raw, with its synthetic air-force reports
     counts = analysis.load_daily_counts()
     assert (counts["source_dataset"] == "air_force").sum() > 0
-    for engine in ("duckdb", "dask"):
-        lazy = analysis.scan_daily_counts(engine)
-        for kwargs in ({}, {"by": None}, {"start": "2023-03-01", "end": "2023-03-14"}):
-            _same(metrics.air_attacks_per_day(counts, **kwargs), metrics.air_attacks_per_day(lazy, **kwargs))
-        claims = metrics.reported_claims(counts, start="2023-03-01")
-        assert len(claims) > 0
-        pd.testing.assert_frame_equal(metrics.reported_claims(lazy, start="2023-03-01"), claims)
-        assert provenance.get(metrics.reported_claims(lazy, start="2023-03-01")) == provenance.get(claims)
-        with pytest.raises(ParameterError, match="lies outside the air-force reports' coverage"):
-            metrics.air_attacks_per_day(lazy, start="1990-01-01")
+    lazy = analysis.scan_daily_counts(engine)
+    for kwargs in ({}, {"by": None}, {"start": "2023-03-01", "end": "2023-03-14"}):
+        _same(metrics.air_attacks_per_day(counts, **kwargs), metrics.air_attacks_per_day(lazy, **kwargs))
+    claims = metrics.reported_claims(counts, start="2023-03-01")
+    assert len(claims) > 0
+    pd.testing.assert_frame_equal(metrics.reported_claims(lazy, start="2023-03-01"), claims)
+    assert provenance.get(metrics.reported_claims(lazy, start="2023-03-01")) == provenance.get(claims)
+    with pytest.raises(ParameterError, match="lies outside the air-force reports' coverage"):
+        metrics.air_attacks_per_day(lazy, start="1990-01-01")
 
 
 def test_provenance_of_a_whole_table_by_hand_in_pandas_and_on_duckdb(tmp_path):
@@ -388,6 +393,76 @@ def test_provenance_of_a_whole_table_by_hand_in_pandas_and_on_duckdb(tmp_path):
     (tmp_path / "empty").mkdir()
     for table in (events_frame([]), engines.scan(_stored([], tmp_path / "empty"), "duckdb")):
         assert metrics.provenance_of(table) == provenance.Provenance((), None, None, False, "Events")
+        assert metrics.provenance_of(table, kind="Reports") == provenance.Provenance((), None, None, False, "Reports")
+
+
+def test_a_duckdb_relation_of_the_users_own_gives_the_pandas_results(tmp_path):
+    """A relation filtered by DuckDB itself (not from scan_events) carries no recorded facts: no coverage, no
+    constant columns.  The metrics and place filters take it, and its coverage is its own span."""
+    rows = [{"event_date": D("2023-03-01"), "civilians_killed": 3},
+            {"event_date": D("2023-03-02"), "settlement": "Kharkiv", "location": "Kharkiv", "geonameid": 706483,
+             "admin1": "Kharkiv", "civilians_killed": 1},
+            {"event_date": D("2023-03-04"), "is_synthetic": True, "event_end_date": D("2023-03-05")}]
+    own = engines.scan(_stored(rows, tmp_path), "duckdb").filter("event_date >= '2023-03-02'")
+    assert frames.recorded_coverage(own) is None and frames.recorded_constants(own) == {}
+    loaded = pd.read_parquet(tmp_path / "events.parquet")
+    later = loaded[loaded["event_date"] >= D("2023-03-02")].reset_index(drop=True)
+    later.attrs = {}
+    daily = metrics.attacks_per_day(own)
+    assert daily["attacks"].tolist() == [1, 0, 1, 0]  # 2 to 5 March: its own span
+    _same(metrics.attacks_per_day(later), daily)
+    _same(metrics.civilian_harm_by_city(later), metrics.civilian_harm_by_city(own))
+    kharkiv = metrics.events_in(own, city="Kharkiv")
+    assert frames.recorded_coverage(kharkiv) is None
+    _same(metrics.attacks_per_day(metrics.events_in(later, city="Kharkiv")), metrics.attacks_per_day(kharkiv))
+
+
+def test_the_facts_of_a_lazy_table_go_with_it(tmp_path):
+    """Coverage recorded for a relation is forgotten when the relation is: a later table given the same id()
+    must not inherit it (a wrong coverage moves the line between zero and outside the data)."""
+    import gc
+
+    table = engines.scan(_stored([{"event_date": D("2023-03-01")}], tmp_path), "duckdb").filter("true")
+    frames.record_coverage(table, (D("2023-01-01"), D("2023-12-31")), {"is_synthetic": False})
+    frames.record_coverage(table, (D("2023-02-01"), D("2023-12-31")))  # recorded again: replaced
+    assert frames.recorded_coverage(table) == (D("2023-02-01"), D("2023-12-31"))
+    assert frames.recorded_constants(table) == {}
+    key = id(table)
+    assert key in frames._facts
+    del table
+    gc.collect()
+    assert key not in frames._facts
+
+
+def test_the_rows_behind_a_duckdb_number_have_the_types_of_the_processed_table(tmp_path):
+    """DuckDB gives microsecond dates, floats for nullable integers, objects for nullable booleans; the rows a
+    report records as evidence must be the same values and types as from pandas."""
+    rows = [{"event_date": D("2023-03-01"), "civilians_killed": 2, "is_civilian_targeting": True},
+            {"event_date": D("2023-03-02"), "event_end_date": D("2023-03-04"), "civilians_killed": None}]
+    path = _stored(rows, tmp_path)
+    loaded = metrics.with_coverage(pd.read_parquet(path))
+    for function in (metrics.attacks_per_day, metrics.civilian_harm_by_city):
+        lazy = provenance.rows(function(engines.scan(path, "duckdb"))).sort_values("event_id", ignore_index=True)
+        eager = provenance.rows(function(loaded)).sort_values("event_id", ignore_index=True)
+        pd.testing.assert_frame_equal(lazy, eager[lazy.columns])
+        assert lazy["event_date"].dtype == "datetime64[ms]" and lazy["civilians_killed"].dtype == "Int64"
+
+
+def test_air_attacks_in_a_period_without_reports_on_duckdb(tmp_path):
+    """Report rows on 1 and 3 May only: 2 May alone has no row, so no provenance but its kind, as on pandas."""
+    from test_air_metrics import _counts
+
+    counts = _counts([{"count_date": D(day), "metric": "launched", "value": 5, "weapon_model": "Shahed-136/131",
+                       "weapon_category": "drone", "raw_line": line}
+                      for line, day in ((2, "2024-05-01"), (3, "2024-05-03"))])
+    counts.to_parquet(tmp_path / "daily_counts.parquet", index=False)
+    lazy = engines.scan(tmp_path / "daily_counts.parquet", "duckdb")
+    for kwargs in ({"start": "2024-05-02", "end": "2024-05-02"}, {}):
+        expected = metrics.air_attacks_per_day(counts, **kwargs)
+        _same(expected, metrics.air_attacks_per_day(lazy, **kwargs))
+    empty = provenance.get(metrics.air_attacks_per_day(lazy, start="2024-05-02", end="2024-05-02"))
+    assert (empty.sources, empty.first_date, empty.kind) == ((), None, "Reports")
+    assert provenance.get(metrics.air_attacks_per_day(lazy)).kind == "Reports"
 
 
 def test_a_forked_process_queries_duckdb_on_its_own_connection(tmp_path):
