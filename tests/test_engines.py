@@ -483,6 +483,39 @@ def test_a_forked_process_queries_duckdb_on_its_own_connection(tmp_path):
     assert source == expected.attrs["provenance"]
 
 
+# Run in a process of its own: the parent uses DuckDB, forks, and the child uses it too and then exits as a
+# program does (sys.exit: the interpreter shuts down and releases what it still holds).
+_FORKED_CHILD = """
+import os, sys
+from pathlib import Path
+from analysis import metrics
+from analysis.metrics import engines
+
+path = Path(sys.argv[1])
+expected = metrics.attacks_per_day(engines.scan(path, "duckdb"))["attacks"].tolist()
+pid = os.fork()
+if pid == 0:
+    got = metrics.attacks_per_day(engines.scan(path, "duckdb"))["attacks"].tolist()
+    sys.exit(0 if got == expected == [1, 0, 1] else 3)
+_, status = os.waitpid(pid, 0)
+print("signal" if os.WIFSIGNALED(status) else "exit", os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+"""
+
+
+@pytest.mark.slow
+def test_a_forked_child_that_used_duckdb_exits_cleanly(tmp_path):
+    """The child keeps its parent's DuckDB objects referenced for good: releasing them (a first version of the
+    fork handler) crashed the child with a segfault when it shut down (signal 11), as every mutmut child did."""
+    import subprocess
+    import sys
+
+    path = _stored([{"event_date": D("2023-03-01")}, {"event_date": D("2023-03-03")}], tmp_path)
+    done = subprocess.run([sys.executable, "-c", _FORKED_CHILD, str(path)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["exit", "0"], done.stdout + done.stderr
+
+
 def _attacks_on_duckdb(path: str) -> tuple[pd.DataFrame, dict]:
     result = metrics.attacks_per_day(engines.scan(Path(path), "duckdb"))
     source = result.attrs["provenance"]
