@@ -128,3 +128,20 @@ def test_snapshot_pages_read_as_tasks_give_the_same_ledger_and_bytes(seed_dirs, 
     local, _ = _same_builds(raw, tmp_path)
     totals = local.manifest["totals"]
     assert totals["rejected"] and totals["merged"] and totals["deleted"] == 1
+
+
+def test_a_chunks_errors_come_back_as_the_in_process_build_raises_them(tmp_path):
+    # no cluster: the outcomes a chunk task returns, as this process takes them (a gazetteer file that cannot
+    # be read stops the build; a chunk's input error leaves its file out)
+    from analysis.build.ingest import Ledger
+    from analysis.gazetteer_files import GazetteerFileError
+    from analysis.errors import InputError
+
+    ledger = Ledger(path="a.csv", format="acled", variant="", encoding="utf-8", sha256="", size_bytes=1)
+    with pytest.raises(GazetteerFileError, match=r"SD.txt, line 3: not a GeoNames dump"):
+        distributed._add(None, ledger, tmp_path / "a.csv", ("gazetteer", "SD.txt", "not a GeoNames dump", 3))
+    with pytest.raises(InputError, match=r"a.csv, line 7: broken") as caught:
+        distributed._add(None, ledger, tmp_path / "a.csv", ("input", 7, "broken"))
+    assert not isinstance(caught.value, GazetteerFileError) and caught.value.reason == "broken"
+    assert distributed.COUNTS == ("rows", "accepted", "rejected", "merged", "deleted", "blank_rows", "hxl_rows",
+                                  "warned")

@@ -21,6 +21,7 @@ The groups and pages are submitted first; the results come back in file order, t
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from dataclasses import fields
 from pathlib import Path
@@ -132,9 +133,7 @@ def _stream(dask, opened: OpenedFile, raw_file: str, number: int, work: Path, pr
             with reading_errors_as_input_errors(opened.path):
                 records = csvfile.iter_records(opened.path, opened.header, opened.encoding)
                 for index, chunk in enumerate(read_ahead(records, name="csv-read")):
-                    data = dask.scatter(chunk, hash=False)
-                    pending.append(dask.submit(ingest_chunk_task, data, opened.reader.name, opened.layout.name,
-                                               raw_file, index == 0, pure=False))
+                    pending.append(_submit(dask, chunk, opened, raw_file, index == 0))
                     while len(pending) >= limit:
                         _add(part, ledger, opened.path, pending.popleft().result())
                 while pending:
@@ -144,6 +143,14 @@ def _stream(dask, opened: OpenedFile, raw_file: str, number: int, work: Path, pr
         finally:
             dask.cancel(list(pending))  # left by an error: the chunks still in flight are not wanted
     return ledger, part
+
+
+def _submit(dask, chunk: csvfile.RawChunk, opened: OpenedFile, raw_file: str, first: bool):
+    """A chunk's task; its records travel with it (a scatter would wait for a busy worker's answer)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Large object of size")  # a chunk's records: by design
+        return dask.submit(ingest_chunk_task, chunk, opened.reader.name, opened.layout.name, raw_file, first,
+                           pure=False)
 
 
 def _add(part: Part, ledger: Ledger, path: Path, outcome: tuple) -> None:
@@ -161,6 +168,7 @@ def ingest_chunk_task(chunk: csvfile.RawChunk, reader_name: str, layout_name: st
                       first: bool) -> tuple:
     """On a Dask worker: one chunk of a file validated, normalised and its places matched
     (:func:`ingest_chunk`, :func:`finish`); returns its ledger counts, finished rows, rejects and warnings."""
+    storage.prefer_jemalloc()  # as the in-process build does (faster with Arrow's memory)
     reader = READERS[reader_name]
     layout = next(layout for layout in reader.layouts if layout.name == layout_name)
     ledger = Ledger(path=raw_file, format=reader_name, variant="", encoding="", sha256="", size_bytes=0)
