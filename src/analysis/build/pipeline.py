@@ -5,7 +5,8 @@ so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
 others.  Small files (GDELT's one every 15 minutes) are read whole, in groups,
 and validated in batches of one reader, each batch into one part (:mod:`analysis.build.parts`),
-with the same ledgers and rows as if read one by one.
+with the same ledgers and rows as if read one by one.  With a Dask scheduler the reading is done by Dask tasks
+(:mod:`analysis.build.distributed`), into the same parts.
 The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
 last, and ``current`` is switched to the folder in one step (see analysis.build.generations).
