@@ -256,7 +256,14 @@ def iter_ingest(path: Path, raw_file: str, forced_format: str | None = None, chu
             result = ingest_chunk(chunk, reader, layout, table, raw_file, ledger, first)
             first = False
             yield result
-        scan = opened.scan.result()
+        opened.scan.result()
+    end_of_file(opened, ledger)
+
+
+def end_of_file(opened: OpenedFile, ledger: Ledger) -> None:
+    """After a file's last chunk: raise :class:`csvfile.EncodingChanged` if it proved not to be UTF-8 after all,
+    else set its ledger's hash and note a file without data rows."""
+    scan = opened.scan.result()
     if opened.encoding.startswith("utf") and not scan.is_utf8:
         raise csvfile.EncodingChanged("bytes that are not UTF-8 after the first megabytes")
     ledger.sha256 = scan.sha256

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 import pyarrow.parquet as pq
 
 from analysis import config, places, storage
@@ -163,12 +164,15 @@ class Part:
         return self
 
     def add(self, item: ChunkResult) -> None:
-        table = storage.arrow_table(finish(self.target, item))
-        self.rejects.append(item.rejects)
-        self.warnings.append(item.warnings)
+        self.add_finished(storage.arrow_table(finish(self.target, item)), item.rejects, item.warnings)
+
+    def add_finished(self, table: pyarrow.Table, rejects: pd.DataFrame, warnings: pd.DataFrame) -> None:
+        """Add a chunk whose accepted rows are finished already (:func:`finish`, perhaps on a Dask worker)."""
+        self.rejects.append(rejects)
+        self.warnings.append(warnings)
         self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, **storage.PARQUET_OPTIONS)
         self._behind.submit(self._writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
-        self._progress.advance(self._task, len(item.accepted) + item.rejects["raw_line"].nunique())
+        self._progress.advance(self._task, table.num_rows + rejects["raw_line"].nunique())
 
     def __exit__(self, kind, exc, tb) -> None:
         try:

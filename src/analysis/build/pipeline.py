@@ -5,7 +5,8 @@ so memory stays bounded on large files and a file that turns out to be
 unreadable half-way is dropped as a whole (and reported) without touching the
 others.  Small files (GDELT's one every 15 minutes) are read whole, in groups,
 and validated in batches of one reader, each batch into one part (:mod:`analysis.build.parts`),
-with the same ledgers and rows as if read one by one.
+with the same ledgers and rows as if read one by one.  With a Dask scheduler the reading is done by Dask tasks
+(:mod:`analysis.build.distributed`), into the same parts.
 The parts are then concatenated into the output tables of a new
 generation folder, the ledger files are written, ``manifest.json`` is written
 last, and ``current`` is switched to the folder in one step (see analysis.build.generations).
@@ -27,8 +28,9 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 
-from analysis import cluster, config, countries, gazetteer_files, places, storage
+from analysis import config, countries, gazetteer_files, places, storage
 from analysis.build import dailycounts
+from analysis.build import distributed
 from analysis.build import generations
 from analysis.build import pages
 from analysis.build import partrows
@@ -113,15 +115,17 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
     """The loose raw files (by name, small ones in groups: :func:`group_files`), then the snapshot pages
     (per source, base first, in page order).
 
-    With a ``scheduler`` the groups of loose files are read as Dask tasks (:func:`_read_on_cluster`).
+    With a ``scheduler`` they are read as Dask tasks (:func:`_read_on_cluster`).
     """
     collected = _Collected()
+    if scheduler is not None:
+        with file_progress(progress_mode) as progress:
+            _read_on_cluster(files, page_files, work, collected, progress, scheduler)
+        return collected
     threading.Thread(target=_prepare_places, name="gazetteer", daemon=True).start()
 
     with file_progress(progress_mode) as progress:
-        if scheduler is not None and files:
-            _read_on_cluster(files, work, collected, progress, scheduler)
-        for group in (group_files(files) if scheduler is None else []):
+        for group in group_files(files):
             paths = [files[n] for n in group]
             _collect_group(collected, paths, *read_group(paths, group[0], work, progress))
         for number, page in enumerate(page_files, start=len(files)):
@@ -131,7 +135,7 @@ def _read_all(files: list[Path], page_files: list[snapshots.PageFile], work: Pat
             except GazetteerFileError:
                 raise
             except InputError as exc:
-                collected.file_errors.append({"path": page.raw_file, "line": exc.line, "error": exc.reason})
+                _collect_page_error(collected, page, exc.line, exc.reason)
     return collected
 
 
@@ -145,38 +149,24 @@ def _collect_group(collected: _Collected, paths: list[Path], outcomes: list[tupl
         _collect(collected, None, read, None)
 
 
-def _read_on_cluster(files: list[Path], work: Path, collected: _Collected, progress, scheduler: str) -> None:
-    """Each group of raw files (:func:`group_files`) read by a Dask worker into the same parts as in this process
-    (the work folder must be shared); the results are collected in file order, so the outputs are the same
+def _collect_page_error(collected: _Collected, page: snapshots.PageFile, line: int | None, reason: str) -> None:
+    collected.file_errors.append({"path": page.raw_file, "line": line, "error": reason})
+
+
+def _read_on_cluster(files: list[Path], page_files: list[snapshots.PageFile], work: Path, collected: _Collected,
+                     progress, scheduler: str) -> None:
+    """The files and pages read by Dask workers (:mod:`analysis.build.distributed`: a task per group of small
+    files, per chunk of a large file and per snapshot page) into the same parts and ledgers as in this process
+    (the work folder must be shared); collected in file order, then page order, so the outputs are the same
     bytes as a local build."""
-    dask = cluster.client(scheduler)  # first: without Dask installed it says how to install it
-
-    from distributed import as_completed
-
-    groups = group_files(files)
-    futures = dask.map(read_group_task, [[str(files[n]) for n in group] for group in groups],
-                       [group[0] for group in groups], work=str(work), pure=False)
-    task = progress.start(f"{len(files)} raw files on the Dask cluster", expected_rows=len(files))
-    sizes = {future.key: len(group) for future, group in zip(futures, groups)}
-    for future in as_completed(futures):
-        progress.advance(task, sizes[future.key])
-    progress.finish(task)
-    for group, outcome in zip(groups, dask.gather(futures)):
-        kind, *rest = outcome
-        if kind == "gazetteer":
-            raise GazetteerFileError(*rest[:2], line=rest[2])
-        _collect_group(collected, [files[n] for n in group], *rest)
-
-
-def read_group_task(paths: list[str], number: int, work: str) -> tuple:
-    """On a Dask worker: :func:`read_group`'s reading of a group of files, a gazetteer error returned as data
-    (file errors are data already: they carry file, line and reason, and pickle as plain values)."""
-    try:
-        with file_progress("off") as quiet:
-            outcomes, reads = read_group([Path(p) for p in paths], number, Path(work), quiet)
-    except GazetteerFileError as exc:
-        return "gazetteer", exc.path, exc.reason, exc.line
-    return "read", outcomes, reads
+    groups, page_outcomes = distributed.read_on_cluster(files, page_files, work, progress, scheduler)
+    for paths, outcomes, reads in groups:
+        _collect_group(collected, paths, outcomes, reads)
+    for page, (kind, *rest) in zip(page_files, page_outcomes):
+        if kind == "input":
+            _collect_page_error(collected, page, *rest)
+        else:
+            _collect(collected, rest[0], rest[1], page)
 
 
 def _prepare_places() -> None:
