@@ -165,7 +165,7 @@ def test_descriptions_merge_as_rows_held_in_memory(files, cuts, coarse):
     with pytest.MonkeyPatch.context() as patch:
         if coarse:  # ids ending alike share a hash
             patch.setattr(dedupe, "id_hashes", _last_character)
-        seen: set[str] = set()
+        seen: dict[str, tuple] = {}
         for frame in frames:
             one = by_rows.merge("t", Batch.of_rows(frame, "event_id"))
             two = by_descriptions.merge("t", _descriptions(frame, sorted(c for c in cuts if c <= len(frame))))
@@ -173,7 +173,10 @@ def test_descriptions_merge_as_rows_held_in_memory(files, cuts, coarse):
             assert _tuples(one[1]) == _tuples(two[1])
             first = ~frame["event_id"].duplicated().to_numpy() & ~frame["event_id"].isin(seen).to_numpy()
             assert (~one[0][0]).tolist() == first.tolist()  # kept: the first row of each id not seen before
-            seen |= set(frame["event_id"])
+            for row in frame.itertuples():  # by hand: where each id was first seen
+                seen.setdefault(row.event_id, (row.raw_file, row.raw_line))
+            assert [(r.merged_into_file, r.merged_into_line) for r in two[1].itertuples()] == [
+                seen[i] for i in frame["event_id"][one[0][0]]]
 
 
 # ---------------------------------------------------------------- validate against the in-memory path

@@ -137,8 +137,10 @@ class Descriptions:
 
     def batch(self) -> Batch:
         """The rows added so far, as one batch."""
-        hashes = np.concatenate([np.empty(0, dtype=np.uint64), *self._hashes])
-        self._hashes = []  # the batch holds them now (and the registry, of the rows it keeps)
+        hashes = np.empty(self._starts[-1], dtype=np.uint64)
+        for start, end in zip(self._starts[:-1], self._starts[1:]):  # per chunk, each let go once copied:
+            hashes[start:end] = self._hashes[0]  # never two copies of every hash
+            del self._hashes[0]
         return Batch(None, self._describe, hashes=hashes, ids_at=self._ids_at)
 
     def _ids_at(self, positions: np.ndarray) -> np.ndarray:
@@ -173,26 +175,40 @@ _EMPTY_DESCRIPTIONS = pyarrow.schema([("id", pyarrow.string()), ("raw_file", pya
 
 @dataclass
 class _Kept:
-    """One table in the registry: how to read every batch merged so far, and the rows kept (one per id)."""
+    """One table in the registry: how to read every batch merged so far, and the rows kept (one per id).
+
+    Every row is kept but the repeats (``dropped``), so a kept row's number follows from its place among
+    the kept rows; ``hashes`` holds the id hash of each kept row, in row order, one array per merge
+    (arrays are never joined: no copy of every hash when a second large file comes).
+    """
 
     ids_at: list[Callable] = field(default_factory=list)  # of every batch merged so far (not its hashes)
     describe: list[Callable] = field(default_factory=list)
     starts: list[int] = field(default_factory=lambda: [0])  # row number of each batch's first row, then the total
-    hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))  # id hash of each kept row
-    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # and its row number
+    hashes: list[np.ndarray] = field(default_factory=list)  # the id hash of every kept row, in row order
+    dropped: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # repeats' row numbers, sorted
 
     def where(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(batch, position) of row numbers."""
         number = np.searchsorted(self.starts, rows, side="right") - 1
         return number, rows - np.asarray(self.starts)[number]
 
+    def holding(self, shared: np.ndarray) -> np.ndarray:
+        """The row numbers of the kept rows whose id hash is in ``shared``, in order."""
+        sizes = np.cumsum([0] + [len(h) for h in self.hashes])
+        index = np.concatenate([np.empty(0, dtype=np.int64)]
+                               + [start + holding(h, shared) for start, h in zip(sizes, self.hashes)])
+        before = self.dropped - np.arange(len(self.dropped))  # kept rows before each dropped row
+        return index + np.searchsorted(before, index, side="right")
+
 
 class IdRegistry:
     """The ids kept so far, per table, and where their rows are: later repeats are merged into them.
 
-    Ids are compared by hash first (:func:`id_hashes`): the registry keeps 16 bytes per kept row (the
-    hash and where the row is), and reads the text of ids only for the rows whose hash occurs more
-    than once, kept or new; there the text decides, so two ids that share a hash are never merged.
+    Ids are compared by hash first (:func:`id_hashes`): the registry keeps 8 bytes per kept row (its id's
+    hash; where the row is follows from the rows merged away), and reads the text of ids only for the rows
+    whose hash occurs more than once, kept or new; there the text decides, so two ids that share a hash
+    are never merged.
     """
 
     def __init__(self) -> None:
@@ -211,20 +227,20 @@ class IdRegistry:
         kept.ids_at.extend(batch.ids_at for batch in batches)
         kept.describe.extend(batch.describe for batch in batches)
         kept.starts.extend(int(o) for o in offsets[1:])
-        shared = repeated_hashes([kept.hashes, *(batch.hashes for batch in batches)])
+        shared = repeated_hashes([*kept.hashes, *(batch.hashes for batch in batches)])
         # the rows that may repeat or be repeated: kept ones first (their ids are distinct), then the new in order
-        rows = np.concatenate([kept.rows[holding(kept.hashes, shared)]]
+        rows = np.concatenate([kept.holding(shared)]
                               + [start + holding(batch.hashes, shared) for start, batch in zip(offsets, batches)])
         ids = pd.Series(_gather(kept.ids_at, *kept.where(rows), _joined), dtype="str")
         repeat, first = _first_positions(ids)
-        repeats = np.flatnonzero(repeat)  # all among the new rows: the kept ids are distinct
+        repeats = np.flatnonzero(repeat)  # all among the new rows (the kept ids are distinct), in row order
         merged = _merged_rows(kept.describe, ids.to_numpy()[repeats],
                               kept.where(rows[repeats]), kept.where(rows[first[repeats]]))
         dropped = np.zeros(offsets[-1] - base, dtype=bool)
         dropped[rows[repeats] - base] = True
         out = np.split(dropped, offsets[1:-1] - base)
-        kept.hashes = np.concatenate([kept.hashes, *(batch.hashes[~d] for batch, d in zip(batches, out))])
-        kept.rows = np.concatenate([kept.rows, base + np.flatnonzero(~dropped)])
+        kept.hashes.extend(batch.hashes[~d] if d.any() else batch.hashes for batch, d in zip(batches, out))
+        kept.dropped = np.concatenate([kept.dropped, rows[repeats]])  # after every earlier row: still sorted
         return out, merged
 
 
