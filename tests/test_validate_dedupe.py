@@ -85,8 +85,8 @@ def test_repeats_across_chunks(tmp_path, hashed, monkeypatch):
 def test_repeats_across_files(tmp_path, hashed):
     rows = acled_rows(3)  # a.csv lines 2 to 4
     (tmp_path / "a.csv").write_text(to_csv_text(rows))
-    (tmp_path / "b.csv").write_text(to_csv_text([{**rows[1], "event_id_cnty": "UKR1011"}, dict(rows[2]),
-                                                 {**rows[0], "fatalities": "5"}, {**rows[1], "event_id_cnty": "UKR1011"}]))
+    other = {**rows[1], "event_id_cnty": "UKR1011"}
+    (tmp_path / "b.csv").write_text(to_csv_text([other, dict(rows[2]), {**rows[0], "fatalities": "5"}, other]))
     (tmp_path / "c.csv").write_text(to_csv_text([{**rows[1], "event_id_cnty": "UKR1011"}, dict(rows[1])]))
     a, b, c = validate_files([tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"])
     assert [_counts(r) for r in (a, b, c)] == [(3, 3, 0, 0, 0), (4, 1, 0, 3, 0), (2, 0, 0, 2, 0)]

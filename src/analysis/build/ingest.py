@@ -545,7 +545,6 @@ def _ingest(opened: OpenedFile, raw_file: str, registry: IdRegistry | None, chun
     rows = _concat(held.rows, schemas.empty_frame(table.schema))
     batch = Batch.of_rows(rows, table.id_column) if keep_rows else held.descriptions.batch()
     (repeat,), merged = (registry or IdRegistry()).merge(table.name, batch)
-    del batch  # the registry keeps what it needs
     warnings = settle([ledger], merged, _concat(held.warnings, schemas.empty_frame(schemas.REJECTS)))
     return FileResult(ledger=ledger, accepted=rows[~repeat].reset_index(drop=True) if keep_rows else None,
                       rejects=_concat(held.rejects, schemas.empty_frame(schemas.REJECTS)), merged=merged,
@@ -553,8 +552,7 @@ def _ingest(opened: OpenedFile, raw_file: str, registry: IdRegistry | None, chun
 
 
 class _Held:
-    """A file's chunk results held in memory: its accepted rows (or only their :class:`Descriptions`), rejects,
-    warnings."""
+    """A file's chunk results held in memory: its accepted rows (or their :class:`Descriptions`), rejects, warnings."""
 
     def __init__(self, table: schemas.Table, keep_rows: bool) -> None:
         self.table, self.keep_rows = table, keep_rows
