@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis import config
-from analysis.build import build, parts, pipeline
+from analysis.build import build, dedupe, parts, pipeline
 from analysis.build.gdelt_synth import write_gdelt_files
 from analysis.build.ingest import Piece, ingest_pieces, read_records
 from analysis.tables import schemas
@@ -154,7 +154,9 @@ def test_only_rows_whose_id_hash_repeats_go_to_the_registry_and_a_shared_hash_ch
     assert [list(c) for c in pipeline._repeat_candidates(files, "event_id")] == [[0, 2], [1, 3]]
     raw = _mixed_raw(tmp_path / "raw")
     build(raw, tmp_path / "distinct", quiet=True)
-    monkeypatch.setattr(pipeline, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))  # all collide
+    collide = lambda ids: np.zeros(len(ids), dtype=np.uint64)  # noqa: E731 - every id the same hash
+    monkeypatch.setattr(pipeline, "id_hashes", collide)  # the build's pre-filter
+    monkeypatch.setattr(dedupe, "id_hashes", collide)  # and the registry's own comparison
     build(raw, tmp_path / "colliding", quiet=True)
     first, second = _outputs(tmp_path / "distinct"), _outputs(tmp_path / "colliding")
     assert first[0]["inputs"] == second[0]["inputs"] and first[0]["outputs"] == second[0]["outputs"]

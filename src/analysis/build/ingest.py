@@ -37,7 +37,7 @@ import pandera.pandas as pa
 from analysis import config, places, storage
 from analysis.tables import rowchecks
 from analysis.tables import schemas
-from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, described
+from analysis.build.dedupe import LINEAGE, Batch, Descriptions, IdRegistry
 from analysis.errors import InputError
 from analysis.sources import base, csvfile, detect, detect_headerless
 from analysis.sources.base import Failures, Layout, Reader
@@ -539,8 +539,8 @@ def validate_streaming(path: Path, raw_file: str, registry: IdRegistry, forced_f
                        opened: OpenedFile | None = None) -> FileResult:
     """Ingest a file keeping only what validation reports: counts, rejections, duplicates.
 
-    Memory stays bounded by a chunk plus one small row per accepted id, so
-    ``analysis validate`` can check files of millions of rows.
+    Memory stays bounded by a chunk plus about 20 bytes per accepted row (:class:`Descriptions`), so
+    ``analysis validate`` can check files of tens of millions of rows.
     """
     return _ingest(opened or open_file(Path(path), forced_format), raw_file, registry, None, keep_rows=False)
 
@@ -549,8 +549,8 @@ def _ingest(opened: OpenedFile, raw_file: str, registry: IdRegistry | None, chun
             keep_rows: bool) -> FileResult:
     table = schemas.TABLES[opened.reader.target]
     ledger, held = read_file(opened, raw_file, lambda o: _Held(table, keep_rows), chunk_rows)
-    rows = _concat(held.rows, schemas.empty_frame(table.schema) if keep_rows else _NO_DESCRIPTIONS)
-    batch = Batch.of_rows(rows, table.id_column) if keep_rows else Batch.of_descriptions(rows)
+    rows = _concat(held.rows, schemas.empty_frame(table.schema))
+    batch = Batch.of_rows(rows, table.id_column) if keep_rows else held.descriptions.batch()
     (repeat,), merged = (registry or IdRegistry()).merge(table.name, batch)
     warnings = settle([ledger], merged, _concat(held.warnings, schemas.empty_frame(schemas.REJECTS)))
     return FileResult(ledger=ledger, accepted=rows[~repeat].reset_index(drop=True) if keep_rows else None,
@@ -559,11 +559,12 @@ def _ingest(opened: OpenedFile, raw_file: str, registry: IdRegistry | None, chun
 
 
 class _Held:
-    """A file's chunk results held in memory: its accepted rows (or only their descriptions), rejects, warnings."""
+    """A file's chunk results held in memory: its accepted rows (or their :class:`Descriptions`), rejects, warnings."""
 
     def __init__(self, table: schemas.Table, keep_rows: bool) -> None:
         self.table, self.keep_rows = table, keep_rows
         self.rows: list[pd.DataFrame] = []
+        self.descriptions = Descriptions(table.id_column)
         self.rejects: list[pd.DataFrame] = []
         self.warnings: list[pd.DataFrame] = []
 
@@ -574,13 +575,12 @@ class _Held:
         return None
 
     def add(self, chunk: ChunkResult) -> None:
-        self.rows.append(chunk.accepted if self.keep_rows else described(chunk.accepted, self.table.id_column))
+        if self.keep_rows:
+            self.rows.append(chunk.accepted)
+        else:
+            self.descriptions.add(chunk.accepted)
         self.rejects.append(chunk.rejects)
         self.warnings.append(chunk.warnings)
-
-
-_NO_DESCRIPTIONS = pd.DataFrame({"id": pd.Series(dtype="str"), "raw_file": pd.Series(dtype="str"),
-                                 "raw_line": pd.Series(dtype="int64"), "row_hash": pd.Series(dtype="uint64")})
 
 
 def _concat(parts: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,8 @@ from analysis.build import pages
 from analysis.build import partrows
 from analysis.build import snapshots
 from analysis.tables import schemas
-from analysis.build.dedupe import LINEAGE, Batch, IdRegistry, conflict_warnings, described
+from analysis.build.dedupe import (LINEAGE, Batch, IdRegistry, conflict_warnings, described, holding, id_hashes,
+                                   repeated_hashes)
 from analysis.errors import InputError
 from analysis.gazetteer_files import GazetteerFileError
 from analysis.fingerprint import dist_version
@@ -254,18 +255,9 @@ def _repeat_candidates(parts: list[Path], id_column: str) -> list[np.ndarray]:
     Only these rows go to the registry, so memory grows by 8 bytes a row, not by every id as a string
     (at 25 million rows: 200 MB of hashes instead of gigabytes of strings).
     """
-    sizes = [pq.read_metadata(part).num_rows for part in parts]
-    hashes = np.concatenate([np.empty(0, dtype=np.uint64)]
-                            + [partrows.column_map(part, id_column, _id_hashes, np.uint64) for part in parts])
-    bounds = np.cumsum([0] + sizes)
-    ordered = np.sort(hashes)
-    shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    del ordered
-    return [np.flatnonzero(np.isin(hashes[start:end], shared)) for start, end in zip(bounds[:-1], bounds[1:])]
-
-
-def _id_hashes(ids: pyarrow.ChunkedArray) -> np.ndarray:
-    return pd.util.hash_pandas_object(ids.to_pandas(), index=False).to_numpy()
+    hashes = [partrows.column_map(part, id_column, id_hashes, np.uint64) for part in parts]
+    shared = repeated_hashes(hashes)
+    return [holding(part_hashes, shared) for part_hashes in hashes]
 
 
 def _part_batch(part: Path, id_column: str, rows: np.ndarray) -> Batch:
