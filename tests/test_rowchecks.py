@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import config
-from analysis.build import ingest
+from analysis.build import ingest, quarantine
 from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.sources import READERS
@@ -74,7 +74,7 @@ def test_row_checks_and_pandera_find_the_same_failures(table, edits):
     schema = schemas.TABLES[table].chunk_schema
     frame = _broken(_valid_chunk(table), edits)
     fast = _normalised(rowchecks.failures(frame, schema), schema)
-    assert fast == _normalised(ingest.pandera_failures(frame, schema), schema)
+    assert fast == _normalised(quarantine.pandera_failures(frame, schema), schema)
     assert not edits or all(isinstance(r, int) for r, _, _ in fast)
 
 
@@ -86,7 +86,7 @@ def test_every_breaking_value_in_every_column_is_judged_alike(table):
         options = BREAKERS[_kind(valid[column].dtype)]
         frame = _broken(valid, [(row, column_number, row) for row in range(len(options))])
         fast = _normalised(rowchecks.failures(frame, schema), schema)
-        assert fast == _normalised(ingest.pandera_failures(frame, schema), schema), column
+        assert fast == _normalised(quarantine.pandera_failures(frame, schema), schema), column
 
 
 def test_a_known_breakage_is_found_with_pandera_s_rule_names():
@@ -122,7 +122,7 @@ def test_every_schema_the_build_validates_is_run_and_others_fall_back_to_pandera
     with pytest.raises(rowchecks.Unsupported):
         rowchecks.failures(_valid_chunk("events"), full)
     twice = pd.concat([_valid_chunk("events").head(2)] * 2, ignore_index=True)
-    found = ingest.schema_failures(twice, full)
+    found = quarantine.schema_failures(twice, full)
     assert set(found["rule"]) == {"field_uniqueness"} and sorted(found["row"]) == [0, 1, 2, 3]
 
 
@@ -151,14 +151,14 @@ def test_checks_it_does_not_apply_are_left_to_pandera():
     with pytest.raises(rowchecks.Unsupported):
         rowchecks.failures(frame, warns)
     with pytest.warns(UserWarning):  # pandera only warns: nothing is rejected
-        assert ingest.schema_failures(frame, warns).empty
+        assert quarantine.schema_failures(frame, warns).empty
     grouped = schema.update_column("launched", checks=[pa.Check(lambda groups: True, groupby="weapon_category")])
     with pytest.raises(rowchecks.Unsupported):
         rowchecks.failures(frame, grouped)
     plain = pa.DataFrameSchema(schema.columns, checks=[pa.Check(lambda df: df["launched"] > 30, error="many")])
     with pytest.raises(rowchecks.Unsupported):  # a frame check not registered with schemas.frame_rule
         rowchecks.failures(frame, plain)
-    found = ingest.schema_failures(frame, plain)
+    found = quarantine.schema_failures(frame, plain)
     assert set(found["rule"]) == {"many"} and set(found["row"]) == set(np.flatnonzero(frame["launched"] <= 30))
 
 

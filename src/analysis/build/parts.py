@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 
 from analysis import config, places, storage
 from analysis.build.ingest import (ChunkResult, Ledger, OpenedFile, Piece, ingest_pieces, open_file, read_file,
-                                   read_records, schema_failures)
+                                   read_records)
+from analysis.build.quarantine import schema_failures
 from analysis.errors import InputError
 from analysis.gazetteer_files import GazetteerFileError
 from analysis.sources.csvfile import EncodingChanged
