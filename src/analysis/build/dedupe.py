@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow
@@ -38,14 +39,29 @@ _SLICE = 1 << 20  # rows looked up at a time in :func:`holding` (its temporary a
 
 
 def id_hashes(ids) -> np.ndarray:
-    """The 64-bit hash of every id (pandas' hash of its text), the one rule by which ids are first compared.
+    """The 64-bit hash of every id (DuckDB's ``hash()`` of its text), the one rule by which ids are first compared.
 
     Equal ids have equal hashes; two different ids share one only by a rare
     accident, which :class:`IdRegistry` then sees by comparing their text.
+    DuckDB hashes the Arrow strings where they lie, about forty times faster than
+    pandas' hash of Python strings (2.5 s of a 2.5M-row build).  A connection of
+    its own for each call: nothing of DuckDB outlives the call, so a process that
+    forks later hands its child no DuckDB threads or state.
     """
-    if isinstance(ids, (pyarrow.Array, pyarrow.ChunkedArray)):
-        ids = ids.to_numpy(zero_copy_only=False)
-    return pd.util.hash_array(np.asarray(ids, dtype=object))
+    if isinstance(ids, pd.Series):
+        values = pyarrow.array(ids, from_pandas=True)
+    elif isinstance(ids, (pyarrow.Array, pyarrow.ChunkedArray)):
+        values = ids
+    else:
+        values = pyarrow.array(np.asarray(ids, dtype=object), from_pandas=True)
+    if values.type != pyarrow.large_string():
+        values = values.cast(pyarrow.large_string())
+    if not len(values):
+        return np.empty(0, dtype=np.uint64)
+    with duckdb.connect(config={"threads": 1}) as connection:
+        connection.register("ids", pyarrow.table({"id": values}))
+        hashes = connection.sql("SELECT hash(id) AS h FROM ids").fetchnumpy()["h"]
+    return np.asarray(hashes, dtype=np.uint64)
 
 
 def repeated_hashes(hashes: list[np.ndarray]) -> np.ndarray:
