@@ -33,14 +33,15 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 50)
     monkeypatch.setattr(config, "BATCH_FILE_BYTES", 20_000)
     monkeypatch.setattr(csvfile, "_SNIFF_ENCODING_BYTES", 4096)
-    added = []
-    real = parts.Part.add_finished
+    added = []  # the part of every chunk added: by Part.add in process, by Part.add_finished from the cluster
+    for name in ("add", "add_finished"):
+        real = getattr(parts.Part, name)
 
-    def counted(self, table, rejects, warnings):
-        added.append(self.path.name)
-        return real(self, table, rejects, warnings)
+        def counted(self, *args, real=real):
+            added.append(self.path.name)
+            return real(self, *args)
 
-    monkeypatch.setattr(parts.Part, "add_finished", counted)
+        monkeypatch.setattr(parts.Part, name, counted)
     return added
 
 

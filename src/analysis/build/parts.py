@@ -165,15 +165,31 @@ class Part:
         return self
 
     def add(self, item: ChunkResult) -> None:
-        self.add_finished(storage.arrow_table(finish(self.target, item)), item.rejects, item.warnings)
+        """Add a chunk as ingested: its place matching and encoding run on the write-behind thread while the
+        next chunk is ingested (much of both runs in NumPy and Arrow, outside the GIL)."""
+        self._keep(item.rejects, item.warnings)
+        self._behind.submit(self._finish_and_write, item)
+        self._advance(len(item.accepted), item.rejects)
 
     def add_finished(self, table: pyarrow.Table, rejects: pd.DataFrame, warnings: pd.DataFrame) -> None:
         """Add a chunk whose accepted rows are finished already (:func:`finish`, perhaps on a Dask worker)."""
+        self._keep(rejects, warnings)
+        self._behind.submit(self._write, table)
+        self._advance(table.num_rows, rejects)
+
+    def _keep(self, rejects: pd.DataFrame, warnings: pd.DataFrame) -> None:
         self.rejects.append(rejects)
         self.warnings.append(warnings)
+
+    def _advance(self, accepted: int, rejects: pd.DataFrame) -> None:
+        self._progress.advance(self._task, accepted + rejects["raw_line"].nunique())
+
+    def _finish_and_write(self, item: ChunkResult) -> None:
+        self._write(storage.arrow_table(finish(self.target, item)))
+
+    def _write(self, table: pyarrow.Table) -> None:
         self._writer = self._writer or pq.ParquetWriter(self.path, table.schema, **storage.PARQUET_OPTIONS)
-        self._behind.submit(self._writer.write_table, table, row_group_size=config.CSV_CHUNK_ROWS)
-        self._progress.advance(self._task, table.num_rows + rejects["raw_line"].nunique())
+        self._writer.write_table(table, row_group_size=config.CSV_CHUNK_ROWS)
 
     def __exit__(self, kind, exc, tb) -> None:
         try:
