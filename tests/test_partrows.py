@@ -35,10 +35,11 @@ def test_rows_at_positions_are_the_rows_of_the_whole_table(tmp_path_factory, row
     positions = np.array(data.draw(st.lists(st.integers(0, rows - 1), max_size=30)), dtype=np.int64)
     assert partrows.rows_at(path, positions).equals(table.take(positions))  # any order, repeats too
     assert partrows.rows_at(path, positions, ["raw_line"]).equals(table.select(["raw_line"]).take(positions))
-    hashed = partrows.column_map(path, "event_id", lambda ids: pd.util.hash_pandas_object(
-        ids.to_pandas(), index=False).to_numpy(), np.uint64)
     whole = pd.util.hash_pandas_object(table.column("event_id").to_pandas(), index=False).to_numpy()
-    assert hashed.dtype == np.uint64 and (hashed == whole).all()
+    for rows_per_call in (1, group_rows, 2 * group_rows + 1, rows + 1):  # a group, several, all at a time
+        hashed = partrows.column_map(path, "event_id", lambda ids: pd.util.hash_pandas_object(
+            ids.to_pandas(), index=False).to_numpy(), np.uint64, rows_per_call)
+        assert hashed.dtype == np.uint64 and (hashed == whole).all()
 
     drop = np.unique(positions)
     partrows.rewrite_without(path, drop)

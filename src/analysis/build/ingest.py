@@ -33,6 +33,8 @@ from typing import Callable, Iterable, Iterator, Protocol
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 
 from analysis import config, places, storage
 from analysis.tables import rowchecks
@@ -300,7 +302,7 @@ def ingest_pieces(pieces: list[Piece], reader: Reader, layout: Layout, table: sc
     lines = np.concatenate([piece.chunk.lines for piece in pieces]).astype("int64")
     owner = np.repeat(np.arange(len(pieces)), [len(frame) for frame in frames])  # the piece of each record
     n = len(pieces)
-    blank = raw.eq("").all(axis=1).to_numpy()
+    blank = _blank_records(raw)
     hxl = np.zeros(len(raw), dtype=bool)
     starts = np.cumsum([0] + [len(frame) for frame in frames])
     for number, piece in enumerate(pieces):  # per file, not per row
@@ -354,6 +356,16 @@ def ingest_pieces(pieces: list[Piece], reader: Reader, layout: Layout, table: sc
             setattr(piece.ledger, key, getattr(piece.ledger, key) + int(count[number]))
     return ChunkResult(accepted=accepted.reset_index(drop=True), rejects=rejects,
                        warnings=quarantine.rejects_frame(warned, lines, names[owner]))
+
+
+def _blank_records(raw: pd.DataFrame) -> np.ndarray:
+    """Per record: every field empty (a missing field counts as empty), from the fields' byte lengths, one Arrow
+    kernel per column (comparing every cell with '' in pandas took a tenth of an ACLED chunk's time)."""
+    total = np.zeros(len(raw), dtype=np.int64)
+    for column in raw.columns:
+        lengths = pc.fill_null(pc.binary_length(pyarrow.array(raw[column], from_pandas=True)), 0)
+        total += lengths.to_numpy(zero_copy_only=False)
+    return total == 0
 
 
 def _is_hxl_row(row: pd.Series) -> bool:

@@ -26,13 +26,28 @@ def column_groups(part: Path, column: str) -> Iterator[pyarrow.ChunkedArray]:
 
 
 def column_map(part: Path, column: str, apply: Callable[[pyarrow.ChunkedArray], np.ndarray],
-               dtype) -> np.ndarray:
-    """``apply`` to each row group's values of one column, concatenated into one array of ``dtype``."""
+               dtype, rows_per_call: int = 1 << 20) -> np.ndarray:
+    """``apply`` to one column's values, concatenated into one array of ``dtype``.
+
+    ``apply`` sees consecutive row groups together, about ``rows_per_call`` values
+    at a time (at least one row group): few calls, and memory of one such run.
+    """
     out = np.empty(pq.read_metadata(part).num_rows, dtype=dtype)
-    start = 0
-    for values in column_groups(part, column):
+    start, run = 0, []
+
+    def flush() -> None:
+        nonlocal start, run
+        values = pyarrow.chunked_array([chunk for group in run for chunk in group.chunks], type=run[0].type)
         out[start:start + len(values)] = apply(values)
         start += len(values)
+        run = []
+
+    for values in column_groups(part, column):
+        run.append(values)
+        if sum(len(group) for group in run) >= rows_per_call:
+            flush()
+    if run:
+        flush()
     return out
 
 

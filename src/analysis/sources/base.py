@@ -16,6 +16,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 
 from analysis.tables.schemas import DATE, TABLES
 
@@ -154,6 +156,16 @@ def prefixed_ids(ids: pd.Series, prefix: str, synthetic: np.ndarray) -> pd.Serie
     """``prefix:id``, or ``synthetic-prefix:id`` where ``synthetic`` (Arrow string concatenation, no Python loop)."""
     ids = ids.astype("str")
     return (f"{prefix}:" + ids).where(~np.asarray(synthetic, dtype=bool), f"synthetic-{prefix}:" + ids)
+
+
+def blank_where(raw: pd.DataFrame, text: str) -> pd.DataFrame:
+    """``raw`` with every cell that is exactly ``text`` made empty; only the columns holding it are touched
+    (found by one Arrow kernel per column: most chunks hold it nowhere)."""
+    holding = [c for c in raw.columns
+               if pc.any(pc.equal(pyarrow.array(raw[c], from_pandas=True), text)).as_py()]
+    if not holding:
+        return raw
+    return raw.assign(**{c: raw[c].where(raw[c].ne(text), "") for c in holding})
 
 
 def clean_text(values: pd.Series) -> pd.Series:
