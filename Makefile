@@ -50,7 +50,7 @@ under-load: $(STAMP)
 # readers, the ledger and the report records in a copy (mutants/) and runs the fast tests against each mutant.
 # `make mutate MUTANTS='analysis.metrics.*'` runs a part.  The copy finds ../shared/realdata through ./shared.
 MUTANTS ?= analysis.metrics.* analysis.sources.* analysis.build.ingest.xǁLedgerǁ* analysis.build.ingest.x_settle* analysis.build.dedupe.* \
-	analysis.build.ingest.x_ingest_chunk* analysis.reports.reporting.* analysis.reports.x__run_record*
+	analysis.build.ingest.x_ingest_chunk* analysis.build.ingest.x_ingest_pieces* analysis.reports.reporting.* analysis.reports.x__run_record*
 mutate: $(STAMP)
 	@[ -e shared ] || [ ! -d ../shared ] || ln -s ../shared shared
 	$(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
