@@ -32,17 +32,16 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute as pc
 
-from analysis import config, places, storage
+from analysis import places, storage
 from analysis.tables import rowchecks
 from analysis.tables import schemas
 from analysis.build import quarantine
 from analysis.build.dedupe import LINEAGE, Batch, Descriptions, IdRegistry
 from analysis.errors import InputError
-from analysis.sources import base, csvfile, detect, detect_headerless
+from analysis.sources import csvfile, detect, detect_headerless
 from analysis.sources.base import Failures, Layout, Reader
 from analysis.threads import ForkSafePool, read_ahead
 

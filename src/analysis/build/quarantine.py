@@ -21,7 +21,7 @@ from analysis.sources.base import Failures
 
 
 def failures_as_written(typed: pd.DataFrame, schema: pa.DataFrameSchema, raw: pd.DataFrame,
-              source_columns: dict[str, str]) -> pd.DataFrame:
+                        source_columns: dict[str, str]) -> pd.DataFrame:
     """Validate typed rows against ``schema``; return failures as (row, column, value, rule, message).
 
     Columns and values are reported as written in the raw file (``source_columns``
