@@ -236,3 +236,25 @@ def test_same_files_twice_are_merged_not_counted_twice(tmp_path):
     copy.write_bytes(paths[0].read_bytes())
     second = ingest_file(copy, registry=registry)
     assert first.ledger.accepted == 10 and (second.ledger.accepted, second.ledger.merged) == (0, 10)
+
+
+def test_the_reader_loops_over_no_row_in_python(sample, columns, monkeypatch):
+    """GDELT's files are the largest the build reads: its reader must stay in Arrow's kernels.  pandas answers
+    some string methods (split with a limit, extract) one Python string at a time; those are made to fail
+    here, so a new one in the reader fails this test instead of slowing every GDELT build."""
+    from pandas.core.arrays.string_ import BaseStringArray
+    from pandas.core.strings.object_array import ObjectStringArrayMixin
+
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    raw = pd.DataFrame([line.split("\t") for line in lines if line.count("\t") == 60], columns=columns, dtype="str")
+    expected = gdelt.parse(raw, Failures())
+
+    def per_row(*args, **kwargs):
+        raise AssertionError("a string method ran one Python string at a time")
+
+    monkeypatch.setattr(BaseStringArray, "_str_map", per_row)
+    monkeypatch.setattr(ObjectStringArrayMixin, "_str_map", per_row)
+    parsed = gdelt.parse(raw, Failures())
+    pd.testing.assert_frame_equal(parsed, expected)
+    assert parsed["location"].tolist()[:2] == ["Kramatorsk", "Luhansk"]
+    assert parsed["source_name"].tolist()[:4] == ["example.com"] * 3 + ["example.org"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, strategies as st
 
 from analysis import config
 from analysis.build import build
@@ -178,3 +180,25 @@ def test_a_new_format_is_detected_and_built_with_no_other_change(tally, tmp_path
     assert len(pd.read_parquet(processed / config.EVENTS_FILE)) == 0
     inputs = json.loads((processed / config.MANIFEST_FILE).read_text(encoding="utf-8"))["inputs"]
     assert [(i["format"], i["table"]) for i in inputs] == [("tally", "claims")]
+
+
+
+_TEXTS = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list(",:/?#.-+ aZ9\nü\u2028")), max_size=24),
+                            st.from_regex(r"([A-Za-z][A-Za-z0-9+.-]{0,3}:/?/)?(www\.|WWW\.)?[^\x00]{0,12}", fullmatch=True)),
+                  max_size=30)  # None, short texts of separators, and addresses with or without scheme and www.
+
+
+@given(texts=_TEXTS)
+def test_before_first_is_the_text_up_to_its_first_separator(texts):
+    values = pd.Series(texts, dtype="str", index=range(5, 5 + len(texts)))
+    expected = [None if t is None else t.split(",", 1)[0] for t in texts]
+    pd.testing.assert_series_equal(base.before_first(values, ","), pd.Series(expected, dtype="str", index=values.index))
+
+
+@given(texts=_TEXTS)
+def test_extract_gives_the_first_group_as_re_search_finds_it(texts):
+    values = pd.Series(texts, dtype="str", index=range(3, 3 + len(texts)))
+    pattern = r"^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?(?P<host>[^/:?#]+)"
+    found = [None if t is None else re.search(pattern, t) for t in texts]
+    expected = pd.Series([m.group(1) if m else None for m in found], dtype="str", index=values.index)
+    pd.testing.assert_series_equal(base.extract(values, pattern), expected)

@@ -174,6 +174,33 @@ def clean_text(values: pd.Series) -> pd.Series:
     return out.where(out != "", None).astype("str")
 
 
+def before_first(values: pd.Series, separator: str) -> pd.Series:
+    """Each text up to the first ``separator`` (all of it without one), as ``str.split(separator, n=1).str[0]``
+    gives it, by one Arrow kernel: pandas answers that split one Python string at a time."""
+    return _as_text(pc.list_element(pc.split_pattern(_arrow(values), separator, max_splits=1), 0), values.index)
+
+
+def extract(values: pd.Series, pattern: str) -> pd.Series:
+    """The first group of ``pattern`` (one named group, searched as :func:`re.search` does), missing where it does
+    not match, as ``str.extract`` gives it, by one Arrow (RE2) kernel: pandas answers ``str.extract`` one
+    Python string at a time.  Only for patterns that mean the same in RE2 and :mod:`re` (no look-around,
+    no back-references, no ``$``: RE2's does not match before a final newline)."""
+    found = pc.extract_regex(_arrow(values), pattern)
+    return _as_text(pc.struct_field(found, [0]), values.index)
+
+
+def _arrow(values: pd.Series):
+    return pyarrow.array(values.astype("str"), from_pandas=True)  # the text's own Arrow array: no copy
+
+
+def _as_text(array, index: pd.Index) -> pd.Series:
+    chunked = array if isinstance(array, pyarrow.ChunkedArray) else pyarrow.chunked_array([array])
+    return pd.Series(_TEXT.__from_arrow__(chunked), index=index)
+
+
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+
+
 def text_columns(raw: pd.DataFrame, **columns: str) -> dict[str, pd.Series]:
     """Target text columns from raw ones, cleaned (:func:`clean_text`), in the order given:
     ``text_columns(raw, actor1="side_a", admin1="adm_1")``."""

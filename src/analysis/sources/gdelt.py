@@ -150,7 +150,7 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
     country, admin1 = _place(raw, failures)
     geo_type = raw["ActionGeo_Type"].str.strip()
     full_name = base.clean_text(raw["ActionGeo_FullName"])
-    settlement = full_name.str.split(",", n=1).str[0].str.strip()
+    settlement = base.before_first(full_name, ",").str.strip()
     url = base.clean_text(raw["SOURCEURL"])
     synthetic = url.str.startswith(SYNTHETIC_URL).fillna(False).to_numpy(bool)
     no_text = pd.Series(None, index=index, dtype="str")
@@ -185,8 +185,7 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
             "is_casualties_unknown": np.ones(len(raw), dtype=bool),
             "is_civilian_targeting": pd.Series(pd.NA, index=index, dtype="boolean"),
             "notes": _notes(raw, full_name),
-            "source_name": url.str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?([^/:?#]+)", expand=False)
-                              .astype("str"),
+            "source_name": base.extract(url, r"^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?(?P<host>[^/:?#]+)"),
             "source_url": url,
             "publication_date": _date_added(raw["DATEADDED"], failures),
             "is_synthetic": synthetic,
