@@ -51,6 +51,9 @@ def test_the_benchmark_suite_runs_and_writes_its_results(tmp_path):
     assert bounds[("civilian_harm_by_city", "imports alone")]["bound_s"] == measured["metric_imports"]["median_s"]
     assert bounds[("build", "reading the input (cat > /dev/null)")]["bound_s"] == measured["floor_cat"]["median_s"]
     assert bounds[("attacks_per_day, DuckDB path", "imports alone")]["bound_s"] == measured["scan_imports"]["median_s"]
+    floor = bounds[("civilian_harm_by_city, DuckDB path", "pandas and DuckDB imports alone (any pandas result)")]
+    assert floor["bound_s"] == measured["pandas_duckdb_imports"]["median_s"] > 0
+    assert floor["ratio"] == pytest.approx(floor["bound_s"] / measured["duckdb_civilian_harm_by_city"]["median_s"])
     markdown = (tmp_path / "R.md").read_text()
     assert "| build | 10k |" in markdown and "## What bounds the unmet targets" in markdown
 
