@@ -258,3 +258,58 @@ def test_the_reader_loops_over_no_row_in_python(sample, columns, monkeypatch):
     pd.testing.assert_frame_equal(parsed, expected)
     assert parsed["location"].tolist()[:2] == ["Kramatorsk", "Luhansk"]
     assert parsed["source_name"].tolist()[:4] == ["example.com"] * 3 + ["example.org"]
+
+
+def test_each_gdelt_rule_names_the_line_column_value_and_rule(tmp_path, columns):
+    """One broken value per line, each hand-checked against the reader's rules (no header: line 1 is a record)."""
+    lines = [
+        _line(columns, GLOBALEVENTID=""),
+        _line(columns, GLOBALEVENTID="11630x2"),
+        _line(columns, GLOBALEVENTID="1163012402", SQLDATE=""),
+        _line(columns, GLOBALEVENTID="1163012403", DATEADDED="2024031510150"),  # 13 digits
+        _line(columns, GLOBALEVENTID="1163012404", DATEADDED="20241399999999"),  # 14 digits, no such time
+        _line(columns, GLOBALEVENTID="1163012405", EventRootCode="99"),
+        _line(columns, GLOBALEVENTID="1163012406", EventRootCode=""),
+        _line(columns, GLOBALEVENTID="1163012407", ActionGeo_Lat="north"),
+        _line(columns, GLOBALEVENTID="1163012408", ActionGeo_Long="east"),
+        _line(columns, GLOBALEVENTID="1163012409", ActionGeo_Type="9"),
+        _line(columns, GLOBALEVENTID="1163012410", SOURCEURL="", DATEADDED=""),  # accepted: both may be empty
+        _line(columns, GLOBALEVENTID="1163012411", SOURCEURL="HTTPS://www.Example.com/x", EventRootCode="2",
+              EventBaseCode="020", EventCode="020"),  # accepted: root "2" is "02"; a scheme in capitals
+    ]
+    path = tmp_path / "20240315101500.export.CSV"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest_file(path, raw_file=path.name)
+    roots = "01, 02, 03, 04, 05, 06, 07, 08, 09, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20"
+    added = "'DATEADDED' must be a time written YYYYMMDDHHMMSS (e.g. 20240315101500)"
+    rejects = result.rejects.sort_values("raw_line")
+    assert list(rejects[["raw_line", "column", "value", "rule", "message"]].itertuples(index=False, name=None)) == [
+        (1, "GLOBALEVENTID", "", "required_value_missing", "'GLOBALEVENTID' is required but empty"),
+        (2, "GLOBALEVENTID", "11630x2", "id_not_a_whole_number",
+         "'GLOBALEVENTID' must be a whole number (GDELT event id, e.g. 1163012345)"),
+        (3, "SQLDATE", "", "required_value_missing", "'SQLDATE' is required but empty"),
+        (4, "DATEADDED", "2024031510150", "unparseable_date", added),
+        (5, "DATEADDED", "20241399999999", "unparseable_date", added),
+        (6, "EventRootCode", "99", "unknown_code", f"'EventRootCode' must be one of {roots}"),
+        (7, "EventRootCode", "", "unknown_code", f"'EventRootCode' must be one of {roots}"),
+        (8, "ActionGeo_Lat", "north", "not_a_number", "'ActionGeo_Lat' must be a decimal number or empty"),
+        (9, "ActionGeo_Long", "east", "not_a_number", "'ActionGeo_Long' must be a decimal number or empty"),
+        (10, "ActionGeo_Type", "9", "unknown_code", "'ActionGeo_Type' must be one of 1, 2, 3, 4, 5"),
+    ]
+    accepted = result.accepted.set_index("raw_line")
+    assert accepted.index.tolist() == [11, 12] and result.ledger.rejected == 10
+    assert accepted["is_synthetic"].tolist() == [False, False]  # no address is not a synthetic one
+    assert pd.isna(accepted.loc[11, "source_name"]) and pd.isna(accepted.loc[11, "publication_date"])
+    assert accepted.loc[12, "source_name"] == "Example.com"
+    assert (accepted.loc[12, "event_type"], accepted.loc[12, "is_attack"]) == ("CAMEO 02: Appeal", False)
+
+
+def test_parsed_rows_keep_the_raw_rows_index(sample, columns):
+    raw = pd.DataFrame([line.split("\t") for line in sample.read_text(encoding="utf-8").splitlines()[:2]],
+                       columns=columns, dtype="str", index=[10, 11])
+    parsed = gdelt.parse(raw, Failures())
+    assert parsed.index.tolist() == [10, 11]
+    for column in ("weapon", "fatalities", "is_civilian_targeting", "event_id", "source_name"):
+        assert parsed[column].index.tolist() == [10, 11], column
+    assert parsed["event_id"].tolist() == ["gdelt:1163012345", "gdelt:1163012346"]
+    assert parsed["weapon"].isna().all() and parsed["fatalities"].isna().all()
