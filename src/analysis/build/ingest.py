@@ -296,16 +296,16 @@ def ingest_pieces(pieces: list[Piece], reader: Reader, layout: Layout, table: sc
     pass instead of one each; every row keeps its own file and line, and each
     file's ledger counts its own rows, as if its chunks had been ingested alone.
     """
-    frames = [piece.chunk.frame for piece in pieces]
-    raw = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    raw = csvfile.frame_of([piece.chunk for piece in pieces])
+    sizes = [piece.chunk.rows for piece in pieces]
     lines = np.concatenate([piece.chunk.lines for piece in pieces]).astype("int64")
-    owner = np.repeat(np.arange(len(pieces)), [len(frame) for frame in frames])  # the piece of each record
+    owner = np.repeat(np.arange(len(pieces)), sizes)  # the piece of each record
     n = len(pieces)
     blank = _blank_records(raw)
     hxl = np.zeros(len(raw), dtype=bool)
-    starts = np.cumsum([0] + [len(frame) for frame in frames])
+    starts = np.cumsum([0] + sizes)
     for number, piece in enumerate(pieces):  # per file, not per row
-        if piece.first and len(frames[number]):
+        if piece.first and sizes[number]:
             hxl[starts[number]] = _is_hxl_row(raw.iloc[starts[number]])
     keep = ~(blank | hxl)
     blank_rows, hxl_rows = np.bincount(owner[blank], minlength=n), np.bincount(owner[hxl], minlength=n)

@@ -70,7 +70,7 @@ class _Records:
 
     @property
     def rows(self) -> int:
-        return sum(len(chunk.frame) + len(chunk.malformed) for chunk in self.chunks)
+        return sum(chunk.rows + len(chunk.malformed) for chunk in self.chunks)
 
     def key(self) -> tuple:
         """Files are validated together only if read by the same reader with the same columns."""
@@ -113,7 +113,7 @@ def _ingest_batch(batch: list[_Records], stem: Path, progress) -> Read:
                sum(r.rows for r in batch)) as part:
         run, rows = [], 0
         for piece in pieces:
-            size = len(piece.chunk.frame) + len(piece.chunk.malformed)
+            size = piece.chunk.rows + len(piece.chunk.malformed)
             if run and rows + size > config.CSV_CHUNK_ROWS:
                 part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
                 run, rows = [], 0
