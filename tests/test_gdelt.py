@@ -313,3 +313,18 @@ def test_parsed_rows_keep_the_raw_rows_index(sample, columns):
         assert parsed[column].index.tolist() == [10, 11], column
     assert parsed["event_id"].tolist() == ["gdelt:1163012345", "gdelt:1163012346"]
     assert parsed["weapon"].isna().all() and parsed["fatalities"].isna().all()
+
+
+def test_a_region_code_is_read_only_for_its_own_country(columns, monkeypatch):
+    """Ukraine's FIPS regions (UP05 = Donetsk) must not name a Sudanese row's SU05 or a mis-coded Ukrainian row."""
+    monkeypatch.setattr(config, "COUNTRIES", ("Ukraine", "Sudan"), raising=False)
+    lines = [
+        _line(columns, ActionGeo_ADM1Code="UP05"),
+        _line(columns, GLOBALEVENTID="2", ActionGeo_CountryCode="SU", ActionGeo_ADM1Code="SU05"),
+        _line(columns, GLOBALEVENTID="3", ActionGeo_ADM1Code="RS05"),  # placed in Ukraine, a Russian region code
+        _line(columns, GLOBALEVENTID="4", ActionGeo_ADM1Code="UP5"),  # too short to be a region
+    ]
+    raw = pd.DataFrame([line.split("\t") for line in lines], columns=columns, dtype="str")
+    events = gdelt.parse(raw, Failures())
+    assert events["country"].tolist() == ["Ukraine", "Sudan", "Ukraine", "Ukraine"]
+    assert events["admin1"].tolist() == ["Donetsk", "SU05", "RS05", "UP5"]
