@@ -328,3 +328,16 @@ def test_a_region_code_is_read_only_for_its_own_country(columns, monkeypatch):
     events = gdelt.parse(raw, Failures())
     assert events["country"].tolist() == ["Ukraine", "Sudan", "Ukraine", "Ukraine"]
     assert events["admin1"].tolist() == ["Donetsk", "SU05", "RS05", "UP5"]
+
+
+def test_notes_and_country_messages_are_written_out_in_full(sample):
+    result = ingest_file(sample, raw_file=sample.name)
+    events = result.accepted.set_index("raw_line")
+    assert events.loc[1, "notes"] == (gdelt.CAVEAT + " Place as coded: Kramatorsk, Donets'ka Oblast', Ukraine. "
+                                      "Media attention: mentions 6, sources 2, articles 6.")
+    rejects = result.rejects.set_index("raw_line")
+    assert (rejects.loc[9, "value"], rejects.loc[9, "message"]) == (
+        "", "'ActionGeo_CountryCode' is empty: GDELT could not place the event in a country")
+    assert rejects.loc[5, "message"] == (
+        "'ActionGeo_CountryCode' (FIPS 10-4) is not a configured country (Ukraine = UP); "
+        "add the country to [project] countries to keep its rows")
