@@ -341,3 +341,20 @@ def test_notes_and_country_messages_are_written_out_in_full(sample):
     assert rejects.loc[5, "message"] == (
         "'ActionGeo_CountryCode' (FIPS 10-4) is not a configured country (Ukraine = UP); "
         "add the country to [project] countries to keep its rows")
+
+
+def test_a_project_whose_countries_have_no_fips_code_is_told_so(columns, monkeypatch):
+    """GeoNames gives the Aland Islands no FIPS 10-4 code: GDELT can place no row there."""
+    monkeypatch.setattr(config, "COUNTRIES", ("Aland Islands",), raising=False)
+    raw = pd.DataFrame([_line(columns).split("\t"), _line(columns, GLOBALEVENTID="2", SQLDATE="2024-03-15").split("\t")],
+                       columns=columns, dtype="str")
+    failures = Failures()
+    gdelt.parse(raw, failures)
+    rejected = failures.frame().sort_values(["row", "rule"])
+    assert list(zip(rejected["row"], rejected["rule"], rejected["message"])) == [
+        (0, "country_not_configured", "'ActionGeo_CountryCode' (FIPS 10-4) is not a configured country (none with a "
+                                      "FIPS code); add the country to [project] countries to keep its rows"),
+        (1, "country_not_configured", "'ActionGeo_CountryCode' (FIPS 10-4) is not a configured country (none with a "
+                                      "FIPS code); add the country to [project] countries to keep its rows"),
+        (1, "unparseable_date", "'SQLDATE' must be a day written YYYYMMDD (e.g. 20240315)"),
+    ]
