@@ -84,6 +84,18 @@ def test_windows_1252_copy_gives_the_same_events(sample, tmp_path):
     _same_events(first.accepted, again.accepted)
 
 
+def test_an_r_written_copy_with_na_for_every_empty_cell_gives_the_same_events(sample, sample_events, tmp_path):
+    """R's write.csv writes a missing value as NA: ACLED's reader reads it as empty, never as the text "NA"."""
+    raw = pd.read_csv(sample, dtype=str, keep_default_na=False)
+    empty = raw.eq("")
+    assert empty.to_numpy().sum() > 500 and empty["admin3"].any() and empty["civilian_targeting"].any()
+    raw.mask(empty, "NA").to_csv(tmp_path / "from_r.csv", index=False)
+    from_r = ingest_file(tmp_path / "from_r.csv", "from_r.csv")
+    assert (from_r.ledger.accepted, from_r.ledger.rejected) == (690, 0)
+    _same_events(sample_events.accepted, from_r.accepted)
+    assert not from_r.accepted.select_dtypes(include="str").eq("NA").any().any()
+
+
 def test_reordered_uppercase_columns_give_the_same_events(sample, sample_events, tmp_path):
     raw = pd.read_csv(sample, dtype=str, keep_default_na=False)
     shuffled = raw[list(reversed(raw.columns))]
