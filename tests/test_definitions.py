@@ -199,6 +199,34 @@ def test_a_multi_day_event_counts_on_its_first_day_only_in_every_breakdown():
     assert monthly["period_start_date"].tolist() == [D("2023-02-27")] and monthly["attacks"].tolist() == [2]
 
 
+def test_the_events_of_a_window_are_those_whose_first_day_is_in_it_on_pandas_and_on_duckdb(tmp_path):
+    """Pins ``metrics.events_between`` (the events a daily briefing lists): "the events whose first day is in
+    start..end", both days included, in the table's order, as a pandas frame of the processed types also when
+    read from a DuckDB scan.  An event that began before the window and ends in it is not listed."""
+    from analysis.metrics import engines
+
+    events = events_frame([
+        {"event_id": "acled:before", "event_date": D("2023-02-28")},
+        {"event_id": "ucdp_ged:into", "event_date": D("2023-02-27"), "event_end_date": D("2023-03-02"),
+         "source_dataset": "ucdp_ged", "date_precision": "days"},
+        {"event_id": "acled:last", "event_date": D("2023-03-03")},
+        {"event_id": "ucdp_ged:from", "event_date": D("2023-03-01"), "event_end_date": D("2023-03-09"),
+         "source_dataset": "ucdp_ged", "date_precision": "days"},
+        {"event_id": "acled:first", "event_date": D("2023-03-01"), "is_attack": False},
+        {"event_id": "acled:after", "event_date": D("2023-03-04")},
+    ])
+    path = tmp_path / "events.parquet"
+    events.to_parquet(path, index=False)
+    listed = metrics.events_between(events, "2023-03-01", D("2023-03-03"))
+    assert listed["event_id"].tolist() == ["acled:last", "ucdp_ged:from", "acled:first"]
+    on_duckdb = metrics.events_between(engines.scan(path, "duckdb"), "2023-03-01", D("2023-03-03"))
+    pd.testing.assert_frame_equal(on_duckdb.reset_index(drop=True), listed.reset_index(drop=True))
+    assert metrics.events_between(engines.scan(path, "duckdb"), "2023-03-05", "2023-03-08").empty
+    assert metrics.events_between(events, "2023-03-04", "2023-03-04")["event_id"].tolist() == ["acled:after"]
+    with pytest.raises(ParameterError, match="start"):
+        metrics.events_between(events, "first of March", "2023-03-03")
+
+
 def test_imprecise_dates_count_on_the_coded_day_whatever_the_precision():
     """Pins: events the source dates only to a week or a month "are counted on the date the source
     coded and reported separately as ``attacks_imprecise_date``": week, month, year and ranges are
