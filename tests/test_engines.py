@@ -267,6 +267,21 @@ def test_a_file_scanned_again_gives_the_same_relation_until_it_is_replaced(tmp_p
     assert frames.recorded_coverage(again) == (D("2023-03-01"), D("2023-03-09"))
 
 
+def test_parquet_footers_are_cached_and_a_file_rewritten_in_place_is_read_afresh(tmp_path):
+    """The connection keeps parsed Parquet footers (repeated metrics in a kernel), and DuckDB checks each
+    file's modification time: a file written again at once at the same path gives its new rows, even of
+    another size, to a relation bound before (the relation cache is bypassed by querying the file directly)."""
+    connection = engines._duckdb()
+    assert connection.execute("SELECT current_setting('parquet_metadata_cache')").fetchall() == [(True,)]
+    path = tmp_path / "events.parquet"
+    for days in (1, 40, 3):
+        rows = [{"event_date": D("2023-03-01") + pd.Timedelta(days=d), "fatalities": d} for d in range(days)]
+        events_frame(rows).to_parquet(path, index=False)
+        counted = connection.execute(f"SELECT count(*), sum(fatalities) FROM read_parquet('{path}')").fetchall()
+        assert counted == [(days, sum(range(days)))]
+        assert metrics.attacks_per_day(engines.scan(path, "duckdb"))["attacks"].sum() == days
+
+
 def test_a_metric_refuses_what_is_no_table():
     with pytest.raises(ParameterError, match="not list"):
         metrics.attacks_per_day([1, 2, 3])

@@ -149,5 +149,10 @@ def _duckdb():
         if _duckdb_connection is None:
             import duckdb
 
-            _duckdb_connection = duckdb.connect()
+            # Parquet footers parsed once per file and process, not at every query: metrics in a notebook or
+            # a batch read the same files again and again.  DuckDB checks each file's modification time (a
+            # rewritten file is read afresh), and a build never rewrites a file: it writes a new generation.
+            connection = duckdb.connect()
+            connection.execute("SET parquet_metadata_cache = true")
+            _duckdb_connection = connection
         return _duckdb_connection
