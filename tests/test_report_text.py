@@ -61,6 +61,36 @@ def test_incident_sentences_numbers_and_the_note_on_the_rest(tmp_path, monkeypat
     assert "(" not in second  # no region, no weapon: nothing in brackets
     # the injured number is not shown twice: one sentence per incident, then the note on the rest
     assert shown == [first, second, "... and 1 more incident (all in the table below)."]
+    assert second == ("On 15 March 2023 in Near Lyman, an unknown number of civilians were killed and an unknown "
+                      "number of civilians were injured. Source: X.")
+
+
+def test_incident_sentences_name_the_settlement_else_the_location_and_count_the_rest(tmp_path, monkeypatch):
+    """The matched settlement, not the place as written; "an unnamed place" when neither is known; the note on
+    the rest in the plural, and none when every incident was stated; 20 incidents unless told."""
+    shown = []
+    monkeypatch.setattr(Report, "_show_markdown", staticmethod(lambda markdown, plain: shown.append(plain)))
+    events = events_frame([
+        {"event_date": D("2023-03-14"), "is_civilian_targeting": True, "settlement": "Sloviansk",
+         "location": "Sloviansk outskirts", "civilians_killed": 2, "source_name": "A"},
+        {"event_date": D("2023-03-15"), "is_civilian_targeting": True, "settlement": None, "location": None,
+         "admin1": None, "civilians_killed": 1, "civilians_injured": 0, "source_name": "B"},
+        *({"event_date": D("2023-03-16"), "is_civilian_targeting": True, "source_name": "C"} for _ in range(20)),
+    ])
+    incidents = metrics.civilian_harm_incidents(events)
+    Report("a", {}, tmp_path / "a").state_incidents(incidents.head(2), limit=2)
+    assert shown == [
+        "On 14 March 2023 in Sloviansk (Donetsk), 2 civilians were killed and an unknown number of civilians were "
+        "injured. Source: A.",
+        "On 15 March 2023 in an unnamed place, 1 civilian was killed and 0 civilians were injured. Source: B."]
+    shown.clear()
+    Report("b", {}, tmp_path / "b").state_incidents(incidents, limit=19)
+    assert len(shown) == 20 and shown[-1] == "... and 3 more incidents (all in the table below)."
+    shown.clear()
+    Report("c", {}, tmp_path / "c").state_incidents(incidents)
+    assert len(shown) == 21 and shown[-1] == "... and 2 more incidents (all in the table below)."
+    numbers = json.loads((tmp_path / "c" / "numbers.json").read_text(encoding="utf-8"))["numbers"]
+    assert len(numbers) == 40  # killed and injured of the first 20
 
 
 # ---------------------------------------------------------------- what a notebook displays (display hook captured)

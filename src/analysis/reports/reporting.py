@@ -143,7 +143,8 @@ class Report:
         Unknown tolls are said to be unknown, never 0.
         """
         for row in incidents.head(limit).itertuples():  # a briefing's handful of incidents
-            place = row.settlement if isinstance(row.settlement, str) else (row.location or "an unnamed place")
+            place = next((name for name in (row.settlement, row.location) if isinstance(name, str) and name),
+                         "an unnamed place")  # a missing name is NaN in a str column, never text
             where = f"{place} ({row.admin1})" if isinstance(row.admin1, str) else place
             sentence = (f"On {wording.day(row.event_date)} in {where}, "
                         f"{wording.people(row.civilians_killed, 'civilian', 'killed')} and "
