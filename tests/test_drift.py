@@ -264,6 +264,23 @@ def test_a_report_records_the_rows_behind_each_number(tmp_path):
     shutil.rmtree(tmp_path / "again")
 
 
+def test_rows_of_daily_counts_are_named_by_dataset_file_line_and_metric():
+    """Daily counts have no id: the evidence names each row ``<source_dataset>:<raw_file>:<raw_line>:<metric>``
+    (as documented), sorted by that name; the other columns are the row's fields."""
+    from analysis.reports.reporting import evidence_frame
+
+    rows = pd.DataFrame({"count_date": [pd.Timestamp("2023-03-02"), pd.Timestamp("2023-03-01")],
+                         "source_dataset": ["air_force", "air_force"], "metric": ["launched", "destroyed"],
+                         "value": [10, 8], "raw_file": ["air.csv", "air.csv"], "raw_line": [7, 5]},
+                        index=[40, 41])
+    frame = evidence_frame(rows)
+    assert frame[["row_id", "raw_file", "raw_line"]].values.tolist() == [
+        ["air_force:air.csv:5:destroyed", "air.csv", 5], ["air_force:air.csv:7:launched", "air.csv", 7]]
+    assert [json.loads(f) for f in frame["fields"]] == [
+        {"count_date": "2023-03-01T00:00:00", "source_dataset": "air_force", "metric": "destroyed", "value": 8},
+        {"count_date": "2023-03-02T00:00:00", "source_dataset": "air_force", "metric": "launched", "value": 10}]
+
+
 def test_a_pinned_rerun_builds_the_snapshots_into_a_temporary_folder(project, monkeypatch):
     raw, processed = project
     calls = []
