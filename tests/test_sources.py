@@ -96,6 +96,20 @@ TWO = Reader("two_layouts", "claims", (Layout("two_header", required=("a", "b"))
              lambda raw, failures: raw)
 
 
+def test_a_headerless_layout_needs_recognise_and_has_no_optional_columns():
+    """Without a header the columns are known by position only: every one is required, and the layout is
+    found by ``recognise``.  A reader defined otherwise is refused when it is defined, with the reason."""
+    message = ("layout 'raw' has no header: its columns are all required, in file order, and it needs "
+               "recognise(file_name, first_line)")
+    recognise = lambda name, line: True  # noqa: E731
+    for bad in ({"optional": ("c",), "recognise": recognise}, {}, {"optional": ("c",)}):
+        with pytest.raises(ValueError) as raised:
+            Layout("raw", required=("a", "b"), header=False, **bad)
+        assert str(raised.value) == message
+    assert Layout("raw", required=("a", "b"), header=False, recognise=recognise).known == {"a", "b"}
+    assert Layout("csv", required=("a",), optional=("b",)).known == {"a", "b"}  # a header: optional columns too
+
+
 def test_a_headerless_layout_after_a_header_layout_of_the_same_reader_is_recognised():
     register(TWO)
     try:
