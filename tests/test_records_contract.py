@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from importlib import metadata
 
+import pandas as pd
 import pytest
 
 from analysis import config, reports
@@ -447,3 +449,61 @@ def test_a_figure_is_saved_with_the_data_given_and_its_paths_kept(tmp_path, monk
     assert saved == [("FIG", stem, table, "Attacks per day.")]
     assert report.figures == {"attacks-per-day": {"png": stem.with_suffix(".png"), "alt": stem.with_suffix(".alt.txt")}}
     assert shown == [(stem.with_suffix(".png"), stem.with_suffix(".alt.txt"))]
+
+
+def test_a_report_records_the_rows_behind_each_number(tmp_path):
+    from conftest import events_frame
+
+    from analysis import metrics
+    from analysis.reports.reporting import EVIDENCE_FILE, Report
+
+    events = events_frame([{"event_date": pd.Timestamp("2023-03-13")},
+                           {"event_date": pd.Timestamp("2023-03-14"), "civilians_killed": 2},
+                           {"event_date": pd.Timestamp("2023-03-14"), "is_attack": False}])
+    report = Report("t", {}, tmp_path)
+    daily = metrics.attacks_per_day(events)
+    report.state("attacks", daily["attacks"].sum(), "2.", "Attack events.", data=daily, show=False)
+    report.state("attacks_on_14", 1, "1.", "Attack events.", data=metrics.attacks_per_day(events, "2023-03-14"),
+                 show=False)
+    report.state("incidents", 1, "1.", "Incidents.", data=metrics.civilian_harm_incidents(events), show=False)
+    report.state("plain", 7, "7.", "Not from rows.", show=False)
+    numbers = json.loads((tmp_path / "numbers.json").read_text())["numbers"]
+    assert [n["evidence"] for n in numbers] == [{"file": EVIDENCE_FILE, "rows": 2}, {"file": EVIDENCE_FILE, "rows": 1},
+                                                {"file": EVIDENCE_FILE, "rows": 1}, None]
+    evidence = pd.read_parquet(tmp_path / EVIDENCE_FILE)
+    assert list(evidence.columns) == ["number", "row_id", "raw_file", "raw_line", "fields"]
+    assert evidence[["number", "row_id", "raw_line"]].values.tolist() == [
+        ["attacks", "acled:T0", 2], ["attacks", "acled:T1", 3], ["attacks_on_14", "acled:T1", 3],
+        ["incidents", "acled:T1", 3]]
+    assert json.loads(evidence["fields"][1])["civilians_killed"] == 2
+    before = (tmp_path / EVIDENCE_FILE).read_bytes()
+    again = Report("t", {}, tmp_path / "again")
+    for name, data in (("attacks", daily), ("attacks_on_14", metrics.attacks_per_day(events, "2023-03-14")),
+                       ("incidents", metrics.civilian_harm_incidents(events))):
+        again.state(name, 1, "1.", "Something counted.", data=data, show=False)
+    assert (tmp_path / "again" / EVIDENCE_FILE).read_bytes() == before  # deterministic bytes
+    shutil.rmtree(tmp_path / "again")
+
+
+def test_rows_of_daily_counts_are_named_by_dataset_file_line_and_metric():
+    """Daily counts have no id: the evidence names each row ``<source_dataset>:<raw_file>:<raw_line>:<metric>``
+    (as documented), sorted by that name; the other columns are the row's fields."""
+    from analysis.reports.reporting import evidence_frame
+
+    rows = pd.DataFrame({"count_date": [pd.Timestamp("2023-03-02"), pd.Timestamp("2023-03-01")],
+                         "source_dataset": ["air_force", "air_force"], "metric": ["launched", "destroyed"],
+                         "value": [10, 8], "raw_file": ["air.csv", "air.csv"], "raw_line": [7, 5]},
+                        index=[40, 41])
+    frame = evidence_frame(rows)
+    assert frame[["row_id", "raw_file", "raw_line"]].values.tolist() == [
+        ["air_force:air.csv:5:destroyed", "air.csv", 5], ["air_force:air.csv:7:launched", "air.csv", 7]]
+    assert [json.loads(f) for f in frame["fields"]] == [
+        {"count_date": "2023-03-01T00:00:00", "source_dataset": "air_force", "metric": "destroyed", "value": 8},
+        {"count_date": "2023-03-02T00:00:00", "source_dataset": "air_force", "metric": "launched", "value": 10}]
+    events = pd.DataFrame({"event_id": ["acled:2", "acled:1"], "fatalities": [3, None], "raw_file": ["a.csv"] * 2,
+                           "raw_line": [4, 3]})
+    named = evidence_frame(events)
+    assert named[["row_id", "raw_line"]].values.tolist() == [["acled:1", 3], ["acled:2", 4]]
+    assert [json.loads(f) for f in named["fields"]] == [{"fatalities": None}, {"fatalities": 3.0}]
+    empty = evidence_frame(events.iloc[:0])
+    assert list(empty.columns) == ["row_id", "raw_file", "raw_line", "fields"] and len(empty) == 0
