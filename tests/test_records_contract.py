@@ -507,3 +507,25 @@ def test_rows_of_daily_counts_are_named_by_dataset_file_line_and_metric():
     assert [json.loads(f) for f in named["fields"]] == [{"fatalities": None}, {"fatalities": 3.0}]
     empty = evidence_frame(events.iloc[:0])
     assert list(empty.columns) == ["row_id", "raw_file", "raw_line", "fields"] and len(empty) == 0
+
+
+def test_the_evidence_file_has_its_columns_and_types_from_the_start_and_no_index(tmp_path):
+    """A report writes evidence.parquet when it opens (a report that states no traced number still has one, with
+    the columns and types drift reads), and later only the evidence columns, whatever the frames' indexes."""
+    import pyarrow.parquet as pq
+
+    from analysis import metrics
+    from analysis.reports.reporting import EVIDENCE_FILE, Report
+    from conftest import events_frame
+
+    report = Report("t", {}, tmp_path)
+    expected = [("number", "large_string"), ("row_id", "large_string"), ("raw_file", "large_string"),
+                ("raw_line", "int64"), ("fields", "large_string")]
+    schema = pq.read_schema(tmp_path / EVIDENCE_FILE)
+    assert [(f.name, str(f.type)) for f in schema] == expected and pq.read_table(tmp_path / EVIDENCE_FILE).num_rows == 0
+    events = events_frame([{"event_date": pd.Timestamp("2023-03-13")}, {"event_date": pd.Timestamp("2023-03-14")}])
+    report.state("first", 1, "1.", "Attack events.", data=metrics.attacks_per_day(events, "2023-03-14"), show=False)
+    report.state("both", 2, "2.", "Attack events.", data=metrics.attacks_per_day(events), show=False)
+    table = pq.read_table(tmp_path / EVIDENCE_FILE)
+    assert [(f.name, str(f.type)) for f in table.schema] == expected
+    assert table.column("number").to_pylist() == ["first", "both", "both"]
