@@ -529,3 +529,17 @@ def test_the_evidence_file_has_its_columns_and_types_from_the_start_and_no_index
     table = pq.read_table(tmp_path / EVIDENCE_FILE)
     assert [(f.name, str(f.type)) for f in table.schema] == expected
     assert table.column("number").to_pylist() == ["first", "both", "both"]
+
+
+def test_a_report_opened_in_a_notebook_without_a_folder_writes_under_the_interactive_folder(tmp_path, monkeypatch):
+    """In JupyterLab a notebook opens ``Report(name, parameters)`` with no folder: its numbers go to
+    ``<reports>/<notebook>/interactive/``, never to the folder the kernel was started in."""
+    from analysis.reports.reporting import Report
+
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    monkeypatch.chdir(tmp_path)
+    report = Report("01-daily-briefing", {"date": "2023-03-14"})
+    report.state("n", 1, "One.", "Something.", show=False)
+    assert report.dir == tmp_path / "reports" / "01-daily-briefing" / "interactive"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+    assert json.loads((report.dir / config.NUMBERS_FILE).read_text(encoding="utf-8"))["numbers"][0]["name"] == "n"
