@@ -58,7 +58,8 @@ def sample(tmp_path, columns):
         _line(columns, GLOBALEVENTID="1163012347", EventCode="183", EventBaseCode="183", EventRootCode="18",
               ActionGeo_ADM1Code="UP99"),  # 3 accepted: attack; an unknown FIPS admin1 code stays as given
         _line(columns, GLOBALEVENTID="1163012348", EventCode="141", EventBaseCode="141", EventRootCode="14",
-              SOURCEURL='https://example.org/a"b'),  # 4 accepted: a protest, not an attack; a quote is a character
+              Actor1Name='"PROTESTERS', SOURCEURL='https://example.org/a"b'),  # 4 accepted: a protest, not an
+        # attack; a quote is a character, even at the start of a field (no quoting in GDELT's files)
         _line(columns, GLOBALEVENTID="1163012349", ActionGeo_CountryCode="RS", ActionGeo_ADM1Code="RS48",
               ActionGeo_FullName="Belgorod, Belgorod, Russia", ActionGeo_Lat="50.6", ActionGeo_Long="36.6"),  # 5
         _line(columns, GLOBALEVENTID="1163012350", SQLDATE="2024031"),  # 6 rejected: 7 digits
@@ -105,6 +106,7 @@ def test_sample_rows_map_to_canonical_events(sample):
     assert events.loc[1, ["latitude", "longitude"]].tolist() == [48.7231, 37.5563]
     assert events.loc[1, "source_url"] == "https://www.example.com/news/kramatorsk"
     assert events.loc[1, "source_name"] == "example.com" and events.loc[4, "source_url"] == 'https://example.org/a"b'
+    assert events.loc[4, "actor1"] == '"PROTESTERS'
     assert events["notes"].str.startswith(gdelt.CAVEAT).all()
     assert "not a verified event" in gdelt.CAVEAT and "no casualty figures" in gdelt.CAVEAT
     assert events.loc[1, "publication_date"] == pd.Timestamp("2024-03-15") and not events["is_synthetic"].any()

@@ -60,7 +60,6 @@ class CsvHeader:
     """The header record of a CSV file (of a headerless file: its layout's columns, spanning no line)."""
 
     names: tuple[str, ...]  # normalised: stripped, lower case (headerless: the layout's names as documented)
-    original: tuple[str, ...]  # as written in the file
     lines: int  # physical lines the header spans (0: no header, the first record is on line 1)
     delimiter: str = ","
     quoting: bool = True  # False: a double quote is an ordinary character (GDELT's tab-separated files)
@@ -68,7 +67,7 @@ class CsvHeader:
 
 def headerless(names: tuple[str, ...], delimiter: str, quoting: bool) -> CsvHeader:
     """The 'header' of a file without one: the documented columns, in file order; records start on line 1."""
-    return CsvHeader(names=tuple(names), original=tuple(names), lines=0, delimiter=delimiter, quoting=quoting)
+    return CsvHeader(names=tuple(names), lines=0, delimiter=delimiter, quoting=quoting)
 
 
 def first_line(path: Path, encoding: str) -> str:
@@ -256,7 +255,7 @@ def read_header(path: Path, encoding: str) -> CsvHeader:
     duplicates = sorted({n for n in names if names.count(n) > 1 and n})
     if duplicates:
         raise InputError(path, f"the header repeats the column(s) {', '.join(duplicates)}", line=1)
-    return CsvHeader(names=names, original=tuple(original), lines=lines)
+    return CsvHeader(names=names, lines=lines)
 
 
 def iter_records(
