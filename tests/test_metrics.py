@@ -274,6 +274,31 @@ def test_events_in_matches_settlement_or_location_and_oblast():
     assert len(metrics.events_in(events, city="", oblast="")) == 4 and len(metrics.events_in(events)) == 4
 
 
+def test_events_in_on_duckdb_where_a_missing_name_is_null(tmp_path):
+    """On DuckDB a missing settlement, location or oblast is NULL, not a text that differs: a row is in a place
+    only when one of its names is that place (pandas compares a missing name as unequal)."""
+    from analysis.metrics import engines
+
+    events = events_frame([
+        {"event_date": D("2023-03-01")},  # Kramatorsk, Donetsk
+        {"event_date": D("2023-03-01"), "settlement": None, "location": "Kramatorsk", "admin1": None},
+        {"event_date": D("2023-03-01"), "settlement": "Bakhmut", "location": None},
+        {"event_date": D("2023-03-01"), "settlement": None, "location": None, "admin1": None},
+    ])
+    path = tmp_path / "events.parquet"
+    events.to_parquet(path, index=False)
+    lazy = engines.scan(path, "duckdb")
+    found = {(city, oblast): metrics.events_between(metrics.events_in(lazy, city=city, oblast=oblast),
+                                                    "2023-03-01", "2023-03-01")["event_id"].tolist()
+             for city, oblast in (("Kramatorsk", None), ("Bakhmut", None), ("Lyman", None), (None, "Donetsk"),
+                                  ("Kramatorsk", "Donetsk"))}
+    assert found == {("Kramatorsk", None): ["acled:T0", "acled:T1"], ("Bakhmut", None): ["acled:T2"],
+                     ("Lyman", None): [], (None, "Donetsk"): ["acled:T0", "acled:T2"],
+                     ("Kramatorsk", "Donetsk"): ["acled:T0"]}
+    for (city, oblast), ids in found.items():
+        assert metrics.events_in(events, city=city, oblast=oblast)["event_id"].tolist() == ids
+
+
 def test_windows_periods_and_days():
     assert metrics.window("2023-03-14", 7) == (D("2023-03-08"), D("2023-03-14"))
     assert metrics.window(D("2023-03-14 15:30"), 1) == (D("2023-03-14"), D("2023-03-14"))
@@ -410,6 +435,9 @@ def test_reported_claims_filter_by_day_and_metric():
     assert metrics.reported_claims(counts, start="2023-03-15")["value"].tolist() == [90]
     assert metrics.reported_claims(counts, end="2023-03-14")["value"].tolist() == [102, 5]
     assert metrics.reported_claims(counts, metric="attacks_repelled")["value"].tolist() == [102, 90]
+    assert metrics.reported_claims(counts, start="2023-03-15", metric="attacks_repelled")["value"].tolist() == [90]
+    assert metrics.reported_claims(counts, end="2023-03-14", metric="attacks_repelled")["value"].tolist() == [102]
+    assert metrics.reported_claims(counts, metric="launched").empty  # the air-force count is no claim
     prov = provenance.get(every)
     assert (prov.sources, prov.first_date, prov.last_date, prov.kind) == \
         (("official statements (hand-coded)",), "2023-03-14", "2023-03-15", "Claims")
