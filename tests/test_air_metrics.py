@@ -81,6 +81,29 @@ def test_a_day_with_more_destroyed_than_launched_is_refused_by_that_rule_alone()
         metrics.air_attacks_per_day(counts)
 
 
+def test_a_report_row_is_its_file_and_line_not_its_line_alone():
+    """Two files' rows on the same line, day and category are two report rows: the row of the second file, which
+    gives no number launched, adds nothing (by file and line, as the source lines are cited)."""
+    rows = [{"count_date": D("2024-05-01"), "metric": "launched", "value": 10, "weapon_model": "Shahed-136/131",
+             "weapon_category": "drone", "raw_line": 2, "raw_file": "a.csv"},
+            {"count_date": D("2024-05-01"), "metric": "destroyed", "value": 8, "weapon_model": "Shahed-136/131",
+             "weapon_category": "drone", "raw_line": 2, "raw_file": "a.csv"},
+            {"count_date": D("2024-05-01"), "metric": "destroyed", "value": 5, "weapon_model": "Shahed-136/131",
+             "weapon_category": "drone", "raw_line": 2, "raw_file": "b.csv"}]
+    daily = metrics.air_attacks_per_day(_counts(rows))
+    assert daily[["launched", "destroyed"]].values.tolist() == [[10, 8]]
+
+
+def test_no_air_force_reports_is_a_clear_error():
+    claim = _counts([{"count_date": D("2024-05-01"), "metric": "attacks_repelled", "value": 90, "raw_line": 2,
+                      "is_reported_claim": True, "source_dataset": "reported_claim", "claimant": "General Staff"}])
+    message = "there are no events to compute from (is data/raw empty, or the filter too narrow?)"
+    for counts in (claim, claim.iloc[:0]):
+        with pytest.raises(ParameterError) as raised:
+            metrics.air_attacks_per_day(counts)
+        assert str(raised.value) == message
+
+
 def test_outside_the_reports_coverage_is_an_error(counts):
     with pytest.raises(ParameterError, match="air-force reports' coverage"):
         metrics.air_attacks_per_day(counts, start="2024-04-30")

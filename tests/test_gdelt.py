@@ -345,6 +345,13 @@ def test_notes_and_country_messages_are_written_out_in_full(sample):
         "add the country to [project] countries to keep its rows")
 
 
+def test_notes_of_an_event_whose_place_has_no_name_give_no_place(columns):
+    raw = pd.DataFrame([_line(columns, ActionGeo_FullName="", ActionGeo_Type="1").split("\t")], columns=columns,
+                       dtype="str")
+    events = gdelt.parse(raw, Failures())
+    assert events["notes"].tolist() == [gdelt.CAVEAT + " Media attention: mentions 6, sources 2, articles 6."]
+
+
 def test_a_project_whose_countries_have_no_fips_code_is_told_so(columns, monkeypatch):
     """GeoNames gives the Aland Islands no FIPS 10-4 code: GDELT can place no row there."""
     monkeypatch.setattr(config, "COUNTRIES", ("Aland Islands",), raising=False)

@@ -297,6 +297,10 @@ def test_events_in_on_duckdb_where_a_missing_name_is_null(tmp_path):
                      ("Kramatorsk", "Donetsk"): ["acled:T0"]}
     for (city, oblast), ids in found.items():
         assert metrics.events_in(events, city=city, oblast=oblast)["event_id"].tolist() == ids
+    harm = events.assign(is_civilian_targeting=True)
+    harm.to_parquet(path, index=False)
+    for lazy in (harm, engines.scan(path, "duckdb")):  # an incident without an oblast is in no oblast
+        assert metrics.civilian_harm_incidents(lazy, admin1="Donetsk")["event_id"].tolist() == ["acled:T0", "acled:T2"]
 
 
 def test_windows_periods_and_days():
