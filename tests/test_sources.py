@@ -216,3 +216,26 @@ def test_extract_gives_the_first_group_as_re_search_finds_it(texts):
     found = [None if t is None else re.search(pattern, t) for t in texts]
     expected = pd.Series([m.group(1) if m else None for m in found], dtype="str", index=values.index)
     pd.testing.assert_series_equal(base.extract(values, pattern), expected)
+
+
+def test_frame_of_gives_every_chunk_s_records_in_order_however_they_are_held():
+    """Arrow tables of one schema are converted once; a chunk already converted, or another set of columns,
+    goes through pandas.  Either way: every record in order, index 0..n-1, the same string dtype."""
+    import numpy as np
+    import pyarrow as pa
+
+    from analysis.sources import csvfile
+
+    def chunk(table):
+        return csvfile.RawChunk(table, np.arange(1, len(table) + 1, dtype=np.int64))
+
+    a, b = pa.table({"x": ["1", None], "y": ["a", "b"]}), pa.table({"x": ["3"], "y": [""]})
+    expected = pd.DataFrame({"x": ["1", None, "3"], "y": ["a", "b", ""]}, dtype="str")
+    converted = chunk(b)
+    converted.frame  # noqa: B018 - held as a pandas frame from now on
+    for chunks in ([chunk(a), chunk(b)], [chunk(a), converted], [converted, chunk(a), chunk(b)]):
+        pd.testing.assert_frame_equal(csvfile.frame_of(chunks), expected if len(chunks) == 2 else pd.concat(
+            [expected.iloc[2:], expected], ignore_index=True))
+    narrow = csvfile.frame_of([chunk(a), chunk(pa.table({"x": ["4"]}))])
+    pd.testing.assert_frame_equal(narrow, pd.DataFrame({"x": ["1", None, "4"], "y": ["a", "b", None]}, dtype="str"))
+    pd.testing.assert_frame_equal(csvfile.frame_of([chunk(b)]), expected.iloc[2:].reset_index(drop=True))
