@@ -198,7 +198,7 @@ def _as_text(array, index: pd.Index) -> pd.Series:
     return pd.Series(_TEXT.__from_arrow__(chunked), index=index)
 
 
-_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+_TEXT = pd.api.types.pandas_dtype("str")  # pandas' default text dtype, as pandas defines it
 
 
 def text_columns(raw: pd.DataFrame, **columns: str) -> dict[str, pd.Series]:

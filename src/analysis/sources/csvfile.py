@@ -334,7 +334,7 @@ def _parse(path: Path, header: CsvHeader, encoding: str, block: int, chunk_rows:
         yield _checked(path, numbering.chunk(empty, np.zeros(0, dtype=np.int64), malformed), header.quoting)
 
 
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+_STR = pd.api.types.pandas_dtype("str")  # pandas' default text dtype, as pandas defines it
 
 
 def _records(batch) -> tuple[object, np.ndarray]:
