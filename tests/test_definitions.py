@@ -223,8 +223,12 @@ def test_the_events_of_a_window_are_those_whose_first_day_is_in_it_on_pandas_and
     pd.testing.assert_frame_equal(on_duckdb.reset_index(drop=True), listed.reset_index(drop=True))
     assert metrics.events_between(engines.scan(path, "duckdb"), "2023-03-05", "2023-03-08").empty
     assert metrics.events_between(events, "2023-03-04", "2023-03-04")["event_id"].tolist() == ["acled:after"]
-    with pytest.raises(ParameterError, match="start"):
+    with pytest.raises(ParameterError) as refused:
         metrics.events_between(events, "first of March", "2023-03-03")
+    assert str(refused.value) == "start='first of March' is not a date; write it as YYYY-MM-DD"
+    with pytest.raises(ParameterError) as refused:
+        metrics.events_between(events, "2023-03-01", "3rd")
+    assert str(refused.value) == "end='3rd' is not a date; write it as YYYY-MM-DD"
 
 
 def test_imprecise_dates_count_on_the_coded_day_whatever_the_precision():
