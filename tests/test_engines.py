@@ -437,16 +437,18 @@ def test_the_facts_of_a_lazy_table_go_with_it(tmp_path):
     must not inherit it (a wrong coverage moves the line between zero and outside the data)."""
     import gc
 
-    table = engines.scan(_stored([{"event_date": D("2023-03-01")}], tmp_path), "duckdb").filter("true")
+    scanned = engines.scan(_stored([{"event_date": D("2023-03-01")}], tmp_path), "duckdb")
+    table = scanned.filter("true")
     frames.record_coverage(table, (D("2023-01-01"), D("2023-12-31")), {"is_synthetic": False})
     frames.record_coverage(table, (D("2023-02-01"), D("2023-12-31")))  # recorded again: replaced
     assert frames.recorded_coverage(table) == (D("2023-02-01"), D("2023-12-31"))
     assert frames.recorded_constants(table) == {}
-    key = id(table)
-    assert key in frames._facts
-    del table
+    once = frames.record_coverage(scanned.filter("true"), (D("2023-01-01"), D("2023-12-31")))  # recorded once
+    keys = [id(table), id(once)]
+    assert all(key in frames._facts for key in keys)
+    del table, once
     gc.collect()
-    assert key not in frames._facts
+    assert not any(key in frames._facts for key in keys)
 
 
 def test_the_rows_behind_a_duckdb_number_have_the_types_of_the_processed_table(tmp_path):
