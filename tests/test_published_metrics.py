@@ -218,6 +218,16 @@ def test_published_tables_have_exactly_their_columns_and_millisecond_dates(mixed
     dates = ["current_start_date", "current_end_date", "previous_start_date", "previous_end_date"]
     assert [str(compared[c].dtype) for c in dates] == ["datetime64[ms]"] * 4
     assert compared[dates].iloc[0].tolist() == [D("2023-03-08"), D("2023-03-14"), D("2023-03-01"), D("2023-03-07")]
+    values = ["current_value", "previous_value", "absolute_change", "relative_change", "metric"]
+    summed = ["events", "attacks", "events_fatalities_unknown", "fatalities", "civilians_killed"]
+    weeks = ("2023-03-08", "2023-03-14"), ("2023-03-01", "2023-03-07")
+    for table, columns in [(compared, [*values, *dates]),
+                           (metrics.compare_periods(mixed, *weeks, by="admin1"), ["admin1", *values, *dates]),
+                           (metrics.summarise_events(mixed, "week", by=None), ["period_start_date", *summed]),
+                           (metrics.summarise_events(mixed, "month", by=("admin1",)),
+                            ["period_start_date", "admin1", *summed])]:
+        assert table.columns.tolist() == columns
+        pd.testing.assert_index_equal(table.index, pd.RangeIndex(len(table)))
 
 
 def test_a_summary_of_a_range_without_events_is_empty_but_typed(mixed):
