@@ -268,3 +268,17 @@ def test_reported_claims_have_exactly_the_daily_counts_columns():
     ])
     claims = metrics.reported_claims(counts, start="2024-05-01", end="2024-05-01")
     assert list(claims.columns) == list(counts.columns) and claims.index.tolist() == [0]
+
+
+def test_a_period_without_events_compares_as_zero_in_one_row(events):
+    """Inside the coverage, a period in which nothing happened counts 0 (not unknown, not a missing row): the
+    comparison is still one row, with the change from or to 0."""
+    # events: 1, 2, 9 and 14 Mar; 3-8 Mar holds none, and 10-13 Mar none
+    quiet, busy, also_quiet = ("2023-03-03", "2023-03-08"), ("2023-03-09", "2023-03-14"), ("2023-03-10", "2023-03-13")
+    for current, previous, expected, relative in [(busy, quiet, [2, 0, 2], None), (quiet, busy, [0, 2, -2], -1.0),
+                                                  (also_quiet, quiet, [0, 0, 0], None)]:
+        table = metrics.compare_periods(events, current, previous, "attacks")
+        assert len(table) == 1
+        assert table[["current_value", "previous_value", "absolute_change"]].iloc[0].tolist() == expected
+        # from 0 there is no percentage change: empty
+        assert table["relative_change"].iloc[0] == relative if relative else pd.isna(table["relative_change"].iloc[0])
