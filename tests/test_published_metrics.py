@@ -282,3 +282,28 @@ def test_a_period_without_events_compares_as_zero_in_one_row(events):
         assert table[["current_value", "previous_value", "absolute_change"]].iloc[0].tolist() == expected
         # from 0 there is no percentage change: empty
         assert table["relative_change"].iloc[0] == relative if relative else pd.isna(table["relative_change"].iloc[0])
+
+
+def test_places_with_as_many_civilians_killed_rank_by_incidents_then_name_then_oblast(tmp_path):
+    """The ranking a "worst-hit places" list quotes: civilians killed (most first), then incidents (most first),
+    then the place's name and its oblast (alphabetical), on pandas and on DuckDB."""
+    from analysis.metrics import engines
+
+    def place(name, oblast, geonameid, killed):
+        return {"event_date": D("2023-03-01"), "settlement": name, "location": name, "admin1": oblast,
+                "geonameid": geonameid, "civilians_killed": killed}
+
+    events = events_frame([
+        place("Bakhmut", "Donetsk", 1, 3),  # 3 killed in 1 incident
+        place("Avdiivka", "Donetsk", 2, 1), place("Avdiivka", "Donetsk", 2, 2),  # 3 killed in 2 incidents
+        place("Mykolaivka", "Sumy", 3, 1), place("Mykolaivka", "Donetsk", 4, 1),  # one name in two oblasts
+        place("Izium", "Kharkiv", 5, 4),
+    ])
+    path = tmp_path / "events.parquet"
+    events.to_parquet(path, index=False)
+    expected = [("Izium", "Kharkiv", 4, 1), ("Avdiivka", "Donetsk", 3, 2), ("Bakhmut", "Donetsk", 3, 1),
+                ("Mykolaivka", "Donetsk", 1, 1), ("Mykolaivka", "Sumy", 1, 1)]
+    for table in (events, engines.scan(path, "duckdb")):
+        ranked = metrics.civilian_harm_by_city(table)
+        assert list(ranked[["settlement", "admin1", "civilians_killed", "incidents"]].itertuples(index=False,
+                                                                                               name=None)) == expected
