@@ -511,3 +511,21 @@ def test_each_bad_value_of_a_hand_written_row_is_rejected_on_its_own_column():
     failures = base.Failures()
     assert ucdp.parse(without_high, failures)["fatalities"].tolist() == [1]  # low alone: no range to check
     assert failures.frame().empty and failures.warnings_frame().empty
+
+
+def test_best_outside_low_high_is_warned_with_its_values_and_an_unknown_bound_is_not_outside():
+    """Pinned: the warning's row, column, value ('low=.., best=.., high=..', stripped), rule and message word for
+    word; a row whose low or high is empty (unknown) is neither warned nor rejected."""
+    changes = [{"low": "2", "high": " 5 "}, {"low": "", "high": ""}, {"low": "", "high": "3"}, {"low": "0", "high": ""},
+               {"low": "0", "high": "0"}, {"low": "0", "high": "3"}]
+    raw = pd.DataFrame([{**UCDP_ROW, **change} for change in changes], dtype="str")
+    failures = base.Failures()
+    out = ucdp.parse(raw, failures)
+    assert failures.frame().empty
+    assert out["fatalities"].tolist() == [1] * 6  # warned rows are kept
+    assert [tuple(r) for r in failures.warnings_frame().itertuples(index=False)] == [
+        (0, "best", "low=2, best=1, high=5", "best_outside_low_high",
+         "'best' lies outside [low, high] (happens in published GED rows; kept)"),
+        (4, "best", "low=0, best=1, high=0", "best_outside_low_high",
+         "'best' lies outside [low, high] (happens in published GED rows; kept)"),
+    ]
