@@ -113,7 +113,6 @@ class Report:
         """
         if any(n["name"] == name for n in self.numbers):
             raise ValueError(f"number {name!r} was already stated in this report")
-        data = details.pop("data", data)
         prov = provenance.get(data) if data is not None else None
         traced = provenance.rows(data) if data is not None else None
         entry = {"name": name, "value": _plain(value), "unit": unit, "sentence": sentence,
