@@ -283,6 +283,21 @@ def test_the_coverage_of_a_bare_table_runs_from_its_first_to_its_last_event_date
         metrics.attacks_per_day(events, end="2023-03-05")
 
 
+def test_every_metric_finds_a_bare_table_s_coverage_to_its_last_end_date_and_names_a_bad_day():
+    """Pins the coverage the metrics that resolve their own period (civilian harm, comparisons) find in a
+    bare table: to the last day of a multi-day event, as for attacks; a day that is not a date is refused
+    naming the parameter."""
+    events = events_frame([{"event_date": D("2023-03-01"), "civilians_killed": 1},
+                           {"event_date": D("2023-03-02"), "event_end_date": D("2023-03-04"), "date_precision": "days"}])
+    assert metrics.civilian_harm_by_city(events, end="2023-03-04")["incidents"].tolist() == [1]
+    quiet = metrics.compare_periods(events, ("2023-03-04", "2023-03-04"), ("2023-03-03", "2023-03-03"))
+    assert quiet[["current_value", "previous_value"]].iloc[0].tolist() == [0, 0]
+    for given, name in (({"start": "March"}, "start"), ({"end": "4/3/2023"}, "end")):
+        with pytest.raises(ParameterError) as refused:
+            metrics.civilian_harm_by_city(events, **given)
+        assert str(refused.value) == f"{name}={given[name]!r} is not a date; write it as YYYY-MM-DD"
+
+
 def test_the_recorded_coverage_reaches_the_last_day_of_a_multi_day_event():
     """Pins "first to last event date of the table" as ``load_events()`` records it (metrics.with_coverage):
     the coverage ends on the last day of the latest event, so a view of earlier events still counts

@@ -432,6 +432,35 @@ def test_a_duckdb_relation_of_the_users_own_gives_the_pandas_results(tmp_path):
     _same(metrics.attacks_per_day(metrics.events_in(later, city="Kharkiv")), metrics.attacks_per_day(kharkiv))
 
 
+def test_a_relation_of_the_users_own_without_end_dates_covers_its_event_dates(tmp_path):
+    """A user's own relation may leave out ``event_end_date``: its coverage is then its span of event dates,
+    and an empty one is refused with the message a user reads, as on pandas."""
+    path = _stored([{"event_date": D("2023-03-01")}, {"event_date": D("2023-03-03")}], tmp_path)
+    own = engines.scan(path, "duckdb").project("* EXCLUDE (event_end_date)")
+    assert metrics.coverage(own) == (D("2023-03-01"), D("2023-03-03"))
+    daily = metrics.attacks_per_day(own)
+    assert daily["attacks"].tolist() == [1, 0, 1]
+    _same(metrics.attacks_per_day(pd.read_parquet(path).drop(columns="event_end_date")), daily)
+    assert provenance.get(daily).last_date == "2023-03-03"
+    for empty in (engines.scan(path, "duckdb").filter("event_date > '2023-03-03'"),
+                  pd.read_parquet(path).iloc[0:0]):
+        with pytest.raises(ParameterError) as refused:
+            metrics.attacks_per_day(empty)
+        assert str(refused.value) == "there are no events to compute from (is data/raw empty, or the filter too narrow?)"
+
+
+def test_a_dask_frame_is_taken_without_narwhals_warning_about_its_dask_package():
+    """narwhals warns (FutureWarning) that its Dask support moves to a separate package; a user of
+    ``scan_events(engine="dask")`` is not shown that about a package they did not choose."""
+    import warnings
+
+    import dask.dataframe as dd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames.frame(dd.from_pandas(pd.DataFrame({"event_date": [D("2023-03-01")]}), npartitions=1))
+
+
 def test_the_facts_of_a_lazy_table_go_with_it(tmp_path):
     """Coverage recorded for a relation is forgotten when the relation is: a later table given the same id()
     must not inherit it (a wrong coverage moves the line between zero and outside the data)."""

@@ -78,7 +78,7 @@ def with_coverage(table: pd.DataFrame, start: str = "event_date", end: str = "ev
     dataset that ends in May.
     """
     if not table.empty:
-        end = end if end in table else start
+        end = provenance.end_column(table.columns, start, end)
         # ISO days, not Timestamps: pandas writes attrs as JSON into a Parquet file's metadata (to_parquet)
         table.attrs[COVERAGE_KEY] = [f"{pd.Timestamp(table[start].min()):%Y-%m-%d}",
                                      f"{pd.Timestamp(table[end].max()):%Y-%m-%d}"]
@@ -95,7 +95,7 @@ def coverage(events, start: str = "event_date", end: str = "event_end_date") -> 
         recorded = frames.recorded_coverage(events)
         if recorded is not None:
             return recorded
-        end = end if end in frames.names(events) else start
+        end = provenance.end_column(frames.names(events), start, end)
         found = frames.span(events, start, end)
         if found is None:
             raise ParameterError("there are no events to compute from (is data/raw empty, or the filter too narrow?)")
@@ -105,7 +105,7 @@ def coverage(events, start: str = "event_date", end: str = "event_end_date") -> 
         return pd.Timestamp(recorded[0]), pd.Timestamp(recorded[1])
     if events.empty:
         raise ParameterError("there are no events to compute from (is data/raw empty, or the filter too narrow?)")
-    end = end if end in events else start
+    end = provenance.end_column(events.columns, start, end)
     return pd.Timestamp(events[start].min()), pd.Timestamp(events[end].max())
 
 

@@ -157,6 +157,7 @@ def provenance_columns(events, start: str = "event_date", end: str = "event_end_
     if not is_lazy(events):
         return {}
     known = recorded_constants(events)
+    end = provenance.end_column(names(events), start, end)
     columns = {_FIRST: nw.col(start), _LAST: nw.col(end)}
     if "is_synthetic" not in known:
         columns[_SYNTHETIC] = nw.col("is_synthetic").fill_null(False).cast(nw.Int8)
@@ -201,6 +202,7 @@ def attach(result: pd.DataFrame, events, condition: nw.Expr, parts: pd.DataFrame
         provenance.attach(result, _provenance_of_groups(parts, kind, recorded_constants(events)))
         result.attrs[provenance.ROWS_KEY] = LazyRows(events, behind)
         return result
+    end = provenance.end_column(events.columns, start, end)
     rows = mask(events, where) if keep is None else keep  # Arrow strings filter fast by a boolean mask
     behind_rows = rows if evidence is None else mask(events, behind)
     if not rows.any():
@@ -219,7 +221,7 @@ def provenance_of(table, start: str = "event_date", end: str = "event_end_date",
     """
     if not is_lazy(table):
         return provenance.of_rows(table, start, end, kind)
-    end = end if end in names(table) else start
+    end = provenance.end_column(names(table), start, end)
     parts = collect(frame(table).group_by("source_dataset", "is_synthetic", drop_null_keys=False).agg(
         nw.col(start).min().alias(_FIRST), nw.col(end).max().alias(_LAST)))
     if parts.empty:

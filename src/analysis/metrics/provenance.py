@@ -62,12 +62,17 @@ def from_parts(datasets, first_date, last_date, is_synthetic: bool, kind: str = 
     return Provenance(names, _iso(first_date), _iso(last_date), bool(is_synthetic), kind)
 
 
+def end_column(columns, start: str, end: str) -> str:
+    """The column holding a table's last days: ``end``, or ``start`` in a table without end dates."""
+    return end if end in columns else start
+
+
 def of_rows(frame: pd.DataFrame, start: str = "event_date", end: str = "event_end_date",
             kind: str = "Events") -> Provenance:
     """Provenance of a set of rows of a processed table (events, daily counts, claims)."""
     if frame.empty:
         return Provenance((), None, None, False, kind)
-    end = end if end in frame else start
+    end = end_column(frame.columns, start, end)
     return Provenance(
         sources=_names(frame["source_dataset"]),
         first_date=_iso(frame[start].min()),
