@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -119,3 +120,32 @@ def test_line_numbers_hold_across_many_chunks(tmp_path):
     assert (bad == "too_few_fields").sum() == len(range(5, 3000, 211))
     assert (bad == "too_many_fields").sum() == len(range(7, 3000, 307))
     assert bad.loc[expected[5]] == "too_few_fields" and bad.loc[expected[7]] == "too_many_fields"
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 2], ids=["one chunk", "chunks of two records"])
+def test_blank_records_are_counted_and_a_malformed_record_is_rejected_naming_the_header(tmp_path, chunk_rows):
+    """Hand-counted ledger: empty lines and records whose only field is empty ('""', malformed as records)
+    are blank rows, counted in every chunk; a record with a field too many is a data row, rejected."""
+    rows = [[r[c] for c in COLUMNS] for r in acled_rows(4)]
+    # lines: 1 header, 2 row, 3 '""', 4 empty, 5 row + extra field, 6 '""', 7 row, 8 empty, 9 row
+    records = [rows[0], [""], [], rows[1] + ["extra"], [""], rows[2], [], rows[3]]
+    path, _ = _write(records, tmp_path=tmp_path)
+    result = ingest_file(path, "blank.csv", IdRegistry(), **({"chunk_rows": chunk_rows} if chunk_rows else {}))
+    ledger = result.ledger
+    assert (ledger.rows, ledger.blank_rows, ledger.accepted, ledger.rejected, ledger.merged) == (4, 4, 3, 1, 0)
+    assert result.rejects[["raw_line", "column", "rule", "message"]].values.tolist() == [
+        [5, "", "too_many_fields", f"the row has {len(COLUMNS) + 1} fields, the header {len(COLUMNS)}"]]
+
+
+def test_blank_rows_in_every_chunk_of_a_large_file_are_all_counted(tmp_path):
+    """A file of about 1 MB read in 64 KB blocks: the blank rows of each chunk add up in the file's ledger."""
+    records = []
+    for i, row in enumerate(acled_rows(3000)):
+        records.append([row[c] for c in COLUMNS])
+        if i % 50 == 0:
+            records.append([])  # an empty line: 60 of them
+        if i % 75 == 0:
+            records.append([""])  # '""': 40 of them
+    path, _ = _write(records, tmp_path=tmp_path)
+    ledger = ingest_file(path, "big.csv", IdRegistry(), chunk_rows=100).ledger
+    assert (ledger.rows, ledger.blank_rows, ledger.accepted) == (3000, 100, 3000)
