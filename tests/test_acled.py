@@ -264,16 +264,19 @@ def test_impossible_or_month_first_dates_are_rejected(write_csv, written, year):
     assert result.rejects.loc[0, "column"] in ("event_date", "year")
 
 
-def test_a_disagreeing_year_and_an_empty_time_precision_are_rejected_with_their_messages(write_csv):
-    """ACLED's ``year`` must be the year of ``event_date``, and ``time_precision`` (1 day, 2 week, 3 month)
-    is required: an empty one is an unknown code, not an event of unknown precision."""
+def test_a_disagreeing_year_an_empty_time_precision_and_a_comma_longitude_are_rejected_with_their_messages(write_csv):
+    """ACLED's ``year`` must be the year of ``event_date``; ``time_precision`` (1 day, 2 week, 3 month)
+    is required: an empty one is an unknown code, not an event of unknown precision; each coordinate is named
+    in its own rejection."""
     from conftest import ACLED_ROW
 
     rows = [{**ACLED_ROW, "event_id_cnty": "UKR1", "event_date": "2022-03-04", "year": "2021"},
-            {**ACLED_ROW, "event_id_cnty": "UKR2", "time_precision": ""}]
+            {**ACLED_ROW, "event_id_cnty": "UKR2", "time_precision": ""},
+            {**ACLED_ROW, "event_id_cnty": "UKR3", "longitude": "37,55"}]  # a decimal comma
     result = ingest_file(write_csv(rows), "bad.csv")
-    assert (result.ledger.accepted, result.ledger.rejected) == (0, 2)
+    assert (result.ledger.accepted, result.ledger.rejected) == (0, 3)
     rejects = result.rejects.sort_values("raw_line")
     assert rejects[["raw_line", "column", "value", "rule", "message"]].values.tolist() == [
         [2, "year", "2021", "year_disagrees_with_date", "'year' differs from the year of 'event_date'"],
-        [3, "time_precision", "", "unknown_code", "'time_precision' must be one of 1, 2, 3"]]
+        [3, "time_precision", "", "unknown_code", "'time_precision' must be one of 1, 2, 3"],
+        [4, "longitude", "37,55", "not_a_number", "'longitude' must be a decimal number or empty"]]
