@@ -625,3 +625,16 @@ def test_a_bad_synthetic_flag_is_rejected_naming_its_column():
     assert out["report_id"].iloc[1] == "synthetic-air_force:f54ab6cc581196b0"
     assert failures.frame()[["row", "column", "value", "rule"]].values.tolist() == [
         [0, "is_synthetic", "maybe", "not_a_boolean"]]
+
+
+def test_a_repeated_report_row_with_three_warnings_is_one_warned_row_and_one_merged(tmp_path):
+    """The ledger counts warned rows, not warnings: a row with three warnings (unknown model, unknown page,
+    destroyed + not reached over launched) repeated on the next line is kept once, warned once, merged once."""
+    row = {"model": "Qwertyuiop", "source": "someunknownpage/posts/1", "launched": "3.0", "destroyed": "2.0",
+           "not_reach_goal": "2.0"}
+    result = ingest(write_rows(tmp_path, [row, row]))
+    ledger = result.ledger
+    assert (ledger.rows, ledger.accepted, ledger.merged, ledger.warned) == (2, 1, 1, 1)
+    assert sorted(result.warnings["rule"]) == ["destroyed_plus_not_reached_exceeds_launched", "unknown_source_page",
+                                               "unknown_weapon_model"]
+    assert set(result.warnings["raw_line"]) == {2}
