@@ -149,3 +149,15 @@ def test_blank_rows_in_every_chunk_of_a_large_file_are_all_counted(tmp_path):
     path, _ = _write(records, tmp_path=tmp_path)
     ledger = ingest_file(path, "big.csv", IdRegistry(), chunk_rows=100).ledger
     assert (ledger.rows, ledger.blank_rows, ledger.accepted) == (3000, 100, 3000)
+
+
+@pytest.mark.parametrize("warned", [-1, 3])
+def test_a_ledger_with_more_warned_rows_than_accepted_or_fewer_than_none_does_not_balance(warned):
+    """Warned rows are accepted rows that carry a warning: a count outside 0..accepted is a counting bug."""
+    from analysis.build.ingest import Ledger
+
+    ledger = Ledger("x.csv", "acled", "acled", "utf-8", "0" * 64, 10, rows=3, accepted=2, rejected=1, warned=warned)
+    with pytest.raises(AssertionError) as caught:
+        ledger.check()
+    assert str(caught.value) == f"x.csv: {warned} warned of 2 accepted rows"
+    Ledger("x.csv", "acled", "acled", "utf-8", "0" * 64, 10, rows=3, accepted=2, rejected=1, warned=2).check()

@@ -73,6 +73,7 @@ class Ledger:
         """The ledger balances: nothing was lost or counted twice."""
         total = self.accepted + self.rejected + self.merged + self.deleted
         assert total == self.rows, f"{self.path}: ledger does not balance ({total} != {self.rows} rows)"
+        assert 0 <= self.warned <= self.accepted, f"{self.path}: {self.warned} warned of {self.accepted} accepted rows"
 
     def as_dict(self) -> dict:
         return asdict(self)
