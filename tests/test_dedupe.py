@@ -171,6 +171,21 @@ def test_batches_merged_together_or_one_by_one_give_the_same_rows():
         ("a", 4, "x", "a", 2, True), ("b", 2, "y", "a", 3, False), ("b", 4, "z", "b", 3, True)]
 
 
+def test_a_later_repeat_finds_its_kept_row_behind_the_rows_merged_away_before_it():
+    # file a keeps A(line 2), B(4), C(6), D(7) and merges lines 3 and 5 away; each later repeat must find the
+    # kept row by its place among the kept rows, counting the rows merged away before it, not one less or more
+    batches = [_rows(["A", "A", "B", "B", "C", "D"], "a", [1, 1, 2, 2, 3, 4]),
+               _rows(["D", "C", "B"], "b", [4, 3, 2]), _rows(["A", "D", "E"], "c", [1, 4, 5])]
+    registry = IdRegistry()
+    merges = [registry.merge("t", Batch.of_rows(rows, "event_id")) for rows in batches]
+    assert [one.tolist() for (one,), _ in merges] == [[False, True, False, True, False, False],
+                                                       [True, True, True], [True, True, False]]
+    assert _merged(pd.concat([merged for _, merged in merges])) == [
+        ("a", 3, "A", "a", 2, True), ("a", 5, "B", "a", 4, True), ("b", 2, "D", "a", 7, True),
+        ("b", 3, "C", "a", 6, True), ("b", 4, "B", "a", 4, True), ("c", 2, "A", "a", 2, True),
+        ("c", 3, "D", "a", 7, True)]
+
+
 def test_only_repeats_and_the_rows_they_repeat_are_read_in_full():
     asked = []
 
