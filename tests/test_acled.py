@@ -280,3 +280,18 @@ def test_a_disagreeing_year_an_empty_time_precision_and_a_comma_longitude_are_re
         [2, "year", "2021", "year_disagrees_with_date", "'year' differs from the year of 'event_date'"],
         [3, "time_precision", "", "unknown_code", "'time_precision' must be one of 1, 2, 3"],
         [4, "longitude", "37,55", "not_a_number", "'longitude' must be a decimal number or empty"]]
+
+
+@pytest.mark.parametrize("notes, unknown", [
+    ("Fatalities unknown.", True), ("Casualties are unknown.", True), ("casualties were unknown", True),
+    ("An unknown number of casualties.", True), ("Unknown fatalities among the crew.", True),
+    ("No casualties reported.", False), ("Unknown attackers shelled the village. 0 fatalities.", False),
+    ("", False)])
+def test_a_note_saying_the_toll_is_unknown_flags_the_row_and_keeps_its_zero(write_csv, notes, unknown):
+    """ACLED writes 0 fatalities where the toll is unknown and says so in the notes: such a row is flagged
+    (metrics never count its 0 as a known zero); the reader keeps the 0 as written."""
+    from conftest import ACLED_ROW
+
+    result = ingest_file(write_csv([{**ACLED_ROW, "fatalities": "0", "notes": notes}]), "notes.csv")
+    row = result.accepted.iloc[0]
+    assert (bool(row["is_casualties_unknown"]), row["fatalities"]) == (unknown, 0)
