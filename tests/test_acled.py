@@ -295,3 +295,38 @@ def test_a_note_saying_the_toll_is_unknown_flags_the_row_and_keeps_its_zero(writ
     result = ingest_file(write_csv([{**ACLED_ROW, "fatalities": "0", "notes": notes}]), "notes.csv")
     row = result.accepted.iloc[0]
     assert (bool(row["is_casualties_unknown"]), row["fatalities"]) == (unknown, 0)
+
+
+def test_civilian_targeting_is_read_from_its_column_and_unknown_without_one(write_csv):
+    """ACLED marks an event that targeted civilians with "Civilian targeting" (any case or padding); the
+    Export Tool layout has no such column, so there the flag is unknown (missing), never False."""
+    from conftest import ACLED_ROW
+
+    rows = [{**ACLED_ROW, "event_id_cnty": f"UKR{i}", "civilian_targeting": value}
+            for i, value in enumerate(["Civilian targeting", "  civilian TARGETING ", ""])]
+    flags = ingest_file(write_csv(rows), "current.csv").accepted.set_index("source_event_id")["is_civilian_targeting"]
+    assert flags.astype(object).to_dict() == {"UKR0": True, "UKR1": True, "UKR2": False}
+    export_tool = [{**{k: v for k, v in row.items() if k not in ("civilian_targeting", "disorder_type", "tags")},
+                    "data_id": "1", "event_id_no_cnty": "1", "iso3": "UKR"} for row in rows[:1]]
+    result = ingest_file(write_csv(export_tool, "export.csv"), "export.csv")
+    assert result.ledger.accepted == 1 and result.accepted["is_civilian_targeting"].isna().all()
+
+
+def test_an_is_synthetic_column_is_read_and_a_value_not_boolean_rejected(write_csv):
+    from conftest import ACLED_ROW
+
+    rows = [{**ACLED_ROW, "event_id_cnty": f"UKR{i}", "is_synthetic": value} for i, value in enumerate(["true", "0", "maybe"])]
+    result = ingest_file(write_csv(rows), "synthetic.csv")
+    assert result.accepted.set_index("source_event_id")["is_synthetic"].to_dict() == {"UKR0": True, "UKR1": False}
+    assert result.rejects[["raw_line", "column", "value", "rule", "message"]].values.tolist() == [
+        [4, "is_synthetic", "maybe", "not_a_boolean", "'is_synthetic' must be one of true, 1, yes, y, t / false, 0, no, n, f"]]
+
+
+@pytest.mark.parametrize("columns, name", [
+    ({"civilian_targeting"}, "acled (current layout)"), ({"disorder_type"}, "acled (current layout)"),
+    ({"data_id"}, "acled (Export Tool layout, before March 2023)"),
+    ({"event_id_no_cnty"}, "acled (Export Tool layout, before March 2023)"), (set(), "acled")])
+def test_the_layout_variant_is_named_by_any_one_of_its_columns(columns, name):
+    from analysis.sources.acled import variant
+
+    assert variant({"event_id_cnty", "event_date", *columns}) == name
