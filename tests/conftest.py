@@ -18,6 +18,16 @@ from analysis import config
 settings.register_profile("mutation", suppress_health_check=list(HealthCheck), deadline=None,
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
+
+def per_test_under_mutmut(fixture_name: str, config) -> str:
+    """Scope of the fixtures that parse or build: per module, but per test under `make mutate`.
+
+    mutmut maps a test to the functions it calls, and a module-scoped fixture's calls belong to the first test
+    that built it only: the tests after it were never run against a mutant of the reader they check.
+    """
+    return "function" if os.environ.get("MUTANT_UNDER_TEST") else "module"
+
+
 ACLED_SAMPLE = "acled/acled_api_format_ukraine_2022H1_from_acledR.csv"
 UCDP_SAMPLE = "ucdp_ged/ucdp_ged_api_ukraine_2014_2022_peacerep.csv"
 MISSILE_SAMPLE = "missile_attacks/missile_attacks_daily.csv"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis.build.ingest import ingest_file
-from conftest import ACLED_SAMPLE
+from conftest import ACLED_SAMPLE, per_test_under_mutmut
 
 LINEAGE = ["raw_file", "raw_line"]
 
@@ -18,7 +18,7 @@ def sample(request):
     return realdata_path(ACLED_SAMPLE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def sample_events(sample):
     return ingest_file(sample, "acled.csv")
 

@@ -17,7 +17,7 @@ from analysis.build.dedupe import IdRegistry
 from analysis.build.ingest import ingest_file, open_file
 from analysis.sources import air_force
 from analysis.sources.base import Failures
-from conftest import MISSILE_SAMPLE, realdata_path, to_csv_text
+from conftest import MISSILE_SAMPLE, per_test_under_mutmut, realdata_path, to_csv_text
 
 REFERENCE_TABLE = "missile_attacks/missiles_and_uavs.csv"
 
@@ -52,12 +52,12 @@ def sample():
     return realdata_path(MISSILE_SAMPLE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def sample_result(sample):
     return ingest_file(sample, "missile_attacks_daily.csv")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def sample_raw(sample):
     return read_raw(sample)
 

@@ -12,7 +12,7 @@ from analysis import config, metrics
 from analysis.build import build
 from analysis.errors import ParameterError
 from analysis.tables.rowchecks import ContractError
-from conftest import MISSILE_SAMPLE
+from conftest import MISSILE_SAMPLE, per_test_under_mutmut
 
 D = pd.Timestamp
 
@@ -109,7 +109,7 @@ def test_outside_the_reports_coverage_is_an_error(counts):
         metrics.air_attacks_per_day(counts, start="2024-04-30")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def real_counts(tmp_path_factory, request):
     from conftest import realdata_path
 

@@ -21,13 +21,13 @@ from analysis import build, config, metrics
 from analysis.metrics import loaders
 from analysis.tables import rowchecks
 from analysis.tables import schemas
-from conftest import events_frame
+from conftest import events_frame, per_test_under_mutmut
 
 D = pd.Timestamp
 AIR_FILE = config.PROJECT_DIR / "data" / "raw" / "synthetic_air_force_demo.csv"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def outputs():
     events = events_frame([
         {"event_date": D("2023-03-01"), "fatalities": 2, "civilians_killed": 1, "civilians_injured": 4},

@@ -16,7 +16,7 @@ import pytest
 
 from analysis import metrics, wording
 from analysis.errors import ParameterError
-from conftest import ACLED_ROW, events_frame, to_csv_text
+from conftest import ACLED_ROW, events_frame, per_test_under_mutmut, to_csv_text
 
 D = pd.Timestamp
 MARCH = [D(f"2023-03-0{d}") for d in range(1, 9)]  # 1..8 March 2023, the coverage of the raw files below
@@ -90,7 +90,7 @@ def _air_csv() -> str:
     return to_csv_text(rows)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def built(tmp_path_factory):
     """The four tiny raw files built into processed tables: (events, daily counts)."""
     from analysis.metrics import loaders

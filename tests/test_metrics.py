@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from analysis import metrics
 from analysis.metrics import provenance
 from analysis.errors import ParameterError
-from conftest import events_frame
+from conftest import events_frame, per_test_under_mutmut
 
 D = pd.Timestamp
 
@@ -165,7 +165,7 @@ def test_results_carry_provenance(events):
 
 
 # ---------------------------------------------------------------- bundled seed events
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def seed_events(tmp_path_factory):
     import shutil
 

@@ -19,6 +19,7 @@ from analysis.tables import schemas
 from analysis.errors import InputError
 from analysis.build.ingest import FileResult, ingest_file, open_file
 from analysis.sources import READERS, base, ucdp
+from conftest import per_test_under_mutmut
 
 pytestmark = pytest.mark.realdata
 
@@ -80,23 +81,23 @@ def api_path() -> Path:
     return realdata(API_SAMPLE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def api_raw(api_path) -> pd.DataFrame:
     return read_raw(api_path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def api_result(api_path) -> FileResult:
     return ingest(api_path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def api_rewritten(api_raw, tmp_path_factory) -> FileResult:
     """The sample written back unchanged by pandas: the baseline for the variants below."""
     return ingest(write(api_raw, tmp_path_factory.mktemp("ucdp") / "baseline.csv"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def joined(api_raw, api_result) -> pd.DataFrame:
     """Accepted events next to their raw row (by id)."""
     raw = api_raw.assign(event_id="ucdp_ged:" + api_raw["id"]).set_index("event_id")
@@ -367,7 +368,7 @@ BAD_VALUES = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutmut)
 def slice_raw(api_raw) -> pd.DataFrame:
     """The first 150 rows: rows 48, 112, 117 and 119 hold quoted newlines."""
     return api_raw.iloc[:150].reset_index(drop=True)
