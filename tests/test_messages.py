@@ -68,6 +68,22 @@ def test_the_closest_format_is_the_one_with_the_largest_share_of_its_columns_not
     )
 
 
+CLAIM = ("date", "metric", "value", "claimant", "description", "source_name", "publication_date")
+
+
+def test_a_header_fitting_two_formats_is_read_by_the_one_that_knows_more_of_its_columns():
+    # all 7 claim columns against air_force's 5, then air_force's 5 and 3 more of its own (8) against the 7
+    assert sources.detect(Path("raw/x.csv"), AIR_FORCE + CLAIM)[0].name == "reported_claim"
+    assert sources.detect(Path("raw/x.csv"), AIR_FORCE + CLAIM + ("target", "carrier", "source"))[0].name == "air_force"
+
+
+def test_a_header_fitting_two_formats_equally_is_refused_not_guessed():
+    error = _detect_error(AIR_FORCE + CLAIM + ("target", "carrier"))  # 7 known columns each
+    assert (error.path, error.line) == ("raw/x.csv", 1)
+    assert str(error) == ("raw/x.csv, line 1: the header fits reported_claim and air_force equally well; "
+                          "force one with --format")
+
+
 def test_a_forced_format_names_the_file_line_one_and_every_missing_column():
     error = _detect_error(["event_id_cnty"], forced="acled")
     assert (error.path, error.line) == ("raw/x.csv", 1)

@@ -52,7 +52,11 @@ def detect_headerless(path: Path, first_line: str, forced: str | None = None) ->
 
 
 def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> tuple[Reader, Layout]:
-    """Choose the reader (and layout) for a header; ``forced`` skips detection."""
+    """Choose the reader (and layout) for a header; ``forced`` skips detection.
+
+    Of the layouts whose required columns are all present, the one that knows most of the header's columns;
+    a tie is refused rather than guessed.
+    """
     present = set(columns)
     if forced is not None:
         if forced not in READERS:
@@ -67,10 +71,15 @@ def detect(path: Path, columns: tuple[str, ...], forced: str | None = None) -> t
         for layout in reader.layouts
         if layout.header and set(layout.required) <= present
     ]
-    if candidates:
-        _, name, layout = max(candidates, key=lambda c: c[0])
-        return READERS[name], layout
-    raise InputError(path, _no_layout_message(present))
+    if not candidates:
+        raise InputError(path, _no_layout_message(present))
+    most = max(count for count, _, _ in candidates)  # the layout that knows most of the header's columns
+    best = [(name, layout) for count, name, layout in candidates if count == most]
+    if len(best) > 1:
+        raise InputError(path, f"the header fits {' and '.join(layout.name for _, layout in best)} equally well; "
+                               "force one with --format", line=1)
+    name, layout = best[0]
+    return READERS[name], layout
 
 
 def _require_columns(path: Path, layout: Layout, present: set[str]) -> None:
