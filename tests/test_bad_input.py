@@ -628,3 +628,13 @@ def test_control_characters_of_a_raw_file_never_reach_the_terminal(cli, write_cs
     assert "\x1b" not in out + err and "\x07" not in out + err and "\x00" not in out + err
     assert "'event_type' = 'Bombing\\x1b[2J\\x07' breaks rule unknown_event_type" in out
     assert "line 4: notes = 'ok\\\\x00': nul_byte" in out and "extra\\x1b]0;title\\x07" in out
+
+
+def test_a_rejected_value_is_shown_by_its_first_200_characters(write_csv):
+    """The ledger shows what was wrong, not a whole pasted article: a rejected value is cut at 200 characters
+    (``base.MAX_VALUE_CHARS``); a value of exactly 200 is shown whole."""
+    rows = [{**ACLED_ROW, "event_id_cnty": "UKR1", "fatalities": "x" * 150 + "y" * 150},
+            {**ACLED_ROW, "event_id_cnty": "UKR2", "fatalities": "z" * 200}]
+    result = ingest_file(write_csv(rows), "long.csv")
+    assert result.rejects.sort_values("raw_line")[["column", "value", "rule"]].values.tolist() == [
+        ["fatalities", "x" * 150 + "y" * 50, "not_a_number"], ["fatalities", "z" * 200, "not_a_number"]]

@@ -115,11 +115,12 @@ class Failures:
     parts: list[pd.DataFrame] = field(default_factory=list)
     warning_parts: list[pd.DataFrame] = field(default_factory=list)
 
-    def add(self, mask, values: pd.Series | str, column: str, rule: str, message: str) -> None:
-        """Reject every row where ``mask`` is true; ``values`` is the raw column (or a constant)."""
+    def add(self, mask, values: pd.Series, column: str, rule: str, message: str) -> None:
+        """Reject every row where ``mask`` is true; ``values`` is what to show of each row (its first
+        ``MAX_VALUE_CHARS`` characters), usually the raw column."""
         self._record(self.parts, mask, values, column, rule, message)
 
-    def warn(self, mask, values: pd.Series | str, column: str, rule: str, message: str) -> None:
+    def warn(self, mask, values: pd.Series, column: str, rule: str, message: str) -> None:
         """Report rows where ``mask`` is true without rejecting them (suspicious, not wrong)."""
         self._record(self.warning_parts, mask, values, column, rule, message)
 
@@ -129,10 +130,7 @@ class Failures:
         if not mask.any():
             return
         rows = np.flatnonzero(mask)
-        if isinstance(values, pd.Series):
-            shown = values.iloc[rows].astype(str).str.slice(0, MAX_VALUE_CHARS).to_numpy()
-        else:
-            shown = np.full(len(rows), values, dtype=object)
+        shown = values.iloc[rows].astype(str).str.slice(0, MAX_VALUE_CHARS).to_numpy()
         parts.append(pd.DataFrame({"row": rows, "column": column, "value": shown, "rule": rule, "message": message}))
 
     def frame(self) -> pd.DataFrame:
