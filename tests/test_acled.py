@@ -330,3 +330,15 @@ def test_the_layout_variant_is_named_by_any_one_of_its_columns(columns, name):
     from analysis.sources.acled import variant
 
     assert variant({"event_id_cnty", "event_date", *columns}) == name
+
+
+def test_na_written_by_r_in_a_required_column_is_an_empty_required_value(write_csv):
+    """R's ``write.csv`` writes a missing value as NA: in a required column that is a missing value, rejected
+    as such, and in an optional one simply empty."""
+    from conftest import ACLED_ROW
+
+    rows = [{**ACLED_ROW, "event_id_cnty": "UKR1", "country": "NA"}, {**ACLED_ROW, "event_id_cnty": "UKR2", "actor1": "NA"}]
+    result = ingest_file(write_csv(rows), "r.csv")
+    assert result.rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
+        [2, "country", "", "required_value_missing"]]
+    assert result.accepted["source_event_id"].tolist() == ["UKR2"] and result.accepted["actor1"].isna().all()

@@ -265,3 +265,14 @@ def test_a_claims_date_that_is_not_iso_names_its_column():
         ["date", "'date' is not a date in a known style (e.g. 2023-03-14)"],
         ["publication_date", "'publication_date' is not a date in a known style (e.g. 2023-03-14)"],
     ]
+
+
+def test_an_unreadable_acled_date_names_three_styles_it_would_read(tmp_path):
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    path = tmp_path / "dates.csv"
+    path.write_text(to_csv_text([{**ACLED_ROW, "event_date": "yesterday"}]), encoding="utf-8")
+    assert ingest_file(path, "dates.csv").rejects[["column", "value", "rule", "message"]].values.tolist() == [
+        ["event_date", "yesterday", "unparseable_date",
+         "'event_date' is not a date in a known style (e.g. 2023-03-14, 14 March 2023, 14/03/2023 00:00:00)"]]
