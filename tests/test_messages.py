@@ -276,3 +276,40 @@ def test_an_unreadable_acled_date_names_three_styles_it_would_read(tmp_path):
     assert ingest_file(path, "dates.csv").rejects[["column", "value", "rule", "message"]].values.tolist() == [
         ["event_date", "yesterday", "unparseable_date",
          "'event_date' is not a date in a known style (e.g. 2023-03-14, 14 March 2023, 14/03/2023 00:00:00)"]]
+
+
+def test_an_empty_required_date_is_one_rejection_not_two():
+    """ACLED's event_date and the news template's date and publication_date are required: an empty one is
+    rejected once, by the date parser, not also by the list of required columns."""
+    assert _news_messages({"date": "", "publication_date": ""}) == [
+        ("date", "'date' is required but empty"), ("publication_date", "'publication_date' is required but empty")]
+
+
+def test_an_empty_acled_date_is_one_rejection(tmp_path):
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    path = tmp_path / "dates.csv"
+    path.write_text(to_csv_text([{**ACLED_ROW, "event_date": " "}]), encoding="utf-8")
+    assert ingest_file(path, "dates.csv").rejects[["raw_line", "column", "value", "rule", "message"]].values.tolist() == [
+        [2, "event_date", " ", "required_value_missing", "'event_date' is required but empty"]]
+
+
+# ---------------------------------------------------------------- the header row
+@pytest.mark.parametrize("text, line, message", [
+    ("", None, "the file is empty; expected a CSV file with a header row"),
+    ("a,b\x00\n1,2\n", 1, "the header row contains NUL bytes: not a CSV text file"),
+    (" , \n1,2\n", 1, "the first line is blank; expected a header row naming the columns"),
+    ("a;b;c\n1;2;3\n", 1, "the header has a single column but contains semicolons: the file seems to be "
+                          "semicolon-separated; every supported format is comma-separated, so re-export it with "
+                          "commas as delimiters"),
+    ("b,a,B,c,A,\n", 1, "the header repeats the column(s) a, b"),
+])
+def test_a_header_that_cannot_be_read_is_refused_naming_the_file_and_its_first_line(tmp_path, text, line, message):
+    from analysis.sources import csvfile
+
+    path = tmp_path / "x.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        csvfile.read_header(path, "utf-8")
+    assert (caught.value.path, caught.value.line, caught.value.reason) == (str(path), line, message)

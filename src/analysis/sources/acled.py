@@ -77,7 +77,7 @@ def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
     # An export written by R (acledR, write.csv) has NA for a missing value; no ACLED column holds the text "NA"
     # (iso is the numeric ISO 3166 code, never Namibia's ISO2 "NA"), so it is read as empty.
     raw = base.blank_where(raw, "NA")
-    base.require(raw, ("event_id_cnty", "event_date", "event_type", "country"), failures)
+    base.require(raw, ("event_id_cnty", "event_type", "country"), failures)  # an empty date: parse_dates
     event_date = base.parse_dates(raw["event_date"], DATE_FORMATS, "event_date", failures)
     base.check_year(raw, event_date, "event_date", failures)
     synthetic = _synthetic_flag(raw, failures)

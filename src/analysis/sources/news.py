@@ -70,7 +70,7 @@ _COUNTS = {"killed": "fatalities", "injured": "injured", "civilians_killed": "ci
 def parse(raw: pd.DataFrame, failures: Failures) -> pd.DataFrame:
     """Template strings -> canonical event columns (rows aligned with ``raw``)."""
     raw = _with_optional_columns(raw)
-    base.require(raw, ("date", "event_type", "description", "source_name", "publication_date"), failures)
+    base.require(raw, ("event_type", "description", "source_name"), failures)  # empty dates: parse_dates
     _require_place_or_oblast(raw, failures)
     event_date = base.parse_dates(raw["date"], ISO, "date", failures)
     end_date = base.parse_dates(raw["end_date"], ISO, "end_date", failures, required=False)
