@@ -313,3 +313,18 @@ def test_a_header_that_cannot_be_read_is_refused_naming_the_file_and_its_first_l
     with pytest.raises(InputError) as caught:
         csvfile.read_header(path, "utf-8")
     assert (caught.value.path, caught.value.line, caught.value.reason) == (str(path), line, message)
+
+
+def test_a_quote_never_closed_is_refused_at_its_line(tmp_path):
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    lines = to_csv_text([{**ACLED_ROW, "event_id_cnty": f"UKR{i}"} for i in range(3)]).splitlines(keepends=True)
+    lines[2] = lines[2].replace("Kramatorsk.", 'Kramatorsk."')  # the second record (line 3) opens a quote
+    path = tmp_path / "quote.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        ingest_file(path, "quote.csv")
+    assert (caught.value.path, caught.value.line, caught.value.reason) == (
+        str(path), 3, "a quoted field is never closed (an unmatched double quote on this line), so the rest of the "
+                      "file would be read as one value; fix the quoting")
