@@ -367,3 +367,15 @@ def test_a_project_whose_countries_have_no_fips_code_is_told_so(columns, monkeyp
                                       "FIPS code); add the country to [project] countries to keep its rows"),
         (1, "unparseable_date", "'SQLDATE' must be a day written YYYYMMDD (e.g. 20240315)"),
     ]
+
+
+def test_a_short_record_holding_a_lone_quote_is_rejected_not_taken_for_broken_quoting(tmp_path, columns):
+    """GDELT's files have no quoting, so a malformed record with an odd number of double quotes is one bad row
+    (rejected for its field count), not a quote that swallowed the rest of the file."""
+    short = "\t".join(_line(columns, GLOBALEVENTID="1163012361", Actor1Name='"PROTESTERS').split("\t")[:60])
+    for lines, line in (([_line(columns), short], 2), ([short], 1)):  # after a valid record, or alone
+        path = tmp_path / "20240315101500.export.CSV"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result = ingest_file(path, raw_file=path.name)
+        assert (result.ledger.rows, result.ledger.accepted, result.ledger.rejected) == (len(lines), len(lines) - 1, 1)
+        assert result.rejects[["raw_line", "rule"]].values.tolist() == [[line, "too_few_fields"]]
