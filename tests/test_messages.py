@@ -328,3 +328,20 @@ def test_a_quote_never_closed_is_refused_at_its_line(tmp_path):
     assert (caught.value.path, caught.value.line, caught.value.reason) == (
         str(path), 3, "a quoted field is never closed (an unmatched double quote on this line), so the rest of the "
                       "file would be read as one value; fix the quoting")
+
+
+@pytest.mark.parametrize("head, line, message", [
+    (b"PK\x03\x04rest of a workbook", None,
+     "this is a zip archive or an Excel .xlsx workbook, not a CSV file; export the sheet as CSV (comma-separated) first"),
+    (b"e\x00v\x00e\x00n\x00t\x00\n\x001\x00", 1,
+     "this looks like a binary file (its first line contains NUL bytes), not a CSV text file; if it was saved as "
+     "UTF-16 by Excel, re-save it as 'CSV UTF-8'"),
+])
+def test_a_file_that_is_not_text_is_refused_naming_it(tmp_path, head, line, message):
+    from analysis.sources import csvfile
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(head)
+    with pytest.raises(InputError) as caught:
+        csvfile.check_not_binary(path)
+    assert (caught.value.path, caught.value.line, caught.value.reason) == (str(path), line, message)

@@ -131,3 +131,13 @@ def test_a_record_longer_than_the_largest_block_is_an_input_error(tmp_path, monk
     monkeypatch.setattr(csvfile, "_LARGEST_BLOCK", 2048)
     with pytest.raises(InputError, match="cannot be parsed as CSV"):
         _records(path, chunk_rows=10)
+
+
+def test_the_row_estimate_for_progress_is_exact_for_a_small_file_and_close_for_a_large_one(tmp_path):
+    """The progress bar's total: the data rows of a file read whole, or extrapolated from its first 4 MiB."""
+    small = tmp_path / "small.csv"
+    small.write_text("a,b\n" + "1,2\n" * 9, encoding="utf-8")
+    assert csvfile.sniff(small).estimated_rows == 9
+    large = tmp_path / "large.csv"
+    large.write_text("a,b\n" + "1234567,89\n" * 1_000_000, encoding="utf-8")  # 11 MB, beyond the sample
+    assert abs(csvfile.sniff(large).estimated_rows - 1_000_000) <= 1
