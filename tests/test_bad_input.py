@@ -610,13 +610,14 @@ def test_parse_count_agrees_with_an_exact_reference(values):
 
 def test_long_counts_and_counts_with_exponents_are_judged_whole_by_their_digits():
     # over 15 characters or with an exponent, float64 may round to a whole number: the digits decide
-    values = ["30.000000000000000", "2.0000000000000001", "1250e-2", "12.50e1", "1e-400", "0.000000000000000e5"]
+    values = ["30.000000000000000", "2.0000000000000001", "1250e-2", "12.50e1", "1e-400", "0.000000000000000e5",
+              "1E-400"]  # an exponent in capitals too
     failures = Failures()
     parsed = parse_count(pd.Series(values, dtype="str"), "n", failures)
-    assert parsed.tolist() == [30, pd.NA, pd.NA, 125, pd.NA, 0]
+    assert parsed.tolist() == [30, pd.NA, pd.NA, 125, pd.NA, 0, pd.NA]
     assert failures.frame()[["row", "value", "rule"]].values.tolist() == [
         [1, "2.0000000000000001", "not_a_whole_number"], [2, "1250e-2", "not_a_whole_number"],
-        [4, "1e-400", "not_a_whole_number"]]
+        [4, "1e-400", "not_a_whole_number"], [6, "1E-400", "not_a_whole_number"]]
 
 
 def test_control_characters_of_a_raw_file_never_reach_the_terminal(cli, write_csv):
