@@ -345,3 +345,18 @@ def test_a_file_that_is_not_text_is_refused_naming_it(tmp_path, head, line, mess
     with pytest.raises(InputError) as caught:
         csvfile.check_not_binary(path)
     assert (caught.value.path, caught.value.line, caught.value.reason) == (str(path), line, message)
+
+
+def test_a_quote_inside_an_unquoted_field_of_a_malformed_row_is_a_character_not_broken_quoting(tmp_path):
+    """Only a quote that opens a field can swallow the rest of the file; an inch mark in a row with a field too
+    many leaves one malformed row, rejected, and the file is read."""
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    lines = to_csv_text([{**ACLED_ROW, "event_id_cnty": f"UKR{i}"} for i in range(3)]).splitlines(keepends=True)
+    lines[2] = lines[2].replace(",Kramatorsk,", ',Kramatorsk 5" west,').rstrip("\n") + ",extra\n"
+    path = tmp_path / "inch.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    result = ingest_file(path, "inch.csv")
+    assert (result.ledger.accepted, result.ledger.rejected) == (2, 1)
+    assert result.rejects[["raw_line", "rule"]].values.tolist() == [[3, "too_many_fields"]]

@@ -141,3 +141,16 @@ def test_the_row_estimate_for_progress_is_exact_for_a_small_file_and_close_for_a
     large = tmp_path / "large.csv"
     large.write_text("a,b\n" + "1234567,89\n" * 1_000_000, encoding="utf-8")  # 11 MB, beyond the sample
     assert abs(csvfile.sniff(large).estimated_rows - 1_000_000) <= 1
+
+
+def test_after_a_long_record_every_later_block_is_read_whole(tmp_path, monkeypatch):
+    """The parse started again after a long record skips the records already yielded, and only those: the
+    blocks after them (here several of 128 KiB) are read whole."""
+    path = tmp_path / "events.csv"
+    rows = [f"UKR{n},note {n}\n" for n in range(40_000)]
+    rows[8_000] = "UKR8000,\"" + "long\n" * 5_000 + "\"\n"  # 25 KB, 130 KB into the file: past pyarrow's read-ahead
+    path.write_text("event_id,notes\n" + "".join(rows))
+    monkeypatch.setattr(config, "CSV_READ_BLOCK_BYTES", 2048)
+    chunks, frame, lines, malformed = _records(path, chunk_rows=500)
+    assert frame["event_id"].tolist() == [f"UKR{n}" for n in range(40_000)] and not malformed
+    assert lines.tolist() == [n + 2 if n <= 8_000 else n + 2 + 5_000 for n in range(40_000)]

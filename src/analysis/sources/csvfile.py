@@ -352,12 +352,23 @@ def _as_frame(table) -> pd.DataFrame:
 
 
 def _checked(path: Path, chunk: RawChunk, quoting: bool = True) -> RawChunk:
-    """A malformed record with an odd number of quotes swallowed the rest of the file: refuse it."""
+    """A malformed record with an odd number of quotes whose quoted field never closes swallowed the rest of the
+    file: refuse it.  A quote inside an unquoted field (a 5" screen, in a row with a field too many) is a
+    character: that record is just malformed."""
     for line, _, text in chunk.malformed if quoting else ():
-        if text.count('"') % 2:
+        if text.count('"') % 2 and ("\n" in text or _never_closed(text)):
             raise InputError(path, "a quoted field is never closed (an unmatched double quote on this line), so "
                                    "the rest of the file would be read as one value; fix the quoting", line=line)
     return chunk
+
+
+def _never_closed(record: str) -> bool:
+    """Does a quoted field of this one-line record run to its end?  (Python's CSV parser, on one record.)"""
+    try:
+        next(csv.reader([record], strict=True), None)
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _block_size(chunk_rows: int) -> int:
