@@ -157,8 +157,8 @@ def test_a_gdelt_file_is_recognised_by_its_published_name_or_its_first_line(tmp_
     assert not gdelt.recognise("anything.csv", "\t".join(good.split("\t")[:60]))  # 60 fields
     assert not gdelt.recognise("anything.csv", good.replace("20240315", "2024-03-15", 1))  # SQLDATE not 8 digits
     assert not gdelt.recognise("anything.csv", "x" + good)  # GLOBALEVENTID not numeric
-    renamed = tmp_path / "gdelt_ukraine.csv"
-    renamed.write_text(good + "\n", encoding="utf-8")
+    renamed = tmp_path / "gdelt_ukraine.csv"  # several records: the first line alone is read, up to its newline
+    renamed.write_text(good + "\r\n" + _line(columns, GLOBALEVENTID="1163012399") + "\r\n", encoding="utf-8")
     opened = open_file(renamed)
     assert opened.reader.name == "gdelt" and opened.header.lines == 0 and opened.header.delimiter == "\t"
     broken_first = tmp_path / "odd.csv"  # neither the name nor the first line says GDELT: refused, or forced

@@ -154,3 +154,10 @@ def test_after_a_long_record_every_later_block_is_read_whole(tmp_path, monkeypat
     chunks, frame, lines, malformed = _records(path, chunk_rows=500)
     assert frame["event_id"].tolist() == [f"UKR{n}" for n in range(40_000)] and not malformed
     assert lines.tolist() == [n + 2 if n <= 8_000 else n + 2 + 5_000 for n in range(40_000)]
+
+
+def test_the_first_line_is_decoded_with_undecodable_bytes_replaced(tmp_path):
+    """A byte Windows-1252 leaves undefined (0x81) in the first line does not stop format recognition."""
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"a\x81b\tc\r\nsecond\tline\r\n")
+    assert csvfile.first_line(path, "cp1252") == "a\ufffdb\tc"
