@@ -339,6 +339,6 @@ def test_na_written_by_r_in_a_required_column_is_an_empty_required_value(write_c
 
     rows = [{**ACLED_ROW, "event_id_cnty": "UKR1", "country": "NA"}, {**ACLED_ROW, "event_id_cnty": "UKR2", "actor1": "NA"}]
     result = ingest_file(write_csv(rows), "r.csv")
-    assert result.rejects[["raw_line", "column", "value", "rule"]].values.tolist() == [
-        [2, "country", "", "required_value_missing"]]
+    assert result.rejects[["raw_line", "column", "value", "rule", "message"]].values.tolist() == [
+        [2, "country", "", "required_value_missing", "'country' is required but empty"]]
     assert result.accepted["source_event_id"].tolist() == ["UKR2"] and result.accepted["actor1"].isna().all()
