@@ -304,6 +304,7 @@ def test_an_empty_acled_date_is_one_rejection(tmp_path):
                           "semicolon-separated; every supported format is comma-separated, so re-export it with "
                           "commas as delimiters"),
     ("b,a,B,c,A,\n", 1, "the header repeats the column(s) a, b"),
+    ('a,"' + "x" * 200_000 + '"\n', 1, "the header row cannot be parsed as CSV (field larger than field limit (131072))"),
 ])
 def test_a_header_that_cannot_be_read_is_refused_naming_the_file_and_its_first_line(tmp_path, text, line, message):
     from analysis.sources import csvfile
