@@ -348,6 +348,18 @@ def test_a_file_that_is_not_text_is_refused_naming_it(tmp_path, head, line, mess
     assert (caught.value.path, caught.value.line, caught.value.reason) == (str(path), line, message)
 
 
+@pytest.mark.parametrize("length", [10, 300_000])  # short, and beyond Python's CSV field limit (131,072)
+def test_a_quote_never_closed_on_the_last_line_is_refused_however_long(tmp_path, length):
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    path = tmp_path / "last.csv"
+    path.write_text(to_csv_text([ACLED_ROW]) + 'UKR9,"' + "x" * length + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        ingest_file(path, "last.csv")
+    assert caught.value.line == 3 and "a quoted field is never closed" in caught.value.reason
+
+
 def test_a_quote_inside_an_unquoted_field_of_a_malformed_row_is_a_character_not_broken_quoting(tmp_path):
     """Only a quote that opens a field can swallow the rest of the file; an inch mark in a row with a field too
     many leaves one malformed row, rejected, and the file is read."""

@@ -363,11 +363,12 @@ def _checked(path: Path, chunk: RawChunk, quoting: bool = True) -> RawChunk:
 
 
 def _never_closed(record: str) -> bool:
-    """Does a quoted field of this one-line record run to its end?  (Python's CSV parser, on one record.)"""
+    """Does a quoted field of this one-line record run to its end?  (Python's CSV parser, on one record; a field
+    beyond its size limit is one such field too.)"""
     try:
         next(csv.reader([record], strict=True), None)
     except csv.Error as exc:
-        return "unexpected end of data" in str(exc)
+        return "unexpected end of data" in str(exc) or "field larger than field limit" in str(exc)
     return False
 
 
