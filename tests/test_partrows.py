@@ -129,8 +129,11 @@ def test_a_record_longer_than_the_largest_block_is_an_input_error(tmp_path, monk
     path.write_text("event_id,notes\nUKR1,\"" + "x" * 5_000 + "\"\nUKR2,short\n")
     monkeypatch.setattr(config, "CSV_READ_BLOCK_BYTES", 256)
     monkeypatch.setattr(csvfile, "_LARGEST_BLOCK", 2048)
-    with pytest.raises(InputError, match="cannot be parsed as CSV"):
+    with pytest.raises(InputError) as caught:
         _records(path, chunk_rows=10)
+    assert (caught.value.path, caught.value.line) == (str(path), None)
+    assert caught.value.reason.startswith("the file cannot be parsed as CSV: ")
+    assert "straddl" in caught.value.reason  # pyarrow's own words follow: the record outgrew the largest block
 
 
 def test_the_row_estimate_for_progress_is_exact_for_a_small_file_and_close_for_a_large_one(tmp_path):
