@@ -161,3 +161,16 @@ def test_a_ledger_with_more_warned_rows_than_accepted_or_fewer_than_none_does_no
         ledger.check()
     assert str(caught.value) == f"x.csv: {warned} warned of 2 accepted rows"
     Ledger("x.csv", "acled", "acled", "utf-8", "0" * 64, 10, rows=3, accepted=2, rejected=1, warned=2).check()
+
+
+@pytest.mark.parametrize("ended", ["accepted", "rejected", "merged", "deleted"])
+def test_a_ledger_balances_with_rows_in_every_end_and_not_with_one_row_too_many_in_any(ended):
+    """Each of the four ends counts once: a row deleted by the source in a later snapshot still balances the
+    ledger, and one row too many in any end does not."""
+    from analysis.build.ingest import Ledger
+
+    ends = {"accepted": 4, "rejected": 3, "merged": 2, "deleted": 1}
+    Ledger("x.csv", "acled", "acled", "utf-8", "0" * 64, 10, rows=10, **ends).check()
+    with pytest.raises(AssertionError) as caught:
+        Ledger("x.csv", "acled", "acled", "utf-8", "0" * 64, 10, rows=10, **{**ends, ended: ends[ended] + 1}).check()
+    assert str(caught.value) == "x.csv: ledger does not balance (11 != 10 rows)"
