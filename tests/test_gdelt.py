@@ -369,10 +369,13 @@ def test_a_project_whose_countries_have_no_fips_code_is_told_so(columns, monkeyp
     ]
 
 
-def test_a_short_record_holding_a_lone_quote_is_rejected_not_taken_for_broken_quoting(tmp_path, columns):
+@pytest.mark.parametrize("quoted", [{"Actor1Name": '"PROTESTERS'}, {"GLOBALEVENTID": '"1163012361'},
+                                    {"ActionGeo_FullName": 'Kyiv,"Kyyiv, Misto, Ukraine'}])
+def test_a_short_record_holding_a_lone_quote_is_rejected_not_taken_for_broken_quoting(tmp_path, columns, quoted):
     """GDELT's files have no quoting, so a malformed record with an odd number of double quotes is one bad row
-    (rejected for its field count), not a quote that swallowed the rest of the file."""
-    short = "\t".join(_line(columns, GLOBALEVENTID="1163012361", Actor1Name='"PROTESTERS').split("\t")[:60])
+    (rejected for its field count), not a quote that swallowed the rest of the file: wherever the quote stands,
+    even where a comma-separated file would open a quoted field with it (the record's start, after a comma)."""
+    short = "\t".join(_line(columns, **{"GLOBALEVENTID": "1163012361", **quoted}).split("\t")[:60])
     for lines, line in (([_line(columns), short], 2), ([short], 1)):  # after a valid record, or alone
         path = tmp_path / "20240315101500.export.CSV"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
