@@ -293,6 +293,18 @@ def test_the_background_scan_judges_utf8_as_python_does_at_any_block_size(tmp_pa
     assert (scan.size_bytes, scan.sha256) == (len(data), hashlib.sha256(data).hexdigest())
 
 
+@pytest.mark.parametrize("data, cut", [
+    (b"", 0), (b"ab", 2), (b"a\xc3", 1), (b"a\xc3\xa9", 3), (b"a\xe2\x82", 1), (b"a\xe2\x82\xac", 4),
+    (b"a\xf0\x9f\x98", 1), (b"a\xf0\x9f\x98\x80", 5), (b"a\x80\x80\x80\x80", 5),
+])
+def test_a_block_is_validated_up_to_its_last_whole_character_and_no_shorter(data, cut):
+    """The scan validates each block up to the end of its last complete UTF-8 character (a, é, €, an emoji)
+    and carries only the cut character to the next block; four continuation bytes are left to validation."""
+    from analysis.sources.csvfile import _utf8_boundary  # noqa: PLC2701 (the boundary rule's one home)
+
+    assert _utf8_boundary(data) == cut
+
+
 # ---------------------------------------------------------------- hostile numbers, in every count column
 _COUNT_CASES = [(fmt, column) for fmt, (_, _, columns) in FORMATS.items() for column in columns]
 
