@@ -382,3 +382,16 @@ def test_a_short_record_holding_a_lone_quote_is_rejected_not_taken_for_broken_qu
         result = ingest_file(path, raw_file=path.name)
         assert (result.ledger.rows, result.ledger.accepted, result.ledger.rejected) == (len(lines), len(lines) - 1, 1)
         assert result.rejects[["raw_line", "rule"]].values.tolist() == [[line, "too_few_fields"]]
+
+
+def test_a_short_record_holding_a_lone_quote_in_a_chunk_before_the_last_is_one_rejected_row(tmp_path, columns,
+                                                                                          monkeypatch):
+    """As above, in the first of several chunks of the read: a file without quoting is never refused for a quote."""
+    rows = [_line(columns, GLOBALEVENTID=str(1163012300 + n)) for n in range(30)]
+    rows[2] = "\t".join(_line(columns, GLOBALEVENTID='"1163012302').split("\t")[:60])
+    path = tmp_path / "20240315101500.export.CSV"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(config, "CSV_READ_BLOCK_BYTES", 2048)  # several blocks, gathered into chunks of 5 rows
+    result = ingest_file(path, raw_file=path.name, chunk_rows=5)
+    assert (result.ledger.rows, result.ledger.accepted, result.ledger.rejected) == (30, 29, 1)
+    assert result.rejects[["raw_line", "rule"]].values.tolist() == [[3, "too_few_fields"]]

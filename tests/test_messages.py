@@ -349,15 +349,18 @@ def test_a_file_that_is_not_text_is_refused_naming_it(tmp_path, head, line, mess
 
 
 @pytest.mark.parametrize("length", [10, 300_000])  # short, and beyond Python's CSV field limit (131,072)
-def test_a_quote_never_closed_on_the_last_line_is_refused_however_long(tmp_path, length):
+@pytest.mark.parametrize("valid_rows", [1, 0])  # after a valid record, or the file's only record
+def test_a_quote_never_closed_on_the_last_line_is_refused_however_long(tmp_path, length, valid_rows):
     from analysis.build.ingest import ingest_file
     from conftest import ACLED_ROW, to_csv_text
 
     path = tmp_path / "last.csv"
-    path.write_text(to_csv_text([ACLED_ROW]) + 'UKR9,"' + "x" * length + "\n", encoding="utf-8")
+    header, *rows = to_csv_text([ACLED_ROW]).splitlines(keepends=True)
+    path.write_text(header + "".join(rows[:valid_rows]) + 'UKR9,"' + "x" * length + "\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         ingest_file(path, "last.csv")
-    assert caught.value.line == 3 and "a quoted field is never closed" in caught.value.reason
+    assert (caught.value.path, caught.value.line) == (str(path), 2 + valid_rows)
+    assert "a quoted field is never closed" in caught.value.reason
 
 
 def test_a_quote_inside_an_unquoted_field_of_a_malformed_row_is_a_character_not_broken_quoting(tmp_path):
@@ -373,3 +376,23 @@ def test_a_quote_inside_an_unquoted_field_of_a_malformed_row_is_a_character_not_
     result = ingest_file(path, "inch.csv")
     assert (result.ledger.accepted, result.ledger.rejected) == (2, 1)
     assert result.rejects[["raw_line", "rule"]].values.tolist() == [[3, "too_many_fields"]]
+
+
+def test_quoting_damage_in_a_chunk_before_the_last_is_refused_as_in_the_last(tmp_path, monkeypatch):
+    """A quote opened on line 5 and closed by the next quote, two lines on, merges three records into one
+    malformed record (odd quotes over several lines): the file is refused at that line, in whichever chunk
+    of the read it falls (here the first of several)."""
+    from analysis import config
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    lines = to_csv_text([{**ACLED_ROW, "event_id_cnty": f"UKR{i}"} for i in range(40)]).splitlines(keepends=True)
+    lines[4] = lines[4].replace("Kramatorsk.", 'Kramatorsk."')  # line 5 opens a quote...
+    lines[6] = lines[6].replace("Kramatorsk.", 'Kramatorsk. "a strike"')  # ...the first quote on line 7 closes it
+    path = tmp_path / "damaged.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(config, "CSV_READ_BLOCK_BYTES", 2048)  # several blocks, gathered into chunks of 5 rows
+    with pytest.raises(InputError) as caught:
+        ingest_file(path, "damaged.csv", chunk_rows=5)
+    assert (caught.value.path, caught.value.line) == (str(path), 5)
+    assert caught.value.reason.startswith("a quoted field is never closed")
