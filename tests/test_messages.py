@@ -378,10 +378,11 @@ def test_a_quote_inside_an_unquoted_field_of_a_malformed_row_is_a_character_not_
     assert result.rejects[["raw_line", "rule"]].values.tolist() == [[3, "too_many_fields"]]
 
 
-def test_quoting_damage_in_a_chunk_before_the_last_is_refused_as_in_the_last(tmp_path, monkeypatch):
+@pytest.mark.parametrize("chunked", [True, False])
+def test_quoting_damage_in_a_chunk_before_the_last_is_refused_as_in_the_last(tmp_path, monkeypatch, chunked):
     """A quote opened on line 5 and closed by the next quote, two lines on, merges three records into one
     malformed record (odd quotes over several lines): the file is refused at that line, in whichever chunk
-    of the read it falls (here the first of several)."""
+    of the read it falls (the first of several, or the only one, with valid records after it)."""
     from analysis import config
     from analysis.build.ingest import ingest_file
     from conftest import ACLED_ROW, to_csv_text
@@ -391,8 +392,9 @@ def test_quoting_damage_in_a_chunk_before_the_last_is_refused_as_in_the_last(tmp
     lines[6] = lines[6].replace("Kramatorsk.", 'Kramatorsk. "a strike"')  # ...the first quote on line 7 closes it
     path = tmp_path / "damaged.csv"
     path.write_text("".join(lines), encoding="utf-8")
-    monkeypatch.setattr(config, "CSV_READ_BLOCK_BYTES", 2048)  # several blocks, gathered into chunks of 5 rows
+    if chunked:
+        monkeypatch.setattr(config, "CSV_READ_BLOCK_BYTES", 2048)  # several blocks, gathered into chunks of 5 rows
     with pytest.raises(InputError) as caught:
-        ingest_file(path, "damaged.csv", chunk_rows=5)
+        ingest_file(path, "damaged.csv", chunk_rows=5 if chunked else None)
     assert (caught.value.path, caught.value.line) == (str(path), 5)
     assert caught.value.reason.startswith("a quoted field is never closed")
