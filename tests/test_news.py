@@ -156,9 +156,12 @@ def test_dates_that_are_not_iso_or_an_event_after_its_report_are_rejected_on_the
 
 
 def test_rows_keep_the_index_of_the_chunk_they_came_from():
-    raw = frame(ROW, {**ROW, "place": "Sloviansk"}).assign(is_civilian_targeting=["yes", ""])
+    raw = frame(ROW, {**ROW, "place": "Sloviansk"}).assign(is_civilian_targeting=["yes", ""],
+                                                            latitude=["48.7389", "48.8667"],
+                                                            longitude=["37.5844", "37.6167"])
     raw.index = [10, 11]
     out = news.parse(raw, Failures())
     assert out.index.tolist() == [10, 11] and out["location"].tolist() == ["Kramatorsk", "Sloviansk"]
+    assert out[["latitude", "longitude"]].values.tolist() == [[48.7389, 37.5844], [48.8667, 37.6167]]
     assert out["is_civilian_targeting"].iloc[0] and pd.isna(out["is_civilian_targeting"].iloc[1])
     assert out["violence_type"].isna().all() and out["admin2"].isna().all()
