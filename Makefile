@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-venv bench under-load mutate
+.PHONY: run test install clean-venv bench under-load mutate mutate-resume
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,4 +56,13 @@ mutate: $(STAMP)
 	@[ -e shared ] || [ ! -d ../shared ] || ln -s ../shared shared
 	$(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),'$(m)')
 	$(BIN)/mutmut results
+	$(BIN)/mutmut results --all true | $(BIN)/python scripts/mutation_score.py $(foreach m,$(MUTANTS),'$(m)')
+
+# Resume a stopped `make mutate` in the same folder: run only the selected mutants still "not checked", by their
+# exact names (given a pattern, mutmut runs again every mutant it matches).  See docs/mutation.md.
+mutate-resume: $(STAMP)
+	@[ -d mutants ] || { echo "no mutants/ here: run make mutate first" >&2; exit 2; }
+	$(BIN)/mutmut results --all true | $(BIN)/python scripts/mutation_score.py --pending $(foreach m,$(MUTANTS),'$(m)') > mutants/pending.txt
+	@echo "$$(wc -l < mutants/pending.txt) mutants to run"
+	xargs -r -d '\n' -a mutants/pending.txt $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results --all true | $(BIN)/python scripts/mutation_score.py $(foreach m,$(MUTANTS),'$(m)')

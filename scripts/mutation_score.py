@@ -2,6 +2,8 @@
 
 score = (killed + timeout) / (killed + timeout + survived + suspicious), over the mutants the globs select,
 as mutmut counts it; mutants not run yet are listed apart.  Prints one line per module, then the total.
+With ``--pending`` first, prints instead the names of the selected mutants not run yet, one a line: what
+`make mutate-resume` gives `mutmut run` (exact names: a pattern would make mutmut run its mutants again).
 """
 
 from __future__ import annotations
@@ -32,7 +34,17 @@ def line(label: str, counts: collections.Counter) -> str:
             f"no tests {counts['no tests']}, not run {counts['not checked']})")
 
 
+def pending(lines, globs) -> list[str]:
+    """The selected mutants mutmut has not run ("not checked"), in its order."""
+    return [name for name, sep, status in (line.strip().rpartition(": ") for line in lines)
+            if sep and status == "not checked" and any(fnmatch.fnmatchcase(name, g) for g in globs)]
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--pending"]:
+        for name in pending(sys.stdin, argv[1:]):
+            print(name)
+        return 0
     counts = score(sys.stdin, argv)
     for module in sorted(counts):
         print(line(module, counts[module]))

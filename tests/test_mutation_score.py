@@ -28,6 +28,13 @@ def test_the_score_counts_killed_and_timeout_over_what_ran_in_the_selected_mutan
     ]
 
 
+def test_pending_lists_the_selected_mutants_not_run_yet_by_their_exact_names():
+    results = RESULTS + "    analysis.build.ingest.x_read_file__mutmut_2: not checked\n"
+    out = subprocess.run([sys.executable, str(SCRIPT), "--pending", "analysis.metrics.*", "analysis.sources.*"],
+                         input=results, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["analysis.metrics.x_window__mutmut_4"]  # ingest's is not selected
+
+
 def test_mutation_runs_leave_out_tests_that_start_a_dask_cluster():
     """Every mutant reaching a test that starts a local Dask cluster timed out in mutmut's forked test process (and
     counted as killed).  conftest marks such tests ``cluster``; the mutation run deselects them."""
