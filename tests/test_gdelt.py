@@ -161,6 +161,9 @@ def test_a_gdelt_file_is_recognised_by_its_published_name_or_its_first_line(tmp_
     renamed.write_text(good + "\r\n" + _line(columns, GLOBALEVENTID="1163012399") + "\r\n", encoding="utf-8")
     opened = open_file(renamed)
     assert opened.reader.name == "gdelt" and opened.header.lines == 0 and opened.header.delimiter == "\t"
+    no_url = tmp_path / "gdelt_no_url.csv"  # a first record whose last field (SOURCEURL) is empty: still 61 fields
+    no_url.write_text(_line(columns, SOURCEURL="") + "\r\n", encoding="utf-8")
+    assert open_file(no_url).reader.name == "gdelt"
     broken_first = tmp_path / "odd.csv"  # neither the name nor the first line says GDELT: refused, or forced
     broken_first.write_text("\t".join(good.split("\t")[:60]) + "\n" + good + "\n", encoding="utf-8")
     with pytest.raises(InputError):

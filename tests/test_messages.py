@@ -337,6 +337,9 @@ def test_a_quote_never_closed_is_refused_at_its_line(tmp_path):
     (b"e\x00v\x00e\x00n\x00t\x00\n\x001\x00", 1,
      "this looks like a binary file (its first line contains NUL bytes), not a CSV text file; if it was saved as "
      "UTF-16 by Excel, re-save it as 'CSV UTF-8'"),
+    (b"event id,notes\x00\n1,2\n", 1,  # a NUL after a space: the first line is judged whole
+     "this looks like a binary file (its first line contains NUL bytes), not a CSV text file; if it was saved as "
+     "UTF-16 by Excel, re-save it as 'CSV UTF-8'"),
 ])
 def test_a_file_that_is_not_text_is_refused_naming_it(tmp_path, head, line, message):
     from analysis.sources import csvfile
