@@ -174,3 +174,19 @@ def test_a_ledger_balances_with_rows_in_every_end_and_not_with_one_row_too_many_
     with pytest.raises(AssertionError) as caught:
         Ledger("x.csv", "acled", "acled", "utf-8", "0" * 64, 10, rows=10, **{**ends, ended: ends[ended] + 1}).check()
     assert str(caught.value) == "x.csv: ledger does not balance (11 != 10 rows)"
+
+
+def test_a_value_that_is_only_a_line_break_still_moves_the_line_numbers_after_it(tmp_path):
+    """The one newline of a column (a note that is just a line break, the other notes empty) is counted: the
+    record after it is numbered from its physical line."""
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    rows = [{**ACLED_ROW, "event_id_cnty": f"UKR{i}", "notes": ""} for i in range(3)]
+    rows[1]["notes"] = "\n"  # lines 3-4
+    rows[2]["event_date"] = "not a date"  # line 5
+    path = tmp_path / "breaks.csv"
+    path.write_text(to_csv_text(rows), encoding="utf-8")
+    result = ingest_file(path, "breaks.csv")
+    assert result.rejects[["raw_line", "column"]].values.tolist() == [[5, "event_date"]]
+    assert result.accepted["raw_line"].tolist() == [2, 3]
