@@ -164,3 +164,15 @@ def test_the_first_line_is_decoded_with_undecodable_bytes_replaced(tmp_path):
     path = tmp_path / "odd.csv"
     path.write_bytes(b"a\x81b\tc\r\nsecond\tline\r\n")
     assert csvfile.first_line(path, "cp1252") == "a\ufffdb\tc"
+
+
+def test_the_encoding_guess_forgives_a_character_cut_by_the_sample_and_not_one_cut_by_the_file_end(tmp_path, monkeypatch):
+    """The encoding is guessed from the file's first bytes: a UTF-8 character cut at the end of that sample is
+    UTF-8 all the same, but one cut at the end of a file read whole is not UTF-8."""
+    monkeypatch.setattr(csvfile, "_SNIFF_ENCODING_BYTES", 7)  # "a,b\nК" and half of "и"
+    long = tmp_path / "long.csv"
+    long.write_bytes("a,b\nКиїв,1\n".encode("utf-8"))
+    assert csvfile.sniff(long).encoding == "utf-8-sig"
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes("a,b\nК".encode("utf-8") + "и".encode("utf-8")[:1])  # 7 bytes: the whole file, cut
+    assert csvfile.sniff(cut).encoding == "cp1252"
