@@ -401,3 +401,19 @@ def test_quoting_damage_in_a_chunk_before_the_last_is_refused_as_in_the_last(tmp
         ingest_file(path, "damaged.csv", chunk_rows=5 if chunked else None)
     assert (caught.value.path, caught.value.line) == (str(path), 5)
     assert caught.value.reason.startswith("a quoted field is never closed")
+
+
+@pytest.mark.parametrize("value, rule, message", [
+    ("three", "not_a_number",
+     "'fatalities' must be a whole number written with the digits 0-9 (no thousands separators) or empty"),
+    ("2.5", "not_a_whole_number", "'fatalities' must be a whole number"),
+    ("1e19", "count_out_of_range", "'fatalities' is beyond 1,000,000,000, more than any real count"),
+])
+def test_a_count_that_is_not_a_whole_number_is_rejected_with_its_rule_and_words(tmp_path, value, rule, message):
+    from analysis.build.ingest import ingest_file
+    from conftest import ACLED_ROW, to_csv_text
+
+    path = tmp_path / "counts.csv"
+    path.write_text(to_csv_text([{**ACLED_ROW, "fatalities": value}]), encoding="utf-8")
+    assert ingest_file(path, "counts.csv").rejects[["raw_line", "column", "value", "rule", "message"]].values.tolist() == [
+        [2, "fatalities", value, rule, message]]
