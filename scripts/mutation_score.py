@@ -17,13 +17,19 @@ CAUGHT = ("killed", "timeout")
 MISSED = ("survived", "suspicious", "no tests")
 
 
-def score(lines, globs) -> dict[str, collections.Counter]:
-    """Status counts per module of the selected mutants ('name: status' lines)."""
-    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+def selected(lines, globs):
+    """(name, status) of each mutant the globs select, from 'name: status' lines."""
     for line in lines:
         name, sep, status = line.strip().rpartition(": ")
         if sep and any(fnmatch.fnmatchcase(name, g) for g in globs):
-            counts[re.sub(r"\.x[_ǁ].*", "", name)][status] += 1
+            yield name, status
+
+
+def score(lines, globs) -> dict[str, collections.Counter]:
+    """Status counts per module of the selected mutants."""
+    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for name, status in selected(lines, globs):
+        counts[re.sub(r"\.x[_ǁ].*", "", name)][status] += 1
     return counts
 
 
@@ -36,8 +42,7 @@ def line(label: str, counts: collections.Counter) -> str:
 
 def pending(lines, globs) -> list[str]:
     """The selected mutants mutmut has not run ("not checked"), in its order."""
-    return [name for name, sep, status in (line.strip().rpartition(": ") for line in lines)
-            if sep and status == "not checked" and any(fnmatch.fnmatchcase(name, g) for g in globs)]
+    return [name for name, status in selected(lines, globs) if status == "not checked"]
 
 
 def main(argv: list[str]) -> int:
