@@ -128,6 +128,8 @@ def _row_failures(frame: pd.DataFrame, schema) -> list[tuple[np.ndarray, str, st
         everywhere = bool(present.all())
         if not column.nullable and not everywhere:
             found.append((index[~present], name, NOT_NULLABLE))
+        if not column.checks:
+            continue
         values = series if everywhere else series[present]  # checks see present values only, as in pandera
         for check in column.checks:
             passed = np.asarray(_value_test(check)(values), dtype=bool)
