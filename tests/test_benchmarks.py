@@ -6,6 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
@@ -91,3 +92,40 @@ def test_growth_and_memory_targets_are_read_off_the_sizes_that_ran():
     assert memory == {("2.5m", "build"): True, ("25m", "build"): False, ("25m", "attacks_per_day"): False,
                       ("25m", "scan_attacks_per_day"): True}  # the 25M build: 3,000 MB against 2 GB
     assert run.scaling({"2.5m": sizes["2.5m"]}) == []
+
+
+def test_the_ab_comparison_builds_both_revisions_beside_duckdb_and_compares_their_bytes(tmp_path):
+    ab = config.PROJECT_DIR / "benchmarks" / "ab.py"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=config.PROJECT_DIR, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    result = subprocess.run([sys.executable, str(ab), "HEAD", "--size", "10k", "--rounds", "2", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = list(tmp_path.glob(f"*-ab-{head[:7]}-10k.json"))
+    assert len(written) == 1 and written[0].name.startswith(date.today().isoformat()[:4])
+    report = json.loads(written[0].read_text())
+    assert report["baseline_commit"] == head and report["rounds"] == 2 and report["rows"] == 10_000
+    src_changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src"], cwd=config.PROJECT_DIR).returncode
+    if not src_changed:  # a clean checkout (CI): the same code on both sides writes the same bytes
+        assert report["identical_outputs"] is True
+    for arm in ("baseline", "current", "duckdb_copy"):
+        assert report[arm]["exit_codes"] == [0] and len(report[arm]["runs_s"]) == 2 and report[arm]["error"] is None
+    copy = report["duckdb_copy"]["median_s"]
+    assert report["ratio_to_copy"]["current"] == pytest.approx(report["current"]["median_s"] / copy)
+    assert report["ratio_to_copy_per_round"]["baseline"] == pytest.approx(
+        [b / c for b, c in zip(report["baseline"]["runs_s"], report["duckdb_copy"]["runs_s"])])
+    assert report["current_over_baseline"] == pytest.approx(report["current"]["median_s"] / report["baseline"]["median_s"])
+    assert "byte-identical" in result.stdout and "current / baseline" in result.stdout
+    trees = subprocess.run(["git", "worktree", "list"], cwd=config.PROJECT_DIR, capture_output=True, text=True).stdout
+    assert "ab-baseline-" not in trees  # the baseline's worktree is removed
+
+
+def test_the_ab_comparison_refuses_a_revision_that_is_not_a_commit(tmp_path):
+    ab = config.PROJECT_DIR / "benchmarks" / "ab.py"
+    result = subprocess.run([sys.executable, str(ab), "no-such-revision", "--size", "10k", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "'no-such-revision' is not a commit of this repository" in result.stderr
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+    bad_size = subprocess.run([sys.executable, str(ab), "HEAD", "--size", "3m"], capture_output=True, text=True,
+                              timeout=300)
+    assert bad_size.returncode == 2 and "--size must be one of" in bad_size.stderr
