@@ -32,16 +32,14 @@ from run import ANALYSIS, CACHE, GDELT, RESULTS, ROOT, SIZES, TASKS, gdelt_folde
 _NOT_COMPARED = {"manifest.json", "manifest.sha256"}  # they record the code's fingerprint
 
 
-def baseline_tree(revision: str, folder: Path) -> str:
-    """Check ``revision`` out into ``folder`` (a detached git worktree); return its full commit id."""
+def commit_of(revision: str) -> str:
+    """The full commit id of ``revision``; a usage error (exit 2) if it names no commit here."""
     found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], cwd=ROOT,
                            capture_output=True, text=True)
     if found.returncode:
         print(f"ab.py: {revision!r} is not a commit of this repository", file=sys.stderr)
-        raise SystemExit(2)  # a usage error
-    commit = found.stdout.strip()
-    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), commit], cwd=ROOT, check=True)
-    return commit
+        raise SystemExit(2)
+    return found.stdout.strip()
 
 
 def output_hashes(processed: Path) -> dict[str, str]:
@@ -60,6 +58,7 @@ def summary(runs: list[dict]) -> dict:
 
 
 def compare(revision: str, label: str, rounds: int) -> dict:
+    commit = commit_of(revision)
     rows = SIZES[label.removeprefix(GDELT)]
     source = gdelt_folder(rows) if label.startswith(GDELT) else input_file(rows)
     inputs = sorted(source.glob("*.export.CSV")) if source.is_dir() else [source]
@@ -69,8 +68,8 @@ def compare(revision: str, label: str, rounds: int) -> dict:
     for path in inputs:
         os.link(path, work / "raw" / path.name)
     tree = Path(tempfile.mkdtemp(prefix="ab-baseline-")) / "tree"
-    commit = baseline_tree(revision, tree)
     try:
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), commit], cwd=ROOT, check=True)
         arms = {"baseline": tree / "src", "current": ROOT / "src"}
         for arm, src in arms.items():  # each arm imports its own code, whatever this environment installed
             where = measure([sys.executable, "-c", "import analysis; print(analysis.__file__)"],

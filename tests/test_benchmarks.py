@@ -6,7 +6,9 @@ import importlib.util
 import json
 import subprocess
 import sys
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -122,10 +124,13 @@ def test_the_ab_comparison_builds_both_revisions_beside_duckdb_and_compares_thei
 
 def test_the_ab_comparison_refuses_a_revision_that_is_not_a_commit(tmp_path):
     ab = config.PROJECT_DIR / "benchmarks" / "ab.py"
+    temporary = Path(tempfile.gettempdir())
+    before = set(temporary.glob("ab-baseline-*"))
     result = subprocess.run([sys.executable, str(ab), "no-such-revision", "--size", "10k", "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "'no-such-revision' is not a commit of this repository" in result.stderr
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+    assert set(temporary.glob("ab-baseline-*")) == before  # no folder for a worktree that was never made
     bad_size = subprocess.run([sys.executable, str(ab), "HEAD", "--size", "3m"], capture_output=True, text=True,
                               timeout=300)
     assert bad_size.returncode == 2 and "--size must be one of" in bad_size.stderr
