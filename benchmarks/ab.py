@@ -21,13 +21,13 @@ import hashlib
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from run import ANALYSIS, CACHE, GDELT, RESULTS, ROOT, SIZES, TASKS, gdelt_folder, input_file, machine, measure
+from run import (ANALYSIS, CACHE, GDELT, RESULTS, ROOT, SIZES, TASKS, gdelt_folder, input_file, machine, measure,
+                 summarise)
 
 _NOT_COMPARED = {"manifest.json", "manifest.sha256"}  # they record the code's fingerprint
 
@@ -47,14 +47,6 @@ def output_hashes(processed: Path) -> dict[str, str]:
     current = processed / "current"
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(current.iterdir()) if p.is_file() and p.name not in _NOT_COMPARED}
-
-
-def summary(runs: list[dict]) -> dict:
-    return {"median_s": statistics.median(r["seconds"] for r in runs), "runs_s": [r["seconds"] for r in runs],
-            "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-            "exit_codes": sorted({r["exit_code"] for r in runs}),
-            "error": next((r["stderr"] for r in runs if r["exit_code"]), None)}
 
 
 def compare(revision: str, label: str, rounds: int) -> dict:
@@ -86,7 +78,7 @@ def compare(revision: str, label: str, rounds: int) -> dict:
                                          env={"PYTHONPATH": str(arms[arm])}))
             parquet.unlink(missing_ok=True)
             runs["duckdb_copy"].append(measure([*TASKS, "duckdb_copy", str(source), str(parquet)]))
-        results = {name: summary(measured) for name, measured in runs.items()}
+        results = {name: summarise(measured) for name, measured in runs.items()}
         built = all(results[arm]["exit_codes"] == [0] for arm in arms)
         identical = built and output_hashes(work / "processed_baseline") == output_hashes(work / "processed_current")
     finally:

@@ -135,6 +135,12 @@ def repeated(cmd: list[str], repeats: int, env: dict | None = None, before=None)
         if before:
             before()
         runs.append(measure(cmd, env))
+    return summarise(runs)
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Median wall and CPU time, every run's wall time, the largest peak RSS, the exit codes and the first error
+    of runs of :func:`measure`."""
     failed = [r for r in runs if r["exit_code"] != 0]
     return {"median_s": statistics.median(r["seconds"] for r in runs), "runs_s": [r["seconds"] for r in runs],
             "median_cpu_s": statistics.median(r["cpu_s"] for r in runs), "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
