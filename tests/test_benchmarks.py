@@ -131,6 +131,9 @@ def test_the_ab_comparison_refuses_a_revision_that_is_not_a_commit(tmp_path):
     assert result.returncode == 2 and "'no-such-revision' is not a commit of this repository" in result.stderr
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
     assert set(temporary.glob("ab-baseline-*")) == before  # no folder for a worktree that was never made
+    option = subprocess.run([sys.executable, str(ab), "--size", "10k", "--out", str(tmp_path), "--", "--output=x"],
+                            capture_output=True, text=True, timeout=300)
+    assert option.returncode == 2 and "'--output=x' is not a commit" in option.stderr  # never passed to git as an option
     bad_size = subprocess.run([sys.executable, str(ab), "HEAD", "--size", "3m"], capture_output=True, text=True,
                               timeout=300)
     assert bad_size.returncode == 2 and "--size must be one of" in bad_size.stderr
