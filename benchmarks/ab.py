@@ -9,8 +9,9 @@ manifest records the code's fingerprint, so it differs by design).
 
     .venv-bench/bin/python benchmarks/ab.py dab0fd8 --size 1m --rounds 5
 
-The baseline runs from a git worktree of the revision, through ``PYTHONPATH``, with this environment's
-packages: a baseline that needs other versions of them is not comparable this way.  Results go to
+The baseline runs from a git worktree of the revision (``benchmarks/cache/ab_<size>/baseline``, removed at
+the end, or at the next run of that size if this one was killed), through ``PYTHONPATH``, with this
+environment's packages: a baseline that needs other versions of them is not comparable this way.  Results go to
 ``benchmarks/results/<date>-ab-<revision>-<size>.json``.  No timing is asserted anywhere.
 """
 
@@ -23,7 +24,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from run import (ANALYSIS, CACHE, GDELT, RESULTS, ROOT, SIZES, TASKS, gdelt_folder, input_file, machine, measure,
@@ -55,11 +55,12 @@ def compare(revision: str, label: str, rounds: int) -> dict:
     source = gdelt_folder(rows) if label.startswith(GDELT) else input_file(rows)
     inputs = sorted(source.glob("*.export.CSV")) if source.is_dir() else [source]
     work = CACHE / f"ab_{label}"
-    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)  # with the baseline's worktree of a run that was killed, if any:
+    subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)  # git then forgets that worktree too
     (work / "raw").mkdir(parents=True)
     for path in inputs:
         os.link(path, work / "raw" / path.name)
-    tree = Path(tempfile.mkdtemp(prefix="ab-baseline-")) / "tree"
+    tree = work / "baseline"
     try:
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), commit], cwd=ROOT, check=True)
         arms = {"baseline": tree / "src", "current": ROOT / "src"}
@@ -83,7 +84,6 @@ def compare(revision: str, label: str, rounds: int) -> dict:
         identical = built and output_hashes(work / "processed_baseline") == output_hashes(work / "processed_current")
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-        shutil.rmtree(tree.parent, ignore_errors=True)
     copy = results["duckdb_copy"]["median_s"]
     return {"machine": machine(), "baseline_commit": commit, "size": label, "rows": rows, "rounds": rounds,
             **results, "identical_outputs": identical,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
+import shutil
 import sys
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -100,6 +99,12 @@ def test_the_ab_comparison_builds_both_revisions_beside_duckdb_and_compares_thei
     ab = config.PROJECT_DIR / "benchmarks" / "ab.py"
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=config.PROJECT_DIR, capture_output=True, text=True,
                           check=True).stdout.strip()
+    # what a killed run leaves: the baseline's worktree, registered with git
+    stale = config.PROJECT_DIR / "benchmarks" / "cache" / "ab_10k" / "baseline"
+    shutil.rmtree(stale.parent, ignore_errors=True)
+    subprocess.run(["git", "worktree", "prune"], cwd=config.PROJECT_DIR, check=True)
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(stale), head], cwd=config.PROJECT_DIR,
+                   check=True)
     result = subprocess.run([sys.executable, str(ab), "HEAD", "--size", "10k", "--rounds", "2", "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -119,18 +124,18 @@ def test_the_ab_comparison_builds_both_revisions_beside_duckdb_and_compares_thei
     assert report["current_over_baseline"] == pytest.approx(report["current"]["median_s"] / report["baseline"]["median_s"])
     assert "byte-identical" in result.stdout and "current / baseline" in result.stdout
     trees = subprocess.run(["git", "worktree", "list"], cwd=config.PROJECT_DIR, capture_output=True, text=True).stdout
-    assert "ab-baseline-" not in trees  # the baseline's worktree is removed
+    assert "ab_10k" not in trees and not stale.exists()  # the stale worktree and this run's are both gone
 
 
 def test_the_ab_comparison_refuses_a_revision_that_is_not_a_commit(tmp_path):
     ab = config.PROJECT_DIR / "benchmarks" / "ab.py"
-    temporary = Path(tempfile.gettempdir())
-    before = set(temporary.glob("ab-baseline-*"))
+    before = subprocess.run(["git", "worktree", "list"], cwd=config.PROJECT_DIR, capture_output=True, text=True).stdout
     result = subprocess.run([sys.executable, str(ab), "no-such-revision", "--size", "10k", "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "'no-such-revision' is not a commit of this repository" in result.stderr
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
-    assert set(temporary.glob("ab-baseline-*")) == before  # no folder for a worktree that was never made
+    after = subprocess.run(["git", "worktree", "list"], cwd=config.PROJECT_DIR, capture_output=True, text=True).stdout
+    assert after == before and not (config.PROJECT_DIR / "benchmarks" / "cache" / "ab_10k" / "baseline").exists()
     option = subprocess.run([sys.executable, str(ab), "--size", "10k", "--out", str(tmp_path), "--", "--output=x"],
                             capture_output=True, text=True, timeout=300)
     assert option.returncode == 2 and "'--output=x' is not a commit" in option.stderr  # never passed to git as an option
