@@ -95,6 +95,22 @@ def test_growth_and_memory_targets_are_read_off_the_sizes_that_ran():
     assert run.scaling({"2.5m": sizes["2.5m"]}) == []
 
 
+def test_what_a_ratio_compares_is_measured_round_by_round(tmp_path):
+    """One run of each command per round, each after its own preparation: a slow spell of the machine falls
+    on both sides of a ratio, not on the build's five runs alone."""
+    run = _run_module()
+    log = tmp_path / "log"
+    step = lambda text: ["sh", "-c", f"echo {text} >> {log}"]  # noqa: E731
+    found = run.alternated({"build": (step("build"), None),
+                            "copy": (step("copy"), lambda: log.open("a").write("remove-parquet\n"))}, 3)
+    assert log.read_text().split() == ["build", "remove-parquet", "copy"] * 3
+    assert set(found) == {"build", "copy"}
+    assert len(found["build"]["runs_s"]) == len(found["copy"]["runs_s"]) == 3
+    assert found["copy"]["exit_codes"] == [0] and found["copy"]["error"] is None
+    failing = run.alternated({"fails": (["sh", "-c", "echo broken >&2; exit 3"], None)}, 2)["fails"]
+    assert failing["exit_codes"] == [3] and "broken" in failing["error"]
+
+
 def test_the_ab_comparison_builds_both_revisions_beside_duckdb_and_compares_their_bytes(tmp_path):
     ab = config.PROJECT_DIR / "benchmarks" / "ab.py"
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=config.PROJECT_DIR, capture_output=True, text=True,
