@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow
@@ -410,14 +411,18 @@ _DATES = {"events": ("event_date", "event_end_date"), "claims": ("count_date", "
 
 
 def _coverage_summary(generation: Path) -> list[dict]:
-    """Per source dataset: rows and first/last date, read from the output tables."""
+    """Per source dataset: rows and first/last date, read from the output tables.
+
+    DuckDB reads the four columns and groups them, streaming and on every
+    core (pandas, a row group at a time, took 0.13 s of a 1M-row build's end).
+    """
     frames = []
-    for table, name in OUTPUT_FILES.items():
-        start, end = _DATES[table]
-        columns = list(dict.fromkeys(["source_dataset", "is_synthetic", start, end]))
-        for frame in _row_groups(generation / name, columns):  # a row group at a time: memory stays bounded
-            frames.append(frame.groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
-                rows=(start, "size"), first_date=(start, "min"), last_date=(end, "max")))
+    with duckdb.connect() as connection:  # its own: nothing of DuckDB outlives the call (see dedupe.id_hashes)
+        for table, name in OUTPUT_FILES.items():
+            start, end = _DATES[table]
+            frames.append(connection.read_parquet(str(generation / name)).aggregate(
+                f"source_dataset, is_synthetic, count(*) AS rows, min({start}) AS first_date, "
+                f"max({end}) AS last_date", "source_dataset, is_synthetic").df())
     cov = pd.concat(frames, ignore_index=True).groupby(["source_dataset", "is_synthetic"], as_index=False).agg(
         rows=("rows", "sum"), first_date=("first_date", "min"), last_date=("last_date", "max"))
     if cov.empty:
