@@ -222,6 +222,15 @@ def test_the_name_keys_are_cached_beside_the_gazetteer_and_read_back_the_same(ke
                                ).loc[0, "geonameid"] == AVDIIVKA
 
 
+def test_a_cache_folder_that_cannot_be_written_costs_speed_and_one_warning(key_cache, monkeypatch, caplog):
+    key_cache.write_text("a file where the cache folder should be")
+    monkeypatch.setattr(gazetteer, "_UNWRITABLE", set())
+    with caplog.at_level("WARNING", logger=gazetteer.log.name):
+        exact, loose = gazetteer.key_tables()
+    pd.testing.assert_frame_equal(exact, gazetteer._compute_key_tables(gazetteer.shared())[0])
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [f"could not cache the gazetteer in {key_cache}"]
+
+
 def test_key_caches_of_other_code_are_replaced_and_broken_ones_computed_again(key_cache, monkeypatch):
     gazetteer.key_tables()
     old = sorted(key_cache.glob("*_keys_*.parquet"))

@@ -123,7 +123,12 @@ def _write_cache(frame: pd.DataFrame, path: Path) -> None:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError as exc:
-        log.warning("could not cache the gazetteer in %s: %s", path.parent, exc)
+        if path.parent not in _UNWRITABLE:  # said once per folder: the key tables are written there too
+            _UNWRITABLE.add(path.parent)
+            log.warning("could not cache the gazetteer in %s: %s", path.parent, exc)
+
+
+_UNWRITABLE: set[Path] = set()  # cache folders a write failed in, in this process
 
 
 def shared() -> pd.DataFrame:
