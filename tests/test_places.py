@@ -247,7 +247,11 @@ def test_key_caches_of_other_code_are_replaced_and_broken_ones_computed_again(ke
             pd.DataFrame({"key": ["x"], "geonameid": ["1"], "tier": [0]}).to_parquet(new[0])
         gazetteer._key_tables.cache_clear()
         pd.testing.assert_frame_equal(gazetteer.key_tables()[0], expected[0])
-        pd.testing.assert_frame_equal(gazetteer._read_key_cache(new[0]), expected[0])  # written again
+        pd.testing.assert_frame_equal(gazetteer._read_key_cache(new[0], gazetteer._KEY_COLUMNS[0]),
+                                      expected[0])  # written again
+    expected[1].to_parquet(new[0])  # the loose table where the exact one belongs
+    gazetteer._key_tables.cache_clear()
+    pd.testing.assert_frame_equal(gazetteer.key_tables()[0], expected[0])
 
 
 # ================================================================ matching: spellings

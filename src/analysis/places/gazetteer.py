@@ -190,7 +190,7 @@ def _key_tables(names: tuple[str, ...], stamp: tuple = ()) -> tuple[pd.DataFrame
     places = tuple(countries.country(name) for name in names)
     gazetteer_path = _cache_path(places, gazetteer_files.describe([Path(path) for path, _, _ in stamp]))
     paths = _key_cache_paths(gazetteer_path)
-    cached = [_read_key_cache(path) for path in paths]
+    cached = [_read_key_cache(path, columns) for path, columns in zip(paths, _KEY_COLUMNS)]
     if all(table is not None for table in cached):
         return cached[0], cached[1]
     tables = _compute_key_tables(_shared(names, stamp))
@@ -217,11 +217,12 @@ def _key_cache_paths(gazetteer_path: Path) -> tuple[Path, Path]:
     return tuple(gazetteer_path.with_name(f"{stem}_{kind}_keys_{digest}.parquet") for kind in ("exact", "loose"))
 
 
+# the exact and the loose key tables' columns and types
 _KEY_COLUMNS = ({"key": "str", "geonameid": "int64", "tier": "int64"}, {"key": "str", "geonameid": "int64"})
 
 
-def _read_key_cache(path: Path) -> pd.DataFrame | None:
-    """A cached key table, or None when it is missing, unreadable or not of the expected columns and types."""
+def _read_key_cache(path: Path, columns: dict[str, str]) -> pd.DataFrame | None:
+    """A cached key table, or None when it is missing, unreadable or not of ``columns`` (names and types)."""
     if not path.is_file():
         return None
     try:
@@ -229,8 +230,7 @@ def _read_key_cache(path: Path) -> pd.DataFrame | None:
     except Exception as exc:  # a broken cache is computed again, never fatal
         log.warning("ignoring unreadable key cache %s: %s", path, exc)
         return None
-    expected = next((c for c in _KEY_COLUMNS if list(c) == list(table.columns)), None)
-    if expected is None or {c: str(t) for c, t in table.dtypes.items()} != expected:
+    if list(table.columns) != list(columns) or {c: str(t) for c, t in table.dtypes.items()} != columns:
         log.warning("ignoring key cache %s: unexpected columns or types", path)
         return None
     return table
