@@ -224,8 +224,8 @@ def _key_cache_paths(gazetteer_path: Path) -> tuple[Path, Path]:
     """
     digest = hashlib.sha256(f"{fingerprint.code_fingerprint()}\0pandas {pd.__version__}\0"
                             f"pyarrow {fingerprint.dist_version('pyarrow')}".encode()).hexdigest()[:16]
-    stem = gazetteer_path.name.removesuffix(".parquet")
-    return tuple(gazetteer_path.with_name(f"{stem}_{kind}_keys_{digest}.parquet") for kind in ("exact", "loose"))
+    return tuple(gazetteer_path.with_name(f"{gazetteer_path.stem}_{kind}_keys_{digest}.parquet")
+                 for kind in ("exact", "loose"))
 
 
 # the exact and the loose key tables' columns and types
