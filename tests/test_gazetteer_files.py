@@ -141,10 +141,30 @@ def test_a_dump_is_hashed_once_for_the_gazetteer_and_its_name_keys(sudan, monkey
     hashed = []
     real = storage.sha256_file
     monkeypatch.setattr(storage, "sha256_file", lambda path: hashed.append(Path(path).name) or real(path))
-    gazetteer._described.cache_clear()
+    gazetteer_files._sha256.cache_clear()
     exact, _ = gazetteer.key_tables()  # the keys need the gazetteer, both name the dump's sha256 in their cache
     assert hashed == ["SD.txt"] and VILLAGE in set(exact["geonameid"])
     assert len(list((sudan / ".cache").glob("*_files*_exact_keys_*.parquet"))) == 1
+
+
+def test_a_build_hashes_a_dump_once_for_gazetteer_keys_and_manifest(sudan, monkeypatch, capsys):
+    (sudan / "data" / "raw" / "acled_sudan.csv").write_text(to_csv_text([SUDAN_ROW]), encoding="utf-8")
+    path = write_dump(sudan, ROWS)
+    hashed = []
+    real = storage.sha256_file
+    monkeypatch.setattr(storage, "sha256_file", lambda p: hashed.append(Path(p).name) or real(p))
+    gazetteer_files._sha256.cache_clear()
+    code, out, err = run_cli(["build"], capsys)
+    assert code == 0, err
+    manifest = json.loads((sudan / "data" / "processed" / "manifest.json").read_text(encoding="utf-8"))
+    assert [f["sha256"] for f in manifest["gazetteer"]["files"]] == [real(path)]
+    assert hashed.count("SD.txt") == 1  # not once for the gazetteer's cache, again for the keys' and the manifest
+    path.write_text("".join(ROWS[1:]), encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # another size and time: hashed again, the build runs again
+    code, out, err = run_cli(["build"], capsys)
+    assert code == 0 and "up to date" not in out and hashed.count("SD.txt") == 2
+    manifest = json.loads((sudan / "data" / "processed" / "manifest.json").read_text(encoding="utf-8"))
+    assert [f["sha256"] for f in manifest["gazetteer"]["files"]] == [real(path)]
 
 
 @pytest.mark.parametrize("lines, where, message", [

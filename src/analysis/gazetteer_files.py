@@ -20,6 +20,7 @@ no-op build check uses it.  :func:`read` imports pyarrow and pandas.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from pathlib import Path
@@ -77,16 +78,27 @@ def stamp(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:
 
 
 def describe(paths: list[Path]) -> list[dict]:
-    """Name, sha256, size and mtime of each file (manifest entries, cache key)."""
+    """Name, sha256, size and mtime of each file (manifest entries, cache key).
+
+    A file is hashed once per process while its size and modification time
+    stay the same: a build describes it for the gazetteer's cache, the name
+    keys' cache and the manifest, and a dump can be hundreds of megabytes.
+    """
     out = []
     for path in paths:
         try:
             stat = path.stat()
-            out.append({"path": path.name, "sha256": storage.sha256_file(path), "size_bytes": stat.st_size,
-                        "mtime_ns": stat.st_mtime_ns})
+            out.append({"path": path.name, "sha256": _sha256(str(path), stat.st_size, stat.st_mtime_ns),
+                        "size_bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns})
         except OSError as exc:
             raise GazetteerFileError(path, f"cannot read this gazetteer file: {exc.strerror or exc}") from None
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256(path: str, size_bytes: int, mtime_ns: int) -> str:
+    """The file's sha256, remembered under its stamp (a failure is not remembered)."""
+    return storage.sha256_file(Path(path))
 
 
 def read(paths: list[Path], codes: set[str] | frozenset[str]):

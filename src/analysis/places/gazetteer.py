@@ -145,14 +145,8 @@ def _key() -> tuple[tuple[str, ...], tuple]:
 
 def _stamped_cache_path(names: tuple[str, ...], stamp: tuple = ()) -> Path:
     """The cache file of the gazetteer of ``names`` with the supplement files of ``stamp``."""
-    return _cache_path(tuple(countries.country(name) for name in names), list(_described(stamp)))
-
-
-@functools.lru_cache(maxsize=4)
-def _described(stamp: tuple) -> tuple[dict, ...]:
-    """The supplement files of ``stamp`` described (sha256...) once per process and stamp, for the gazetteer
-    and its keys: a GeoNames dump can be hundreds of megabytes."""
-    return tuple(gazetteer_files.describe([Path(path) for path, _, _ in stamp]))
+    described = gazetteer_files.describe([Path(path) for path, _, _ in stamp])  # hashed once per process
+    return _cache_path(tuple(countries.country(name) for name in names), described)
 
 
 @functools.lru_cache(maxsize=4)
