@@ -136,6 +136,15 @@ def test_the_cache_is_keyed_by_the_files_and_rebuilt_when_they_change(sudan):
     pd.testing.assert_frame_equal(gazetteer.shared(), plain)  # removed: the plain gazetteer again
 
 
+def test_a_dump_added_while_the_process_runs_is_matched_against(sudan):
+    """A kernel that matched a location before the dump was added finds it in the dump after."""
+    assert match(("Ouadi Qamar", 13.0, 25.0))["place_match"].tolist() == ["unmatched"]
+    path = write_dump(sudan, ROWS)
+    assert match(("Ouadi Qamar", 13.0, 25.0))["geonameid"].tolist() == [VILLAGE]
+    path.unlink()
+    assert match(("Ouadi Qamar", 13.0, 25.0))["place_match"].tolist() == ["unmatched"]
+
+
 def test_a_dump_is_hashed_once_for_the_gazetteer_and_its_name_keys(sudan, monkeypatch):
     write_dump(sudan, ROWS[:2], name="SD.txt")
     hashed = []

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from analysis import config, countries, places
 from analysis.tables import schemas
-from analysis.places import gazetteer
+from analysis.places import gazetteer, names
 
 DONETSK, KRAMATORSK, AVDIIVKA, MARYINKA = 709717, 704508, 713122, 701845
 BAKHMUT, TORETSK, POKROVSK, KYIV = 713174, 709354, 704422, 703448
@@ -456,6 +456,45 @@ def test_no_row_is_dropped_or_duplicated(rows, rnd):
     single = [places.match_places(source.iloc[[i]])["geonameid"].iloc[0] for i in range(min(len(source), 3))]
     assert [x if pd.notna(x) else None for x in single] == [
         x if pd.notna(x) else None for x in out["geonameid"].iloc[: len(single)]]
+
+
+@pytest.mark.realdata
+def test_matching_in_chunks_with_facts_kept_from_earlier_chunks_gives_the_same_rows(acled):
+    """The process keeps each location's candidates, water flag and oblast (places.names.TextMemo): the
+    real sample (690 rows) matched in reversed chunks of 50 rows, after the whole of it, is row for row the same."""
+    from analysis.places import geo, match
+
+    raw, whole = acled
+    events = real_events(raw, "location", "admin1")
+    for memo in (geo._WATER, match._AREA_OBLASTS):
+        memo.clear()
+    match._CANDIDATES.clear()  # kept again, in another order: the last chunk's locations first
+    chunks = [events.iloc[start:start + 50] for start in range(0, len(events), 50)]
+    parts = [places.match_places(chunk) for chunk in chunks[::-1]][::-1]
+    pd.testing.assert_frame_equal(pd.concat(parts), whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "Black Sea", "Odesa", "d e", "ф"]), max_size=12),
+                max_size=6), st.integers(2, 8))
+def test_a_text_memo_gives_what_computing_gives_and_computes_each_text_once(batches, most):
+    computed = []
+
+    def compute(texts):
+        computed.extend(texts)
+        return places.is_water_location(texts) * 1 + texts.str.len().to_numpy()
+
+    memo = names.TextMemo(compute, np.int64)
+    memo._MAX_TEXTS = most  # then it starts again
+    for batch in batches:
+        texts = pd.Series(batch, dtype="str")
+        assert memo.values(texts, ("key",)).tolist() == (places.is_water_location(texts) * 1
+                                                         + texts.str.len().to_numpy()).tolist()
+    seen = [text for batch in batches for text in batch]
+    assert set(computed) == set(seen)
+    if len(set(seen)) <= most:  # never started again: each text computed once
+        assert sorted(computed) == sorted(set(seen))
+    assert memo.values(pd.Series([], dtype="str")).tolist() == []
 
 
 # ================================================================ helpers for people

@@ -136,6 +136,12 @@ def shared() -> pd.DataFrame:
     return _shared(*_key())
 
 
+def version() -> tuple:
+    """What the gazetteer in memory is made from (the countries, the supplement files' names, sizes and
+    times): the key under which facts derived from it are kept, so that an added dump is seen."""
+    return _key()
+
+
 def _key() -> tuple[tuple[str, ...], tuple]:
     """What the frame held in memory depends on: the countries, and the supplement files as they are now."""
     names = tuple(config.COUNTRIES)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import countries
-from analysis.places.names import exact_keys
+from analysis.places.names import TextMemo, exact_keys
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), in kilometres
 
@@ -49,9 +49,15 @@ def is_water_location(locations: pd.Series) -> np.ndarray:
     codes, uniques = pd.factorize(locations, use_na_sentinel=True)
     if not len(uniques):
         return np.zeros(len(codes), dtype=bool)
-    keys = exact_keys(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
-    water = np.append(keys.str.contains(_WATER_RE, regex=True).fillna(False).to_numpy(dtype=bool), False)
-    return water[codes]
+    water = _WATER.values(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    return np.append(water, False)[codes]
+
+
+def _names_water(locations: pd.Series) -> np.ndarray:
+    return exact_keys(locations).str.contains(_WATER_RE, regex=True).fillna(False).to_numpy(dtype=bool)
+
+
+_WATER = TextMemo(_names_water, bool)  # the build asks twice per chunk: to warn, and to match
 
 
 def off_land(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

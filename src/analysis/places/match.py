@@ -60,7 +60,7 @@ import pandas as pd
 from analysis import config, countries
 from analysis.places import gazetteer
 from analysis.places.geo import coordinates, haversine_km, off_land
-from analysis.places.names import exact_keys, loose_keys
+from analysis.places.names import TextMemo, exact_keys, loose_keys
 from analysis.places.regions import normalise_admin1, region_groups, region_keys, region_lookup
 
 # Location descriptors (on exact keys; Cyrillic as written).
@@ -121,7 +121,7 @@ def _location_queries(locations: pd.Series) -> pd.DataFrame:
     return queries.reset_index(drop=True)
 
 
-_CANDIDATES: dict[tuple, tuple] = {}  # the project's countries -> _Candidates of the locations seen so far
+_CANDIDATES: dict[tuple, tuple] = {}  # gazetteer.version() -> the candidates of the locations seen so far
 _CANDIDATES_LOCK = threading.Lock()
 _MAX_KNOWN_LOCATIONS = 500_000  # then the cache starts again: it holds a few hundred bytes per location
 
@@ -130,14 +130,15 @@ def _location_candidates(locations: pd.Series) -> pd.DataFrame:
     """Every gazetteer place each location may name: loc (its position in ``locations``), geonameid, tier
     (index into _TIERS), sorted by loc and geonameid.
 
-    Results depend only on the location text (and the countries), so they are kept for the process:
+    Results depend only on the location text (and the gazetteer), so they are kept for the process:
     a large file's chunks repeat the same few thousand names.  They are held as one array of
     candidates with each known location's start and count in it, found through a hash index of the
     known locations, so that a chunk costs a lookup of its own locations (a merge and a set lookup
     of the whole cache took about 10 ms of every chunk of 100,000 rows).
     """
+    version = gazetteer.version()  # a GeoNames dump added to the project gives new candidates
     with _CANDIDATES_LOCK:
-        known, starts, counts, gids, tiers = _CANDIDATES.get(tuple(config.COUNTRIES)) or _NO_CANDIDATES
+        known, starts, counts, gids, tiers = _CANDIDATES.get(version) or _NO_CANDIDATES
         where = known.get_indexer(locations)
         if (where < 0).any():
             if len(known) > _MAX_KNOWN_LOCATIONS:
@@ -151,7 +152,8 @@ def _location_candidates(locations: pd.Series) -> pd.DataFrame:
             gids = np.concatenate([gids, found["geonameid"].to_numpy(dtype=np.int64)])
             tiers = np.concatenate([tiers, found["tier"].to_numpy(dtype=np.int8)])
             known = known.append(pd.Index(new, dtype="str"))
-            _CANDIDATES[tuple(config.COUNTRIES)] = (known, starts, counts, gids, tiers)
+            _CANDIDATES.clear()  # the locations of another gazetteer are not needed again
+            _CANDIDATES[version] = (known, starts, counts, gids, tiers)
             where = known.get_indexer(locations)
     n = counts[where]
     first = np.repeat(starts[where] - (np.cumsum(n) - n), n) + np.arange(n.sum())
@@ -176,11 +178,19 @@ def _compute_location_candidates(locations: pd.Series) -> pd.DataFrame:
     return found[["loc", "geonameid", "tier"]].reset_index(drop=True)
 
 
-def _area_oblasts(locations: pd.Series) -> pd.Series:
-    """The canonical oblast a location such as "Donetsk oblast" names, else missing."""
+def _area_oblasts(locations: pd.Series) -> np.ndarray:
+    """The canonical oblast a location such as "Donetsk oblast" names, else None (object array)."""
+    return _AREA_OBLASTS.values(locations, tuple(config.COUNTRIES))
+
+
+def _compute_area_oblasts(locations: pd.Series) -> np.ndarray:
     names_oblast = exact_keys(locations).str.contains(_OBLAST_RE, regex=True)
     oblast = normalise_admin1(locations.astype(object).where(names_oblast))
-    return oblast.where(oblast.isin(list(region_keys())))
+    oblast = oblast.where(oblast.isin(list(region_keys()))).to_numpy(dtype=object)
+    return np.where(pd.isna(oblast), None, oblast)
+
+
+_AREA_OBLASTS = TextMemo(_compute_area_oblasts, object)  # per location text, for the project's countries
 
 
 # ================================================================ ranking
@@ -337,7 +347,7 @@ def _place_columns(events: pd.DataFrame, admin1: pd.Series) -> tuple[pd.DataFram
         gid[todo], tier[todo], dist[todo] = _resolve_rows(
             loc_codes[todo], locations, _oblast_numbers(admin1)[todo], country_numbers[todo],
             coordinates(events, "latitude")[todo], coordinates(events, "longitude")[todo])
-        area[todo] = _area_oblasts(locations).to_numpy(dtype=object)[loc_codes[todo]]
+        area[todo] = _area_oblasts(locations)[loc_codes[todo]]
     matched = gid >= 0
     kind = np.where(matched, tier, np.where(no_location, len(_TIERS) + 1, len(_TIERS)))
     columns = pd.DataFrame({

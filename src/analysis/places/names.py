@@ -11,7 +11,10 @@ kh/h, g/h, ts/c, ya/ia/a, doubled letters...), so that "Avdiyivka",
 from __future__ import annotations
 
 import re
+import threading
+from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 _APOSTROPHES = "'’ʼ`”″‘′ʹʻ´\""
@@ -55,3 +58,40 @@ def loose_keys(exact: pd.Series) -> pd.Series:
     for pattern, replacement in _LOOSE_RULES:
         s = s.str.replace(pattern, replacement, regex=True)
     return s.str.replace(r"(.)\1+", r"\1", regex=True)
+
+
+class TextMemo:
+    """A fact about a text (a location names water, an oblast...) computed once per process and text.
+
+    ``compute`` turns a str Series of distinct texts into one value each (a numpy array of ``dtype``).
+    A large file's chunks repeat the same few thousand place names: each chunk's texts are found in a
+    hash index of the texts seen so far, and only new ones are computed.  Facts that depend on the
+    project's settings are kept apart by ``key`` (the countries, say).  Thread-safe.
+    """
+
+    _MAX_TEXTS = 500_000  # then it starts again: it holds a few hundred bytes per text
+
+    def __init__(self, compute: Callable[[pd.Series], np.ndarray], dtype) -> None:
+        self._compute, self._dtype = compute, np.dtype(dtype)
+        self._known: dict[tuple, tuple[pd.Index, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every text (the next call computes its texts again)."""
+        with self._lock:
+            self._known.clear()
+
+    def values(self, texts: pd.Series, key: tuple = ()) -> np.ndarray:
+        """The fact for each of ``texts`` (a str Series without missing values), in their order."""
+        with self._lock:
+            index, values = self._known.get(key) or (pd.Index([], dtype="str"), np.empty(0, self._dtype))
+            where = index.get_indexer(texts)
+            if (where < 0).any():
+                if len(index) > self._MAX_TEXTS:
+                    index, values, where = pd.Index([], dtype="str"), np.empty(0, self._dtype), np.full(len(texts), -1)
+                new = pd.Series(texts.to_numpy()[where < 0], dtype="str").drop_duplicates().reset_index(drop=True)
+                values = np.concatenate([values, np.asarray(self._compute(new), dtype=self._dtype)])
+                index = index.append(pd.Index(new, dtype="str"))
+                self._known[key] = (index, values)
+                where = index.get_indexer(texts)
+        return values[where]
