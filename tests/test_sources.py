@@ -310,6 +310,34 @@ def test_map_codes_maps_each_value_and_fails_unknown_codes(values, allow_empty, 
     assert shown == {row: values[row][:base.MAX_VALUE_CHARS] for row in shown}  # the value as written
 
 
+_DATE_TEXT = st.sampled_from(["2022-05-09", " 2022-05-09 ", "15 July 2022", "14/08/2020 00:00:00", "9 May 2022",
+                               "2023-02-29", "2022-13-01", "31/02/2022 00:00:00", "July 2022", "", "  ", "x", "NA"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.none() | _DATE_TEXT | _TEXT, max_size=30), st.booleans(), st.booleans())
+def test_parse_dates_gives_each_value_what_parsing_it_alone_gives(values, required, shuffled):
+    """Each distinct value is parsed once; every row gets the date, or the failure, its value has alone."""
+    raw = _series(values, shuffled)
+    failures = Failures()
+    out = base.parse_dates(raw, acled.DATE_FORMATS, "event_date", failures, required=required)
+
+    def alone(value):
+        for fmt in acled.DATE_FORMATS:
+            parsed = pd.to_datetime(pd.Series([value], dtype="str").str.strip(), format=fmt, errors="coerce")
+            if parsed.notna().all():
+                return parsed.dt.normalize().astype(schemas.DATE).iloc[0]
+        return None
+
+    expected = [alone(v) for v in values]
+    assert out.dtype == schemas.DATE and out.index.equals(raw.index)
+    assert [None if pd.isna(v) else v for v in out] == expected
+    blank = [v is not None and pd.Series([v], dtype="str").str.strip().iloc[0] == "" for v in values]
+    rules = {(row, rule) for row, rule in zip(failures.frame()["row"], failures.frame()["rule"])}
+    assert rules == ({(i, "unparseable_date") for i, e in enumerate(expected) if e is None and not blank[i]}
+                     | {(i, "required_value_missing") for i, b in enumerate(blank) if b and required})
+
+
 def test_map_codes_examples():
     failures = Failures()
     out = base.map_codes(pd.Series(["1", " 2.0 ", "9", ""], dtype="str"), _CODES, "time_precision", failures,
