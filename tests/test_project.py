@@ -121,6 +121,23 @@ def test_analysis_toml_may_move_folders_and_a_bad_setting_is_named(nowhere, tmp_
         config.RAW_DIR
 
 
+def test_an_edited_analysis_toml_is_read_again_even_at_the_same_size_and_time(nowhere, tmp_path, monkeypatch):
+    """Settings are parsed once per content, never kept by the file's size and time (a second edit can leave both
+    as they were)."""
+    made = project.init(tmp_path / "proj")
+    monkeypatch.chdir(made)
+    settings = made / "analysis.toml"
+    settings.write_text('[project]\ncountries = ["Sudan"]\n', encoding="utf-8")
+    assert config.COUNTRIES == ("Sudan",) and config.COUNTRY == "Sudan"
+    stat = settings.stat()
+    settings.write_text('[project]\ncountries = ["Niger"]\n', encoding="utf-8")
+    os.utime(settings, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert settings.stat().st_size == stat.st_size and config.COUNTRIES == ("Niger",)
+    settings.write_text('[project]\ncountries = "Niger"\n', encoding="utf-8")
+    with pytest.raises(ProjectError, match="project.countries must be a list"):
+        config.COUNTRIES
+
+
 def test_commands_outside_a_project_exit_2_with_a_message(nowhere, cli):
     message = f"error: no analysis.toml found in {nowhere.resolve()} or above; run `analysis init DIR`"
     for args in (["build"], ["run-all"], ["report", "01", "--no-runner"], ["batch", "01", "--grid", "date=2023-03-14"],

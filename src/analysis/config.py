@@ -19,6 +19,7 @@ the report runner to hand its folders to notebook kernels):
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tomllib
@@ -74,10 +75,7 @@ def find_project(start: Path | str | None = None) -> Path:
 def project_paths(project: Path) -> dict[str, str]:
     """The ``[paths]`` table of ``project``'s analysis.toml, checked: known keys, non-empty text values."""
     path = project / PROJECT_FILE
-    try:
-        settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProjectError(f"cannot read {path}: {exc}") from None
+    settings = _settings(path)
     known = [key for _, key, _ in FOLDERS.values()]
     paths = settings.get("paths", {})
     problems = [f"unknown setting {name}" for name in settings if name not in ("paths", "project")]
@@ -95,7 +93,21 @@ def project_paths(project: Path) -> dict[str, str]:
                  if key in known and not (isinstance(value, str) and value.strip())]
     if problems:
         raise ProjectError(f"{path}: {'; '.join(problems)} (settings: {', '.join(f'paths.{k}' for k in known)})")
-    return paths
+    return dict(paths)
+
+
+def _settings(path: Path) -> dict:
+    """The TOML file at ``path``, parsed once per content (settings are read many times in every chunk of a
+    build, and parsing was most of the 0.15 ms each read took; a file read costs a tenth of that)."""
+    try:
+        return _parsed(path.read_bytes())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProjectError(f"cannot read {path}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(data: bytes) -> dict:
+    return tomllib.loads(data.decode("utf-8"))
 
 
 def folder(name: str) -> Path:
@@ -150,7 +162,7 @@ def project_countries() -> tuple[str, ...]:
     except ProjectError:
         return DEFAULT_COUNTRIES
     project_paths(project)  # checks the file, [project] included
-    table = tomllib.loads((project / PROJECT_FILE).read_text(encoding="utf-8")).get("project", {})
+    table = _settings(project / PROJECT_FILE).get("project", {})
     return tuple(name.strip() for name in table.get("countries", DEFAULT_COUNTRIES))
 
 
