@@ -282,6 +282,28 @@ def test_parquet_footers_are_cached_and_a_file_rewritten_in_place_is_read_afresh
         assert metrics.attacks_per_day(engines.scan(path, "duckdb"))["attacks"].sum() == days
 
 
+def test_a_grouping_over_a_large_store_scans_it_once(tmp_path):
+    """DuckDB's partitioned execution splits a grouping over a file of some 21 million rows or more into parts
+    that each scan the whole file (attacks_per_day on 25M events: 244 ms instead of 158 ms); the package's
+    connection turns it off.  25 million rows of two columns, written by DuckDB in a fraction of a second."""
+    import duckdb
+
+    path = tmp_path / "events.parquet"
+    rows = 25_000_000
+    duckdb.connect().execute(
+        f"COPY (SELECT (DATE '2022-01-01' + (i * 700 // {rows})::INTEGER)::TIMESTAMP AS event_date, i % 3 <> 0 AS "
+        f"is_attack FROM range({rows}) t(i)) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 100000)")
+    query = f"SELECT event_date, count(*) FROM read_parquet('{path}') WHERE is_attack GROUP BY event_date"
+
+    def scans(connection) -> int:
+        return connection.execute("EXPLAIN " + query).fetchall()[0][1].upper().count("READ_PARQUET")
+
+    assert scans(duckdb.connect()) == 2  # DuckDB's default: if this fails, the setting may no longer be needed
+    assert scans(engines._duckdb()) == 1
+    assert engines._duckdb().execute(query + " ORDER BY 1").fetchall() == duckdb.connect().execute(
+        query + " ORDER BY 1").fetchall()
+
+
 def test_a_metric_refuses_what_is_no_table():
     with pytest.raises(ParameterError, match="not list"):
         metrics.attacks_per_day([1, 2, 3])
