@@ -117,6 +117,54 @@ def test_many_small_parts_make_full_row_groups(tmp_path, monkeypatch):
     assert sizes == [60] * 8 + [20]
 
 
+def test_a_batch_is_written_while_the_next_is_read_and_a_failure_there_stops_the_build(tmp_path, monkeypatch):
+    """A batch's part is still matching and writing when the next batch's files are read (both are open at
+    once), and parts are collected in file order; a failure on that thread stops the build, leaving the
+    processed folder as it was (no part, no work folder)."""
+    raw = tmp_path / "raw"
+    write_gdelt_files(raw, rows=500, seed=4, files=20, other_share=0.0)
+    monkeypatch.setattr(config, "CSV_CHUNK_ROWS", 60)  # batches of two files, ten parts
+    reading_while_writing, real_read = [], parts.read_records
+    opened = {"now": 0, "most": 0}
+    real_init, real_exit = parts.Part.__init__, parts.Part.__exit__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        opened["now"] += 1
+        opened["most"] = max(opened["most"], opened["now"])
+
+    def exit_(self, *args):
+        opened["now"] -= 1
+        return real_exit(self, *args)
+
+    monkeypatch.setattr(parts.Part, "__init__", init)
+    monkeypatch.setattr(parts.Part, "__exit__", exit_)
+    monkeypatch.setattr(parts, "read_records", lambda *a: reading_while_writing.append(opened["now"]) or real_read(*a))
+    build(raw, tmp_path / "processed", quiet=True)
+    assert opened == {"now": 0, "most": 2} and max(reading_while_writing) == 1
+    alone = tmp_path / "alone"
+    monkeypatch.setattr(config, "BATCH_FILE_BYTES", 0)  # every file on its own: the same table
+    build(raw, alone, quiet=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "processed" / "events.parquet"),
+                                  pd.read_parquet(alone / "events.parquet"))
+
+    monkeypatch.setattr(config, "BATCH_FILE_BYTES", 1 << 20)
+    before = sorted(p.name for p in (tmp_path / "processed").iterdir())
+    calls = []
+    real_finish = parts.finish
+
+    def finish(target, item):
+        calls.append(target)
+        if len(calls) == 3:  # the third batch, while the fourth is read
+            raise RuntimeError("matching failed")
+        return real_finish(target, item)
+
+    monkeypatch.setattr(parts, "finish", finish)
+    with pytest.raises(RuntimeError, match="matching failed"):
+        build(raw, tmp_path / "processed", quiet=True, force=True)
+    assert opened["now"] == 0 and sorted(p.name for p in (tmp_path / "processed").iterdir()) == before
+
+
 def test_unmatched_places_and_coverage_read_a_row_group_at_a_time_are_those_of_the_whole_table(tmp_path,
                                                                                                monkeypatch):
     from analysis import places

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 import pandera.pandas as pa
@@ -79,38 +80,71 @@ class _Records:
 
 def _read_batches(paths: list[Path], number: int, work: Path, progress) -> tuple[list[tuple], list[Read]]:
     """Small files read one by one (an unreadable one is reported and left out), validated in batches of files
-    of one reader and up to ``config.CSV_CHUNK_ROWS`` records, each batch into one part."""
+    of one reader and up to ``config.CSV_CHUNK_ROWS`` records, each batch into one part.
+
+    A batch's places are matched and its part written while the next batch's files are read and validated
+    (a build of many small files, as GDELT's, waited for each batch's).
+    """
     outcomes, reads, batch, first = [], [], [], 0
-    for offset, path in enumerate(paths):
-        try:
-            opened, chunks, ledger = read_records(path, path.name)
-        except InputError as exc:
-            outcomes.append(("input", exc.line, exc.reason))
-            continue
-        records = _Records(opened, chunks, ledger)
-        if batch and (records.key() != batch[0].key()
-                      or sum(r.rows for r in batch) + records.rows > config.CSV_CHUNK_ROWS):
-            reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
-            batch = []
-        if not batch:
-            first = offset
-        batch.append(records)
-        outcomes.append(("read", ledger))
-    if batch:
-        reads.append(_ingest_batch(batch, work / f"{number + first:05d}-batch", progress))
+    pending: Part | None = None  # the last batch's part, still matching and writing
+
+    def ingest(batch: list[_Records], first: int) -> None:
+        nonlocal pending
+        previous, pending = pending, _ingest_batch(batch, work / f"{number + first:05d}-batch", progress)
+        if previous is not None:
+            close(previous)
+
+    def close(part: Part) -> None:
+        part.__exit__(None, None, None)
+        reads.append(part.read())
+
+    try:
+        for offset, records in enumerate(_each_file(paths)):
+            if isinstance(records, InputError):
+                outcomes.append(("input", records.line, records.reason))
+                continue
+            if batch and (records.key() != batch[0].key()
+                          or sum(r.rows for r in batch) + records.rows > config.CSV_CHUNK_ROWS):
+                ingest(batch, first)
+                batch = []
+            if not batch:
+                first = offset
+            batch.append(records)
+            outcomes.append(("read", records.ledger))
+        if batch:
+            ingest(batch, first)
+        if pending is not None:
+            last, pending = pending, None
+            close(last)
+    except BaseException as exc:
+        if pending is not None:  # its rows are not kept: the build (or this group) fails
+            pending.__exit__(type(exc), exc, exc.__traceback__)
+        raise
     return outcomes, reads
 
 
-def _ingest_batch(batch: list[_Records], stem: Path, progress) -> Read:
-    """Validate the records of a batch of files together, up to ``config.CSV_CHUNK_ROWS`` records at a time."""
+def _each_file(paths: list[Path]) -> Iterator[_Records | InputError]:
+    """Each file's records, or the input error that left it out."""
+    for path in paths:
+        try:
+            opened, chunks, ledger = read_records(path, path.name)
+        except InputError as exc:
+            yield exc
+            continue
+        yield _Records(opened, chunks, ledger)
+
+
+def _ingest_batch(batch: list[_Records], stem: Path, progress) -> Part:
+    """Validate the records of a batch of files together, up to ``config.CSV_CHUNK_ROWS`` records at a time, into
+    a part; returned open: its last rows may still be matching and writing (leave it to close it)."""
     opened = batch[0].opened
     target = opened.reader.target
     pieces = [Piece(chunk, records.ledger.path, records.ledger, first=index == 0)
               for records in batch for index, chunk in enumerate(records.chunks)]
     name = batch[0].ledger.path if len(batch) == 1 else \
         f"{batch[0].ledger.path} .. {batch[-1].ledger.path} ({len(batch)} files)"
-    with Part(target, stem.with_name(f"{stem.name}-{target}.parquet"), progress, name,
-               sum(r.rows for r in batch)) as part:
+    part = Part(target, stem.with_name(f"{stem.name}-{target}.parquet"), progress, name, sum(r.rows for r in batch))
+    try:
         run, rows = [], 0
         for piece in pieces:
             size = piece.chunk.rows + len(piece.chunk.malformed)
@@ -121,10 +155,13 @@ def _ingest_batch(batch: list[_Records], stem: Path, progress) -> Read:
             rows += size
         if run:
             part.add(ingest_pieces(run, opened.reader, opened.layout, schemas.TABLES[target]))
+    except BaseException as exc:
+        part.__exit__(type(exc), exc, exc.__traceback__)
+        raise
     for records in batch:
         if records.ledger.rows == 0:
             records.ledger.warnings.append("the file has a header but no data rows")
-    return part.read()
+    return part
 
 
 @dataclass
