@@ -10,10 +10,12 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from analysis import config
 from analysis.build import build, dedupe, parts, pipeline
 from analysis.build.gdelt_synth import write_gdelt_files
+from analysis.build import ingest
 from analysis.build.ingest import Piece, ingest_pieces, read_records
 from analysis.tables import schemas
 from conftest import acled_rows, to_csv_text
@@ -104,6 +106,20 @@ def test_ingest_pieces_counts_each_file_in_its_own_ledger(tmp_path):
         ["a.csv", 2], ["a.csv", 4], ["b.csv", 2], ["b.csv", 3]]
     assert result.rejects[["raw_file", "raw_line", "column", "value"]].values.tolist() == [
         ["a.csv", 3, "fatalities", "x"]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 6).flatmap(lambda width: st.lists(st.lists(
+    st.none() | st.sampled_from(["", "#", "#adm1", "#date +start", " #x", "x", "UKR1"]), min_size=width,
+    max_size=width), max_size=6)))
+def test_hxl_tag_rows_are_told_by_their_fields(records):
+    """A tag row: every field that is not empty starts with '#', and at least one field is not empty (a missing
+    field counts as not empty and not a tag)."""
+    width = len(records[0]) if records else 0
+    frame = pd.DataFrame(records, columns=[f"c{i}" for i in range(width)], dtype="str")
+    expected = [any(v != "" for v in r) and all(v is not None and v.startswith("#") for v in r if v != "")
+                for r in records]
+    assert ingest._hxl_rows(frame).tolist() == expected
 
 
 def test_many_small_parts_make_full_row_groups(tmp_path, monkeypatch):

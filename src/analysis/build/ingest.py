@@ -305,9 +305,8 @@ def ingest_pieces(pieces: list[Piece], reader: Reader, layout: Layout, table: sc
     blank = _blank_records(raw)
     hxl = np.zeros(len(raw), dtype=bool)
     starts = np.cumsum([0] + sizes)
-    for number, piece in enumerate(pieces):  # per file, not per row
-        if piece.first and sizes[number]:
-            hxl[starts[number]] = _is_hxl_row(raw.iloc[starts[number]])
+    firsts = np.array([starts[n] for n, piece in enumerate(pieces) if piece.first and sizes[n]], dtype=np.int64)
+    hxl[firsts] = _hxl_rows(raw.iloc[firsts])  # a file's first record only
     keep = ~(blank | hxl)
     blank_rows, hxl_rows = np.bincount(owner[blank], minlength=n), np.bincount(owner[hxl], minlength=n)
     raw, lines, owner = raw[keep].reset_index(drop=True), lines[keep], owner[keep]
@@ -368,9 +367,13 @@ def _blank_records(raw: pd.DataFrame) -> np.ndarray:
     return total == 0
 
 
-def _is_hxl_row(row: pd.Series) -> bool:
-    values = row[row != ""]
-    return bool(len(values)) and bool(values.str.startswith("#").all())
+def _hxl_rows(records: pd.DataFrame) -> np.ndarray:
+    """Per record: an HDX/HXL tag row (every field that is not empty starts with '#', and one is not empty),
+    for all the records at once (the first record of each of a batch's files: one check each took 0.3 ms)."""
+    cells = pd.Series(records.to_numpy(dtype=object).ravel(), dtype="str")
+    empty = cells.eq("").to_numpy(dtype=bool).reshape(records.shape)
+    tagged = cells.str.startswith("#").to_numpy(dtype=bool).reshape(records.shape)
+    return (tagged | empty).all(axis=1) & ~empty.all(axis=1)
 
 
 def _header_warnings(header: csvfile.CsvHeader, layout: Layout, scan: csvfile.FileSniff) -> list[str]:
