@@ -338,6 +338,18 @@ def test_parse_dates_gives_each_value_what_parsing_it_alone_gives(values, requir
                      | {(i, "required_value_missing") for i, b in enumerate(blank) if b and required})
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.none() | st.sampled_from(["20240315", "20240229", "20230229", "2024031", " 20240315", "x", ""])
+                | _TEXT, max_size=30), st.booleans())
+def test_per_distinct_gives_every_row_what_the_step_gives_it(values, shuffled):
+    """A step run on distinct values and given back to the rows equals the step run on every row (here GDELT's
+    day parsing, and an upper-casing), index and name kept."""
+    raw = _series(values, shuffled)
+    for step in (lambda t: pd.to_datetime(t.where(t.str.fullmatch(r"[0-9]{8}")), format="%Y%m%d", errors="coerce"),
+                 lambda t: t.str.upper()):
+        pd.testing.assert_series_equal(base.per_distinct(raw, step), step(raw))
+
+
 def test_map_codes_examples():
     failures = Failures()
     out = base.map_codes(pd.Series(["1", " 2.0 ", "9", ""], dtype="str"), _CODES, "time_precision", failures,

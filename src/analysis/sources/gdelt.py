@@ -207,7 +207,8 @@ def _event_id(values: pd.Series, failures: Failures) -> pd.Series:
 def _yyyymmdd(values: pd.Series, failures: Failures) -> pd.Series:
     """SQLDATE, exactly eight digits YYYYMMDD, as a day."""
     text = values.str.strip()
-    parsed = pd.to_datetime(text.where(text.str.fullmatch(r"[0-9]{8}")), format="%Y%m%d", errors="coerce")
+    parsed = base.per_distinct(text, lambda t: pd.to_datetime(t.where(t.str.fullmatch(r"[0-9]{8}")), format="%Y%m%d",
+                                                              errors="coerce"))
     empty = text.eq("").to_numpy(bool)
     failures.add(empty, values, "SQLDATE", "required_value_missing", "'SQLDATE' is required but empty")
     failures.add(parsed.isna().to_numpy(bool) & ~empty, values, "SQLDATE", "unparseable_date",
@@ -218,7 +219,8 @@ def _yyyymmdd(values: pd.Series, failures: Failures) -> pd.Series:
 def _date_added(values: pd.Series, failures: Failures) -> pd.Series:
     """DATEADDED (YYYYMMDDHHMMSS, when GDELT added the report) as a day; empty stays unknown."""
     text = values.str.strip()
-    parsed = pd.to_datetime(text.where(text.str.fullmatch(r"[0-9]{14}")), format="%Y%m%d%H%M%S", errors="coerce")
+    parsed = base.per_distinct(text, lambda t: pd.to_datetime(t.where(t.str.fullmatch(r"[0-9]{14}")),
+                                                              format="%Y%m%d%H%M%S", errors="coerce"))
     failures.add(parsed.isna().to_numpy(bool) & text.ne("").to_numpy(bool), values, "DATEADDED", "unparseable_date",
                  "'DATEADDED' must be a time written YYYYMMDDHHMMSS (e.g. 20240315101500)")
     return parsed.dt.normalize().astype(DATE)
