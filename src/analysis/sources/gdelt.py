@@ -230,7 +230,8 @@ def _place(raw: pd.DataFrame, failures: Failures) -> tuple[pd.Series, pd.Series]
     """(country name, admin1) from the FIPS codes of ActionGeo; rows outside the configured countries fail."""
     code = raw["ActionGeo_CountryCode"].str.strip()
     configured = {place.fips: place for place in countries.configured() if place.fips}
-    country = code.map({fips: place.name for fips, place in configured.items()}).astype("str")
+    by_code = {fips: place.name for fips, place in configured.items()}
+    country = base.per_distinct(code, lambda codes: codes.map(by_code).astype("str"))  # a chunk holds a few
     names = countries.fips_names()
     empty = code.eq("").to_numpy(bool)
     failures.add(empty, raw["ActionGeo_CountryCode"], "ActionGeo_CountryCode", "country_not_configured",
@@ -243,11 +244,16 @@ def _place(raw: pd.DataFrame, failures: Failures) -> tuple[pd.Series, pd.Series]
                      f"'ActionGeo_CountryCode' (FIPS 10-4) is not a configured country ({wanted}); "
                      "add the country to [project] countries to keep its rows")
     adm1 = raw["ActionGeo_ADM1Code"].str.strip()
-    named = pd.Series(None, index=raw.index, dtype="str")
-    for fips, place in configured.items():
-        if place.fips_regions:
-            mine = adm1.str.startswith(fips) & adm1.str.len().eq(4)
-            named = named.fillna(adm1.str.slice(2).map(place.fips_regions).where(mine)).astype("str")
+
+    def regions(codes: pd.Series) -> pd.Series:
+        named = pd.Series(None, index=codes.index, dtype="str")
+        for fips, place in configured.items():
+            if place.fips_regions:
+                mine = codes.str.startswith(fips) & codes.str.len().eq(4)
+                named = named.fillna(codes.str.slice(2).map(place.fips_regions).where(mine)).astype("str")
+        return named
+
+    named = base.per_distinct(adm1, regions)
     as_given = base.clean_text(raw["ActionGeo_ADM1Code"]).where(adm1 != code, None)  # "UP": the country, no region
     admin1 = named.fillna(as_given).astype("str")
     return country, admin1
