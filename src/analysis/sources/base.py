@@ -342,25 +342,28 @@ def parse_dates(values: pd.Series, formats: Sequence[str], column: str, failures
     parsed once (a chunk of 100,000 events holds a few hundred dates).
     """
     text = values.str.strip()
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype="str")  # last: a missing value
-    dates = np.full(len(distinct), np.datetime64("NaT"), dtype="datetime64[ms]")
-    unparsed = (distinct != "").to_numpy(dtype=bool, copy=True)
-    for fmt in formats:
-        if not unparsed.any():
-            break
-        parsed = pd.to_datetime(distinct[unparsed], format=fmt, errors="coerce")
-        ok = parsed.notna().to_numpy()
-        if ok.any():
-            idx = np.flatnonzero(unparsed)[ok]
-            dates[idx] = parsed[ok].dt.normalize().astype(DATE).to_numpy()
-            unparsed[idx] = False
-    out = pd.Series(dates[codes], index=values.index, dtype=DATE)
-    todo = unparsed[codes]
+    out = per_distinct(text, lambda distinct: _in_first_format(distinct, formats))
+    todo = (out.isna() & text.ne("")).to_numpy(dtype=bool)
     examples = ", ".join(_example(f) for f in formats[:3])
     failures.add(todo, values, column, "unparseable_date", f"'{column}' is not a date in a known style (e.g. {examples})")
     if required:
         failures.add((text == "").to_numpy(), values, column, "required_value_missing", f"'{column}' is required but empty")
+    return out
+
+
+def _in_first_format(text: pd.Series, formats: Sequence[str]) -> pd.Series:
+    """Each value as a day, by the first of ``formats`` it matches (missing where none does)."""
+    out = pd.Series(pd.NaT, index=text.index, dtype=DATE)
+    todo = (text != "").to_numpy(dtype=bool, copy=True)
+    for fmt in formats:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna().to_numpy()
+        if ok.any():
+            idx = np.flatnonzero(todo)[ok]
+            out.iloc[idx] = parsed[ok].dt.normalize().astype(DATE).to_numpy()
+            todo[idx] = False
     return out
 
 
